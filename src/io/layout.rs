@@ -1,0 +1,166 @@
+//! Where each contract column sits in a source file, after the mapping's renames, and how to
+//! read a cell of it after the mapping's recodes. The raw record itself is never altered, so
+//! rejected rows are written as they were read.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use super::mapping::TableMapping;
+use super::raw::{raw_json, RawChunk};
+use crate::error::{Error, Result};
+
+/// A cell as the validator sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cell<'a> {
+    /// Empty (after trimming), or the column is absent.
+    Missing,
+    /// Trimmed text, recoded when the mapping says so.
+    Text(&'a str),
+    /// Bytes that are not UTF-8.
+    NotUtf8,
+}
+
+/// The columns of one source table matched against the contract columns of that table.
+#[derive(Debug, Clone)]
+pub struct TableLayout {
+    path: PathBuf,
+    source_names: Vec<String>,
+    /// For each contract column (by index), its position in the source.
+    positions: Vec<Option<usize>>,
+    /// For each contract column, lower-cased source value → contract value.
+    recodes: Vec<Option<HashMap<String, String>>>,
+    /// Source positions of columns outside the contract, carried through untouched.
+    extra_positions: Vec<usize>,
+}
+
+impl TableLayout {
+    /// Matches `source_names` (the file's header) against `contract` (the table's contract
+    /// columns, in the validator's order), applying `mapping`. Fails on a duplicate column
+    /// (after renames) or a recode of a column outside the contract.
+    pub fn new(
+        path: &Path,
+        source_names: &[String],
+        contract: &[&str],
+        mapping: &TableMapping,
+    ) -> Result<Self> {
+        let renamed: Vec<String> = source_names
+            .iter()
+            .map(|name| mapping.rename.get(name).cloned().unwrap_or_else(|| name.clone()))
+            .collect();
+        let mut seen: HashMap<&str, usize> = HashMap::new();
+        for (i, name) in renamed.iter().enumerate() {
+            if let Some(first) = seen.insert(name.as_str(), i) {
+                return Err(Error::DuplicateColumn {
+                    path: path.to_path_buf(),
+                    column: name.clone(),
+                    first: first + 1,
+                    second: i + 1,
+                });
+            }
+        }
+        let positions: Vec<Option<usize>> = contract
+            .iter()
+            .map(|c| renamed.iter().position(|n| n == c))
+            .collect();
+        let mut recodes = vec![None; contract.len()];
+        for (column, values) in &mapping.recode {
+            let Some(index) = contract.iter().position(|c| c == column) else {
+                return Err(Error::Mapping {
+                    path: path.to_path_buf(),
+                    message: format!(
+                        "recode names column '{column}', which is not a contract column of this table (expected one of: {})",
+                        contract.join(", ")
+                    ),
+                });
+            };
+            let table: HashMap<String, String> = values
+                .iter()
+                .map(|(from, to)| (from.trim().to_lowercase(), to.clone()))
+                .collect();
+            recodes[index] = Some(table);
+        }
+        let extra_positions = (0..renamed.len())
+            .filter(|i| !positions.contains(&Some(*i)))
+            .collect();
+        Ok(Self {
+            path: path.to_path_buf(),
+            source_names: source_names.to_vec(),
+            positions,
+            recodes,
+            extra_positions,
+        })
+    }
+
+    /// The source file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Whether contract column `col` is present in the source.
+    pub fn has(&self, col: usize) -> bool {
+        self.positions[col].is_some()
+    }
+
+    /// The name of contract column `col` in the source file, if present.
+    pub fn source_name(&self, col: usize) -> Option<&str> {
+        self.positions[col].map(|p| self.source_names[p].as_str())
+    }
+
+    /// Source names of the columns outside the contract.
+    pub fn extra_names(&self) -> Vec<String> {
+        self.extra_positions
+            .iter()
+            .map(|&p| self.source_names[p].clone())
+            .collect()
+    }
+
+    /// Contract column `col` of record `row`, trimmed and recoded.
+    pub fn cell<'a>(&'a self, chunk: &'a RawChunk, row: usize, col: usize) -> Cell<'a> {
+        let Some(bytes) = self.positions[col].and_then(|p| chunk.field(row, p)) else {
+            return Cell::Missing;
+        };
+        let Ok(text) = std::str::from_utf8(bytes) else {
+            return Cell::NotUtf8;
+        };
+        let text = text.trim();
+        if text.is_empty() {
+            return Cell::Missing;
+        }
+        match &self.recodes[col] {
+            Some(table) => match table.get(&text.to_lowercase()) {
+                Some(mapped) if mapped.trim().is_empty() => Cell::Missing,
+                Some(mapped) => Cell::Text(mapped.trim()),
+                None => Cell::Text(text),
+            },
+            None => Cell::Text(text),
+        }
+    }
+
+    /// Number of columns in the source header.
+    pub fn header_len(&self) -> usize {
+        self.source_names.len()
+    }
+
+    /// Whether record `row` has exactly as many fields as the header.
+    pub fn is_ragged(&self, chunk: &RawChunk, row: usize) -> bool {
+        chunk.width(row) != self.source_names.len()
+    }
+
+    /// The untouched cells of the columns outside the contract (empty → `None`).
+    pub fn extra_cells(&self, chunk: &RawChunk, row: usize) -> Vec<Option<Box<str>>> {
+        self.extra_positions
+            .iter()
+            .map(|&p| {
+                chunk
+                    .field(row, p)
+                    .filter(|b| !b.is_empty())
+                    .map(|b| String::from_utf8_lossy(b).into())
+            })
+            .collect()
+    }
+
+    /// The record's original fields as a JSON object.
+    pub fn raw_json(&self, chunk: &RawChunk, row: usize) -> String {
+        raw_json(&self.source_names, chunk.fields(row))
+    }
+}

@@ -1,0 +1,381 @@
+//! Reading one table file, CSV or Parquet (chosen by extension), as a stream of
+//! [`RawChunk`]s, and fingerprinting it (size, SHA-256) for the run record.
+//!
+//! CSV goes through the `csv` crate rather than polars because the contract needs, for every
+//! rejected record, its source line (records may span lines inside quotes), its raw fields,
+//! and ragged records detected rather than padded; the file is hashed as it streams, so it
+//! is read once. Parquet goes through polars, every column turned into text so that one
+//! validator applies the contract to both formats.
+
+use std::fs::File;
+use std::io::{BufReader, Read};
+use std::path::{Path, PathBuf};
+
+use polars::prelude::*;
+use sha2::{Digest, Sha256};
+
+use super::raw::RawChunk;
+use crate::error::{Error, Result};
+
+/// Records per chunk handed to the validator.
+pub const CHUNK_RECORDS: usize = 32 * 1024;
+
+/// A table's file format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    /// Comma-separated text with a header row.
+    Csv,
+    /// Apache Parquet.
+    Parquet,
+}
+
+impl Format {
+    /// The format named by a path's extension (`.csv`, `.parquet`/`.pq`, any case).
+    pub fn from_path(path: &Path) -> Result<Self> {
+        let ext = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase);
+        match ext.as_deref() {
+            Some("csv") => Ok(Format::Csv),
+            Some("parquet") | Some("pq") => Ok(Format::Parquet),
+            _ => Err(Error::UnknownFormat {
+                path: path.to_path_buf(),
+            }),
+        }
+    }
+}
+
+/// Identity of an input file, recorded in run.json.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct FileFingerprint {
+    /// The path as given.
+    pub path: PathBuf,
+    /// CSV or Parquet.
+    pub format: Format,
+    /// Size in bytes.
+    pub size_bytes: u64,
+    /// SHA-256 of the file's bytes, lower-case hex.
+    pub sha256: String,
+}
+
+/// SHA-256 of a whole file, streamed.
+pub fn sha256_file(path: &Path) -> Result<String> {
+    let read_err = |source| Error::Read {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut file = File::open(path).map_err(read_err)?;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = file.read(&mut buf).map_err(read_err)?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+    }
+    Ok(hex(&hasher.finalize()))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A reader that hashes every byte passing through it.
+struct HashingReader<R> {
+    inner: R,
+    hasher: Sha256,
+}
+
+impl<R: Read> Read for HashingReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.hasher.update(&buf[..n]);
+        Ok(n)
+    }
+}
+
+type CsvSource = csv::Reader<HashingReader<std::io::Chain<std::io::Cursor<Vec<u8>>, File>>>;
+
+enum Source {
+    Csv {
+        reader: Box<CsvSource>,
+        record: csv::ByteRecord,
+        done: bool,
+    },
+    Parquet {
+        frame: DataFrame,
+        offset: usize,
+        sha256: String,
+    },
+}
+
+/// A table file opened for streaming: its header is known, its records come in chunks.
+pub struct TableReader {
+    path: PathBuf,
+    size_bytes: u64,
+    header: Vec<String>,
+    source: Source,
+    records: u64,
+}
+
+impl TableReader {
+    /// Opens a table and reads its header; fails (exit 2) on an unreadable, empty or binary
+    /// file or an undecodable Parquet file.
+    pub fn open(path: &Path) -> Result<Self> {
+        let format = Format::from_path(path)?;
+        let read_err = |source| Error::Read {
+            path: path.to_path_buf(),
+            source,
+        };
+        let size_bytes = std::fs::metadata(path).map_err(read_err)?.len();
+        match format {
+            Format::Csv => Self::open_csv(path, size_bytes),
+            Format::Parquet => Self::open_parquet(path, size_bytes),
+        }
+    }
+
+    fn open_csv(path: &Path, size_bytes: u64) -> Result<Self> {
+        let read_err = |source| Error::Read {
+            path: path.to_path_buf(),
+            source,
+        };
+        let mut file = File::open(path).map_err(read_err)?;
+        // Sniff the head for binary content before handing bytes to the CSV parser.
+        let mut head = vec![0u8; 8192];
+        let mut filled = 0;
+        while filled < head.len() {
+            let n = file.read(&mut head[filled..]).map_err(read_err)?;
+            if n == 0 {
+                break;
+            }
+            filled += n;
+        }
+        head.truncate(filled);
+        if let Some(offset) = head.iter().position(|&b| b == 0) {
+            return Err(Error::NotText {
+                path: path.to_path_buf(),
+                offset,
+            });
+        }
+        let stream = HashingReader {
+            inner: std::io::Cursor::new(head).chain(file),
+            hasher: Sha256::new(),
+        };
+        let mut reader = csv::ReaderBuilder::new()
+            .flexible(true)
+            .has_headers(true)
+            .buffer_capacity(1 << 18)
+            .from_reader(stream);
+        let header_record = reader.byte_headers().map_err(|e| csv_error(path, &e))?;
+        if header_record.is_empty() || (header_record.len() == 1 && header_record[0].is_empty()) {
+            return Err(Error::EmptyFile {
+                path: path.to_path_buf(),
+            });
+        }
+        let mut header = Vec::with_capacity(header_record.len());
+        for name in header_record.iter() {
+            let name = std::str::from_utf8(name).map_err(|_| Error::HeaderNotUtf8 {
+                path: path.to_path_buf(),
+            })?;
+            header.push(name.trim().to_string());
+        }
+        Ok(Self {
+            path: path.to_path_buf(),
+            size_bytes,
+            header,
+            source: Source::Csv {
+                reader: Box::new(reader),
+                record: csv::ByteRecord::new(),
+                done: false,
+            },
+            records: 0,
+        })
+    }
+
+    fn open_parquet(path: &Path, size_bytes: u64) -> Result<Self> {
+        let sha256 = sha256_file(path)?;
+        let file = File::open(path).map_err(|source| Error::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let frame = ParquetReader::new(BufReader::new(file))
+            .finish()
+            .map_err(|e| Error::Parquet {
+                path: path.to_path_buf(),
+                message: e.to_string(),
+            })?;
+        let header = frame
+            .get_column_names()
+            .iter()
+            .map(|n| n.trim().to_string())
+            .collect();
+        for column in frame.columns() {
+            check_parquet_type(path, column.name(), column.dtype())?;
+        }
+        Ok(Self {
+            path: path.to_path_buf(),
+            size_bytes,
+            header,
+            source: Source::Parquet {
+                frame,
+                offset: 0,
+                sha256,
+            },
+            records: 0,
+        })
+    }
+
+    /// The file's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Column names as written in the file (trimmed).
+    pub fn header(&self) -> &[String] {
+        &self.header
+    }
+
+    /// Records read so far.
+    pub fn records_read(&self) -> u64 {
+        self.records
+    }
+
+    /// The next chunk of records, or `None` at the end of the file.
+    pub fn next_chunk(&mut self) -> Result<Option<RawChunk>> {
+        let chunk = match &mut self.source {
+            Source::Csv {
+                reader,
+                record,
+                done,
+            } => {
+                if *done {
+                    return Ok(None);
+                }
+                let mut chunk = RawChunk::with_capacity(CHUNK_RECORDS, 1 << 20);
+                while chunk.len() < CHUNK_RECORDS {
+                    let more = reader
+                        .read_byte_record(record)
+                        .map_err(|e| csv_error(&self.path, &e))?;
+                    if !more {
+                        *done = true;
+                        break;
+                    }
+                    for field in record.iter() {
+                        chunk.push_field(field);
+                    }
+                    let line = record.position().map_or(0, |p| p.line());
+                    chunk.end_record(line);
+                }
+                chunk
+            }
+            Source::Parquet { frame, offset, .. } => {
+                if *offset >= frame.height() {
+                    return Ok(None);
+                }
+                let len = CHUNK_RECORDS.min(frame.height() - *offset);
+                let chunk = parquet_chunk(&self.path, frame, *offset, len)?;
+                *offset += len;
+                chunk
+            }
+        };
+        self.records += chunk.len() as u64;
+        Ok((!chunk.is_empty()).then_some(chunk))
+    }
+
+    /// Reads to the end (if not there yet) and returns the file's fingerprint.
+    pub fn finish(mut self) -> Result<FileFingerprint> {
+        while self.next_chunk()?.is_some() {}
+        let (format, sha256) = match self.source {
+            Source::Csv { reader, .. } => {
+                let stream = reader.into_inner();
+                (Format::Csv, hex(&stream.hasher.finalize()))
+            }
+            Source::Parquet { sha256, .. } => (Format::Parquet, sha256),
+        };
+        Ok(FileFingerprint {
+            path: self.path,
+            format,
+            size_bytes: self.size_bytes,
+            sha256,
+        })
+    }
+}
+
+fn csv_error(path: &Path, error: &csv::Error) -> Error {
+    let line = error.position().map_or(0, |p| p.line());
+    Error::Csv {
+        path: path.to_path_buf(),
+        line,
+        message: error.to_string(),
+    }
+}
+
+/// Column types whose values can be written as text (everything but nested structs etc.).
+fn check_parquet_type(path: &Path, name: &str, dtype: &DataType) -> Result<()> {
+    let readable = match dtype {
+        DataType::List(inner) => inner.is_primitive() || matches!(**inner, DataType::String),
+        DataType::Null | DataType::Unknown(_) => false,
+        _ => true,
+    };
+    if readable {
+        Ok(())
+    } else {
+        Err(Error::UnreadableColumnType {
+            path: path.to_path_buf(),
+            column: name.to_string(),
+            dtype: dtype.to_string(),
+            expected: "a text, number, boolean, date, date-time or list-of-text column".into(),
+        })
+    }
+}
+
+/// Rows `offset..offset+len` of a Parquet frame as raw text records; nulls become empty
+/// cells and lists become `;`-separated text, as they would be written in CSV.
+fn parquet_chunk(path: &Path, frame: &DataFrame, offset: usize, len: usize) -> Result<RawChunk> {
+    let decode_err = |e: PolarsError| Error::Parquet {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    };
+    let mut columns: Vec<Vec<Option<String>>> = Vec::with_capacity(frame.width());
+    for column in frame.columns() {
+        let slice = column.slice(offset as i64, len);
+        let values: Vec<Option<String>> = match slice.dtype() {
+            DataType::List(_) => {
+                let lists = slice.list().map_err(decode_err)?;
+                let mut out = Vec::with_capacity(len);
+                for item in lists.amortized_iter() {
+                    out.push(match item {
+                        None => None,
+                        Some(series) => {
+                            let text = series
+                                .as_ref()
+                                .cast(&DataType::String)
+                                .map_err(decode_err)?;
+                            let parts: Vec<&str> =
+                                text.str().map_err(decode_err)?.iter().flatten().collect();
+                            Some(parts.join(";"))
+                        }
+                    });
+                }
+                out
+            }
+            _ => {
+                let text = slice.cast(&DataType::String).map_err(decode_err)?;
+                let strings = text.str().map_err(decode_err)?;
+                strings.iter().map(|v| v.map(str::to_string)).collect()
+            }
+        };
+        columns.push(values);
+    }
+    let mut chunk = RawChunk::with_capacity(len, len * 16 * frame.width().max(1));
+    for row in 0..len {
+        for values in &columns {
+            chunk.push_field(values[row].as_deref().unwrap_or("").as_bytes());
+        }
+        chunk.end_record((offset + row + 1) as u64);
+    }
+    Ok(chunk)
+}
