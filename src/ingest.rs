@@ -98,8 +98,7 @@ fn open_table(
 /// `accept`. Returns the file's fingerprint and the number of records read.
 fn stream_table<T: Send>(
     table: OpenTable,
-    validate: impl Fn(&TableLayout, &RawChunk, usize) -> std::result::Result<T, Vec<Rejection>>
-        + Sync,
+    validate: impl Fn(&TableLayout, &RawChunk, usize) -> std::result::Result<T, Vec<Rejection>> + Sync,
     mut accept: impl FnMut(Vec<std::result::Result<T, Vec<Rejection>>>),
 ) -> Result<(FileFingerprint, u64)> {
     let OpenTable { mut reader, layout } = table;
@@ -152,7 +151,11 @@ fn stream_table<T: Send>(
 
 /// Source-line → raw JSON for the given records of a table, by reading the file again. Used
 /// only for rows found invalid after they were accepted (duplicate ids), a rare path.
-fn reread_raw(path: &Path, layout: &TableLayout, lines: &BTreeSet<u64>) -> Result<HashMap<u64, String>> {
+fn reread_raw(
+    path: &Path,
+    layout: &TableLayout,
+    lines: &BTreeSet<u64>,
+) -> Result<HashMap<u64, String>> {
     let mut reader = TableReader::open(path)?;
     let mut found = HashMap::new();
     while found.len() < lines.len() {

@@ -180,7 +180,10 @@ pub fn validate(config: &ValidateConfig, summary: &mut dyn Write) -> Result<Vali
     Ok(ValidateOutcome { ingested, gate })
 }
 
-fn write_file(path: &Path, write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> Result<()> {
+fn write_file(
+    path: &Path,
+    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<()> {
     let write_err = |source| Error::Write {
         path: path.to_path_buf(),
         source,

@@ -45,7 +45,13 @@ impl TableLayout {
     ) -> Result<Self> {
         let renamed: Vec<String> = source_names
             .iter()
-            .map(|name| mapping.rename.get(name).cloned().unwrap_or_else(|| name.clone()))
+            .map(|name| {
+                mapping
+                    .rename
+                    .get(name)
+                    .cloned()
+                    .unwrap_or_else(|| name.clone())
+            })
             .collect();
         let mut seen: HashMap<&str, usize> = HashMap::new();
         for (i, name) in renamed.iter().enumerate() {

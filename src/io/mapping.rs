@@ -91,7 +91,10 @@ impl LoadedMapping {
     /// An error about this mapping's content.
     pub fn error(&self, message: String) -> Error {
         Error::Mapping {
-            path: self.path.clone().unwrap_or_else(|| PathBuf::from("<mapping>")),
+            path: self
+                .path
+                .clone()
+                .unwrap_or_else(|| PathBuf::from("<mapping>")),
             message,
         }
     }

@@ -136,6 +136,9 @@ mod tests {
         assert_eq!(chunk.field(1, 1), None);
         assert_eq!(chunk.line(1), 4);
         let header = vec!["x".to_string()];
-        assert_eq!(raw_json(&header, chunk.fields(0)), r#"{"x":"a","_field_2":null}"#);
+        assert_eq!(
+            raw_json(&header, chunk.fields(0)),
+            r#"{"x":"a","_field_2":null}"#
+        );
     }
 }

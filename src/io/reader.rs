@@ -164,7 +164,10 @@ impl TableReader {
             inner: std::io::Cursor::new(head).chain(file),
             hasher: Sha256::new(),
         };
+        // Records end at `\n` only: with the CRLF default the csv crate reports the line
+        // before each record in CRLF files. The `\r` of a CRLF ending is stripped below.
         let mut reader = csv::ReaderBuilder::new()
+            .terminator(csv::Terminator::Any(b'\n'))
             .flexible(true)
             .has_headers(true)
             .buffer_capacity(1 << 18)
@@ -263,7 +266,15 @@ impl TableReader {
                         *done = true;
                         break;
                     }
-                    for field in record.iter() {
+                    let width = record.len();
+                    if width == 1 && (record[0].is_empty() || &record[0] == b"\r") {
+                        continue; // a blank line, not a record
+                    }
+                    for (i, field) in record.iter().enumerate() {
+                        let field = match field {
+                            [head @ .., b'\r'] if i + 1 == width => head,
+                            _ => field,
+                        };
                         chunk.push_field(field);
                     }
                     let line = record.position().map_or(0, |p| p.line());

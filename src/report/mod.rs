@@ -41,10 +41,19 @@ pub fn write_validation_summary(
     }
     let any = tables.iter().any(|t| !t.rejections_by_reason.is_empty());
     if any {
-        writeln!(out, "\nrejections by reason (a row can break several rules):")?;
+        writeln!(
+            out,
+            "\nrejections by reason (a row can break several rules):"
+        )?;
         for t in tables {
             for (reason, count) in &t.rejections_by_reason {
-                writeln!(out, "  {:<9} {:<30} {:>10}", t.table.as_str(), reason, count)?;
+                writeln!(
+                    out,
+                    "  {:<9} {:<30} {:>10}",
+                    t.table.as_str(),
+                    reason,
+                    count
+                )?;
             }
         }
     }

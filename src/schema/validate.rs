@@ -62,8 +62,8 @@ impl UnitDefaults {
                 }
                 other => {
                     return Err(loaded.error(format!(
-                        "[patients.units] names '{other}'; only calcium and albumin have units there"
-                    )))
+                    "[patients.units] names '{other}'; only calcium and albumin have units there"
+                )))
                 }
             }
         }
@@ -126,9 +126,7 @@ impl<'a> RowCheck<'a> {
 
     /// The column's name as the user knows it: the source name, else the contract name.
     fn label(&self, col: usize) -> &'a str {
-        self.layout
-            .source_name(col)
-            .unwrap_or(self.specs[col].name)
+        self.layout.source_name(col).unwrap_or(self.specs[col].name)
     }
 
     fn problem(&mut self, column: Option<usize>, reason: Reason, message: String) {
@@ -146,11 +144,8 @@ impl<'a> RowCheck<'a> {
             Cell::Missing => {
                 if required {
                     let spec = &self.specs[col];
-                    let message = format!(
-                        "{} is empty; expected {}",
-                        self.label(col),
-                        spec.expected
-                    );
+                    let message =
+                        format!("{} is empty; expected {}", self.label(col), spec.expected);
                     self.problem(Some(col), Reason::MissingValue, message);
                 }
                 None
@@ -294,7 +289,10 @@ impl<'a> RowCheck<'a> {
                 table,
                 line,
                 patient_id: patient_id.to_string(),
-                column: p.column.map(|c| self.label(c).to_string()).unwrap_or_default(),
+                column: p
+                    .column
+                    .map(|c| self.label(c).to_string())
+                    .unwrap_or_default(),
                 reason: p.reason,
                 message: p.message.clone(),
                 raw: raw.clone(),
@@ -373,10 +371,7 @@ pub fn validate_patient(
     let last_contact_date = c.date(P::LastContactDate.index(), true);
     let vital_status = c.vocab::<VitalStatus>(P::VitalStatus.index(), true);
     let death_date = c.date(P::DeathDate.index(), false);
-    let death_cell_empty = matches!(
-        layout.cell(chunk, row, P::DeathDate.index()),
-        Cell::Missing
-    );
+    let death_cell_empty = matches!(layout.cell(chunk, row, P::DeathDate.index()), Cell::Missing);
 
     // Rules spanning columns, checked only on values that parsed.
     match vital_status {
@@ -392,7 +387,10 @@ pub fn validate_patient(
         ),
         _ => {}
     }
-    if let (Some(diagnosis), Some(death)) = (diagnosis_date, death_date) {
+    // Dates are compared with death_date only for the dead: an alive patient's death_date
+    // is already rejected as such, and comparisons with it would only repeat that.
+    let death_date_if_dead = death_date.filter(|_| vital_status == Some(VitalStatus::Dead));
+    if let (Some(diagnosis), Some(death)) = (diagnosis_date, death_date_if_dead) {
         if death < diagnosis {
             c.rule(
                 Some(P::DeathDate.index()),
@@ -410,7 +408,7 @@ pub fn validate_patient(
             );
         }
     }
-    if let (Some(last), Some(death)) = (last_contact_date, death_date) {
+    if let (Some(last), Some(death)) = (last_contact_date, death_date_if_dead) {
         if last > death {
             c.rule(
                 Some(P::LastContactDate.index()),

@@ -99,7 +99,10 @@ mod tests {
 
     #[test]
     fn dates_follow_the_calendar() {
-        assert_eq!(parse_date("2024-02-29"), NaiveDate::from_ymd_opt(2024, 2, 29));
+        assert_eq!(
+            parse_date("2024-02-29"),
+            NaiveDate::from_ymd_opt(2024, 2, 29)
+        );
         assert_eq!(parse_date("2023-02-29"), None);
         assert_eq!(parse_date("2023-13-01"), None);
         assert_eq!(parse_date("2023-1-01"), None);
@@ -111,7 +114,10 @@ mod tests {
     fn datetimes_accept_minutes_seconds_and_fractions() {
         let dt = |s| parse_datetime(s).map(|d| d.to_string());
         assert_eq!(dt("2024-03-01T08:59"), Some("2024-03-01 08:59:00".into()));
-        assert_eq!(dt("2024-03-01 08:59:30"), Some("2024-03-01 08:59:30".into()));
+        assert_eq!(
+            dt("2024-03-01 08:59:30"),
+            Some("2024-03-01 08:59:30".into())
+        );
         assert_eq!(
             dt("2024-03-01 08:59:30.250"),
             Some("2024-03-01 08:59:30.250".into())

@@ -264,7 +264,9 @@ impl<T: Vocabulary> FromIterator<T> for SiteSet<T> {
 
 impl<T: Vocabulary> fmt::Debug for SiteSet<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_set().entries(self.iter().map(|v| v.as_str())).finish()
+        f.debug_set()
+            .entries(self.iter().map(|v| v.as_str()))
+            .finish()
     }
 }
 
@@ -276,7 +278,10 @@ mod tests {
     fn parse_is_case_insensitive_and_normalises() {
         assert_eq!(Sex::parse("M"), Some(Sex::Male));
         assert_eq!(Histology::parse("Small_Cell"), Some(Histology::SmallCell));
-        assert_eq!(LabUnit::parse("NMOL_BCE/MMOL_CREAT"), Some(LabUnit::NmolBcePerMmolCreat));
+        assert_eq!(
+            LabUnit::parse("NMOL_BCE/MMOL_CREAT"),
+            Some(LabUnit::NmolBcePerMmolCreat)
+        );
         assert_eq!(Sex::parse("male"), None);
         assert_eq!(Sex::Female.to_string(), "f");
     }

@@ -1,0 +1,286 @@
+//! Malformed files: none panics; each gives the rejection or the exit-2 error the contract
+//! says, naming file, line and column.
+
+use bonemet::Error;
+
+use crate::util::*;
+
+const HEADER: &str =
+    "patient_id,sex,age_at_diagnosis,diagnosis_date,histology,last_contact_date,vital_status,death_date";
+
+fn patients_dir(contents: impl AsRef<[u8]>) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "patients.csv", contents);
+    dir
+}
+
+#[test]
+fn ragged_rows_are_rejected_whole_with_their_line() {
+    let dir = patients_dir(format!(
+        "{HEADER}\nA1,m,60,2021-01-01,squamous,2022-01-01,alive,\nA2,m,60,2021-01-01\nA3,f,61,2021-01-01,squamous,2022-01-01,alive,,surplus\n"
+    ));
+    let ingested = ingest_dir(dir.path(), None).unwrap();
+    assert_eq!(
+        rejection_keys(&ingested),
+        [
+            (
+                "patients".into(),
+                3,
+                "A2".into(),
+                "".into(),
+                "ragged_row".into()
+            ),
+            (
+                "patients".into(),
+                4,
+                "A3".into(),
+                "".into(),
+                "ragged_row".into()
+            ),
+        ]
+    );
+    assert_eq!(
+        ingested.rejections[0].message,
+        "the record has 4 fields but the header has 8"
+    );
+    assert!(ingested.rejections[1]
+        .raw
+        .ends_with(r#""_field_9":"surplus"}"#));
+    assert_eq!(ingested.balance[0].rows_read, 3);
+    assert_eq!(ingested.cohort.patients.len(), 1);
+}
+
+#[test]
+fn an_empty_file_stops_the_run_naming_the_file() {
+    let dir = patients_dir("");
+    let err = ingest_dir(dir.path(), None).unwrap_err();
+    assert!(matches!(err, Error::EmptyFile { .. }), "{err}");
+    assert!(err.to_string().contains("patients.csv"));
+    let bom_only = patients_dir("\u{feff}");
+    assert!(matches!(
+        ingest_dir(bom_only.path(), None),
+        Err(Error::EmptyFile { .. })
+    ));
+}
+
+#[test]
+fn a_header_only_file_is_an_empty_valid_table() {
+    let dir = patients_dir(format!("{HEADER}\n"));
+    let ingested = ingest_dir(dir.path(), None).unwrap();
+    assert_eq!(ingested.balance[0].rows_read, 0);
+    assert!(ingested.rejections.is_empty());
+    assert_eq!(ingested.balance[0].rejected_share(), 0.0);
+}
+
+#[test]
+fn a_byte_order_mark_and_crlf_line_ends_are_read_as_plain_csv() {
+    let lf = format!("{HEADER}\nA1,m,60,2021-01-01,squamous,2022-01-01,alive,\n");
+    let crlf_bom = format!("\u{feff}{}", lf.replace('\n', "\r\n"));
+    let plain = ingest_dir(patients_dir(&lf).path(), None).unwrap();
+    let odd = ingest_dir(patients_dir(&crlf_bom).path(), None).unwrap();
+    assert!(odd.rejections.is_empty(), "{:?}", odd.rejections);
+    assert_eq!(plain.cohort, odd.cohort);
+    assert_eq!(odd.cohort.patients.patient_id, ["A1"]);
+}
+
+#[test]
+fn quoted_fields_with_commas_and_newlines_keep_line_numbers_exact() {
+    let dir = patients_dir(format!(
+        "{HEADER},note\nA1,m,60,2021-01-01,squamous,2022-01-01,alive,,\"one, two\nthree\"\nA2,x,60,2021-01-01,squamous,2022-01-01,alive,,\"plain\"\n"
+    ));
+    let ingested = ingest_dir(dir.path(), None).unwrap();
+    assert_eq!(
+        ingested.cohort.patients.row(0).extra,
+        vec![Some("one, two\nthree".into())]
+    );
+    // A2 starts on line 4: its predecessor spans lines 2-3.
+    assert_eq!(
+        rejection_keys(&ingested),
+        [(
+            "patients".into(),
+            4,
+            "A2".into(),
+            "sex".into(),
+            "invalid_value".into()
+        )]
+    );
+}
+
+#[test]
+fn a_binary_file_named_csv_stops_the_run() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        data("fixture_parquet/patients.parquet"),
+        dir.path().join("patients.csv"),
+    )
+    .unwrap();
+    let err = ingest_dir(dir.path(), None).unwrap_err();
+    assert!(matches!(err, Error::NotText { .. }), "{err}");
+    assert!(err.to_string().contains("not a text CSV file"));
+}
+
+#[test]
+fn a_csv_file_named_parquet_stops_the_run() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "patients.parquet", format!("{HEADER}\n"));
+    let err = ingest_dir(dir.path(), None).unwrap_err();
+    assert!(matches!(err, Error::Parquet { .. }), "{err}");
+}
+
+#[test]
+fn invalid_utf8_in_a_cell_is_rejected_for_that_column() {
+    let mut bytes = format!("{HEADER}\nA1,m,60,2021-01-01,").into_bytes();
+    bytes.extend_from_slice(b"squam\xffous,2022-01-01,alive,\n");
+    let ingested = ingest_dir(patients_dir(bytes).path(), None).unwrap();
+    assert_eq!(
+        rejection_keys(&ingested),
+        [(
+            "patients".into(),
+            2,
+            "A1".into(),
+            "histology".into(),
+            "invalid_utf8".into()
+        )]
+    );
+}
+
+#[test]
+fn a_parquet_column_of_the_wrong_type_is_rejected_row_by_row() {
+    use polars::prelude::*;
+    let dir = tempfile::tempdir().unwrap();
+    let mut frame = DataFrame::new(
+        2,
+        vec![
+            Column::new("patient_id".into(), ["A1", "A2"]),
+            Column::new("sex".into(), ["m", "f"]),
+            // Ages stored as booleans, dates stored as integers (days): wrong types.
+            Column::new("age_at_diagnosis".into(), [true, false]),
+            Column::new("diagnosis_date".into(), [18628i64, 18629]),
+            Column::new("histology".into(), ["squamous", "squamous"]),
+            Column::new("last_contact_date".into(), ["2022-01-01", "2022-01-01"]),
+            Column::new("vital_status".into(), ["alive", "alive"]),
+            // Right types, typed: a float for size, a list of text for bone sites.
+            Column::new("tumor_size_mm".into(), [31.5f64, 12.0]),
+        ],
+    )
+    .unwrap();
+    write_parquet(&mut frame, &dir.path().join("patients.parquet"));
+    let ingested = ingest_dir(dir.path(), None).unwrap();
+    let keys = rejection_keys(&ingested);
+    assert_eq!(keys.len(), 4, "{keys:?}");
+    assert_eq!(
+        keys[0],
+        (
+            "patients".into(),
+            1,
+            "A1".into(),
+            "age_at_diagnosis".into(),
+            "not_an_integer".into()
+        )
+    );
+    assert_eq!(
+        keys[1],
+        (
+            "patients".into(),
+            1,
+            "A1".into(),
+            "diagnosis_date".into(),
+            "invalid_date".into()
+        )
+    );
+    assert_eq!(keys[3].1, 2);
+    assert_eq!(
+        ingested.rejections[0].message,
+        "age_at_diagnosis 'true' is not a whole number; expected whole years, 18-110"
+    );
+}
+
+#[test]
+fn parquet_lists_dates_and_floats_are_read_as_values() {
+    use polars::prelude::*;
+    let dir = tempfile::tempdir().unwrap();
+    let sites = Series::new(
+        "bone_sites".into(),
+        [
+            Series::new("".into(), ["femur", "pelvis"]),
+            Series::new("".into(), ["ribs"]),
+        ],
+    );
+    let days = Series::new("diagnosis_date".into(), [18628i32, 18629]).into_date();
+    let mut frame = DataFrame::new(
+        2,
+        vec![
+            Column::new("patient_id".into(), ["A1", "A2"]),
+            Column::new("sex".into(), ["m", "f"]),
+            Column::new("age_at_diagnosis".into(), [60i32, 61]),
+            days.into(),
+            Column::new("histology".into(), ["squamous", "squamous"]),
+            Column::new("last_contact_date".into(), ["2022-01-01", "2022-01-01"]),
+            Column::new("vital_status".into(), ["alive", "alive"]),
+            Column::new("tumor_size_mm".into(), [31.5f64, 12.0]),
+            sites.into(),
+        ],
+    )
+    .unwrap();
+    write_parquet(&mut frame, &dir.path().join("patients.parquet"));
+    let ingested = ingest_dir(dir.path(), None).unwrap();
+    assert!(ingested.rejections.is_empty(), "{:?}", ingested.rejections);
+    let p = &ingested.cohort.patients;
+    assert_eq!(p.diagnosis_date[0].to_string(), "2021-01-01");
+    assert_eq!(p.tumor_size_mm, [Some(31.5), Some(12.0)]);
+    assert_eq!(p.bone_sites[0].unwrap().to_list_string(), "pelvis;femur");
+    assert_eq!(p.source_line, [1, 2]);
+}
+
+#[test]
+fn duplicate_column_names_stop_the_run_naming_the_column() {
+    let dir = patients_dir(format!("{HEADER},sex\n"));
+    let err = ingest_dir(dir.path(), None).unwrap_err();
+    assert!(matches!(err, Error::DuplicateColumn { .. }), "{err}");
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "{}, line 1: column 'sex' appears more than once (columns 2 and 9); the table is ambiguous",
+            dir.path().join("patients.csv").display()
+        )
+    );
+}
+
+#[test]
+fn a_missing_required_column_stops_the_run_naming_file_and_column() {
+    let dir = patients_dir(
+        "patient_id,sex,age_at_diagnosis,diagnosis_date,histology,last_contact_date\n",
+    );
+    let err = ingest_dir(dir.path(), None).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "{}, line 1: missing required column 'vital_status' (expected one of alive, dead)",
+            dir.path().join("patients.csv").display()
+        )
+    );
+    // Optional tables are checked too, before any row is read.
+    let dir = patients_dir(format!("{HEADER}\n"));
+    write(dir.path(), "events.csv", "patient_id,event_type\n");
+    let err = ingest_dir(dir.path(), None).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("missing required column 'event_date'"),
+        "{err}"
+    );
+}
+
+#[test]
+fn two_patients_tables_in_one_directory_are_ambiguous() {
+    let dir = patients_dir(format!("{HEADER}\n"));
+    std::fs::copy(
+        data("fixture_parquet/patients.parquet"),
+        dir.path().join("patients.parquet"),
+    )
+    .unwrap();
+    let err = ingest_dir(dir.path(), None).unwrap_err();
+    assert!(
+        err.to_string().contains("more than one patients table"),
+        "{err}"
+    );
+}
