@@ -73,6 +73,9 @@ pub enum Error {
     /// The mapping file is not valid TOML or names something that does not exist.
     #[error("{path}: invalid mapping: {message}")]
     Mapping { path: PathBuf, message: String },
+    /// The study settings file is not valid TOML, names an unknown key or has a bad value.
+    #[error("{path}: invalid study settings: {message}")]
+    Study { path: PathBuf, message: String },
     /// A setting given on the command line or in a settings file is out of its range.
     #[error("invalid setting {name}: {message}")]
     Setting { name: String, message: String },

@@ -7,14 +7,16 @@
 //! run (exit 2) before work is done.
 
 use std::collections::{BTreeSet, HashMap};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::mpsc::sync_channel;
 
 use rayon::prelude::*;
 
 use crate::error::{Error, Result};
+use crate::io::reader::{sha256_file, CHUNK_RECORDS};
 use crate::io::{CohortFiles, FileFingerprint, LoadedMapping, RawChunk, TableLayout, TableReader};
 use crate::schema::columns::{ColumnSpec, EventColumn, LabColumn, PatientColumn};
+use crate::schema::id_table::IdTable;
 use crate::schema::validate::{
     validate_event, validate_lab, validate_patient, PatientIndex, UnitDefaults,
 };
@@ -94,33 +96,40 @@ fn open_table(
     Ok(OpenTable { reader, layout })
 }
 
-/// Streams a table through `validate`, handing each chunk's outcomes, in source order, to
-/// `accept`. Returns the file's fingerprint and the number of records read.
-fn stream_table<T: Send>(
+/// Streams a table through `validate` (with a per-task state made by `init`), handing each chunk's outcomes, in source order, to
+/// `accept`. Returns the number of records read.
+fn stream_table<S, T: Send>(
     table: OpenTable,
-    validate: impl Fn(&TableLayout, &RawChunk, usize) -> std::result::Result<T, Vec<Rejection>> + Sync,
+    init: impl Fn() -> S + Sync + Send,
+    validate: impl Fn(&mut S, &TableLayout, &RawChunk, usize) -> std::result::Result<T, Vec<Rejection>>
+        + Sync
+        + Send,
     mut accept: impl FnMut(Vec<std::result::Result<T, Vec<Rejection>>>),
-) -> Result<(FileFingerprint, u64)> {
+) -> Result<u64> {
     let OpenTable { mut reader, layout } = table;
     let (sender, receiver) = sync_channel::<Result<RawChunk>>(2);
+    // Validated chunks go back to the reader to be refilled: their buffers are reused.
+    let (recycle, recycled) = sync_channel::<RawChunk>(4);
     std::thread::scope(|scope| {
         let producer = scope.spawn(move || {
             loop {
-                match reader.next_chunk() {
-                    Ok(Some(chunk)) => {
+                let mut chunk = recycled
+                    .try_recv()
+                    .unwrap_or_else(|_| RawChunk::with_capacity(CHUNK_RECORDS, 1 << 20));
+                match reader.fill_chunk(&mut chunk) {
+                    Ok(true) => {
                         if sender.send(Ok(chunk)).is_err() {
                             break;
                         }
                     }
-                    Ok(None) => break,
+                    Ok(false) => break,
                     Err(e) => {
                         let _ = sender.send(Err(e));
                         break;
                     }
                 }
             }
-            let read = reader.records_read();
-            reader.finish().map(|fingerprint| (fingerprint, read))
+            reader.records_read()
         });
         let mut failure = None;
         for chunk in receiver {
@@ -129,9 +138,10 @@ fn stream_table<T: Send>(
                     let outcomes = (0..chunk.len())
                         .into_par_iter()
                         .with_min_len(512)
-                        .map(|row| validate(&layout, &chunk, row))
+                        .map_init(&init, |state, row| validate(state, &layout, &chunk, row))
                         .collect();
                     accept(outcomes);
+                    let _ = recycle.try_send(chunk);
                 }
                 Err(e) => {
                     failure = Some(e);
@@ -144,7 +154,7 @@ fn stream_table<T: Send>(
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
         match failure {
             Some(e) => Err(e),
-            None => finished,
+            None => Ok(finished),
         }
     })
 }
@@ -169,6 +179,40 @@ fn reread_raw(
         }
     }
     Ok(found)
+}
+
+/// A table's records read, accepted and rejected, from its outcomes.
+fn table_balance(
+    table: Table,
+    rows_read: u64,
+    rows_accepted: usize,
+    rejections: &[Rejection],
+) -> TableBalance {
+    let rejected_lines: BTreeSet<u64> = rejections
+        .iter()
+        .filter(|r| r.table == table)
+        .map(|r| r.line)
+        .collect();
+    TableBalance {
+        table,
+        rows_read,
+        rows_accepted: rows_accepted as u64,
+        rows_rejected: rejected_lines.len() as u64,
+    }
+}
+
+/// Pushes accepted records into `table` and rejections onto `rejections`.
+fn sort_outcomes<T>(
+    outcomes: Vec<std::result::Result<T, Vec<Rejection>>>,
+    mut push: impl FnMut(T),
+    rejections: &mut Vec<Rejection>,
+) {
+    for outcome in outcomes {
+        match outcome {
+            Ok(record) => push(record),
+            Err(mut r) => rejections.append(&mut r),
+        }
+    }
 }
 
 /// Reads and validates a cohort.
@@ -206,174 +250,195 @@ pub fn ingest(files: &CohortFiles, mapping: &LoadedMapping) -> Result<Ingested> 
             )
         })
         .transpose()?;
+    // (table, path, format, size) of each input, fingerprinted below.
+    let opened: Vec<(Table, PathBuf, crate::io::Format, u64)> = [
+        (Table::Patients, Some(&patients_table)),
+        (Table::Events, events_table.as_ref()),
+        (Table::Labs, labs_table.as_ref()),
+    ]
+    .into_iter()
+    .filter_map(|(table, open)| {
+        open.map(|o| {
+            let r = &o.reader;
+            (table, r.path().to_path_buf(), r.format(), r.size_bytes())
+        })
+    })
+    .collect();
+    let paths: Vec<PathBuf> = opened.iter().map(|(_, path, _, _)| path.clone()).collect();
 
-    let mut rejections = Vec::new();
-    let mut balance = Vec::new();
-    let mut inputs = Vec::new();
-
-    // Patients.
-    let patient_layout = patients_table.layout.clone();
-    let mut patients = Patients {
-        extra_names: patient_layout.extra_names(),
-        ..Patients::default()
-    };
-    let mut patient_rejections: Vec<Rejection> = Vec::new();
-    let (fingerprint, read) = stream_table(
-        patients_table,
-        |layout, chunk, row| validate_patient(layout, chunk, row, &units),
-        |outcomes| {
-            for outcome in outcomes {
-                match outcome {
-                    Ok(record) => patients.push(record),
-                    Err(mut r) => patient_rejections.append(&mut r),
-                }
-            }
-        },
-    )?;
-    let duplicates = reject_duplicate_ids(
-        &fingerprint.path,
-        &patient_layout,
-        &mut patients,
-        &mut patient_rejections,
-    )?;
-    let rejected_lines: BTreeSet<u64> = patient_rejections.iter().map(|r| r.line).collect();
-    balance.push(TableBalance {
-        table: Table::Patients,
-        rows_read: read,
-        rows_accepted: patients.len() as u64,
-        rows_rejected: rejected_lines.len() as u64,
+    let (hashes, validated) = std::thread::scope(|scope| {
+        // Fingerprints on a thread of their own: off the parsing path.
+        let hashing = scope.spawn(move || {
+            paths
+                .iter()
+                .map(|path| sha256_file(path))
+                .collect::<Result<Vec<String>>>()
+        });
+        let validated = validate_tables(patients_table, events_table, labs_table, &units);
+        let hashes = hashing
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (hashes, validated)
     });
-    debug_assert!(duplicates <= rejected_lines.len());
-    inputs.push(InputFile {
-        table: Table::Patients,
-        file: fingerprint,
-    });
-    let index = PatientIndex::new(
-        &patients,
-        patient_rejections
-            .iter()
-            .map(|r| r.patient_id.as_str())
-            .filter(|id| !id.is_empty()),
-    );
-
-    // Events.
-    let mut events = crate::schema::Events::default();
-    if let Some(table) = events_table {
-        events.extra_names = table.layout.extra_names();
-        let mut rows_rejected = 0;
-        let (fingerprint, read) = stream_table(
+    let (cohort, rejections, balance) = validated?;
+    let inputs = opened
+        .into_iter()
+        .zip(hashes?)
+        .map(|((table, path, format, size_bytes), sha256)| InputFile {
             table,
-            |layout, chunk, row| validate_event(layout, chunk, row, &index),
-            |outcomes| {
-                for outcome in outcomes {
-                    match outcome {
-                        Ok(record) => events.push(record),
-                        Err(mut r) => {
-                            rows_rejected += 1;
-                            rejections.append(&mut r);
-                        }
-                    }
-                }
+            file: FileFingerprint {
+                path,
+                format,
+                size_bytes,
+                sha256,
             },
-        )?;
-        balance.push(TableBalance {
-            table: Table::Events,
-            rows_read: read,
-            rows_accepted: events.len() as u64,
-            rows_rejected,
-        });
-        inputs.push(InputFile {
-            table: Table::Events,
-            file: fingerprint,
-        });
-    }
-
-    // Labs.
-    let mut labs = crate::schema::Labs::default();
-    if let Some(table) = labs_table {
-        labs.extra_names = table.layout.extra_names();
-        let mut rows_rejected = 0;
-        let (fingerprint, read) = stream_table(
-            table,
-            |layout, chunk, row| validate_lab(layout, chunk, row, &index, &units),
-            |outcomes| {
-                for outcome in outcomes {
-                    match outcome {
-                        Ok(record) => labs.push(record),
-                        Err(mut r) => {
-                            rows_rejected += 1;
-                            rejections.append(&mut r);
-                        }
-                    }
-                }
-            },
-        )?;
-        balance.push(TableBalance {
-            table: Table::Labs,
-            rows_read: read,
-            rows_accepted: labs.len() as u64,
-            rows_rejected,
-        });
-        inputs.push(InputFile {
-            table: Table::Labs,
-            file: fingerprint,
-        });
-    }
-    drop(index);
-
-    patient_rejections.append(&mut rejections);
-    let mut rejections = patient_rejections;
-    // Stable: rules of one record keep the order they were checked in.
-    rejections.sort_by_key(|r| (r.table, r.line));
+        })
+        .collect();
     Ok(Ingested {
-        cohort: Cohort {
-            patients,
-            events,
-            labs,
-        },
+        cohort,
         rejections,
         balance,
         inputs,
     })
 }
 
+/// The three tables through the row rules: patients first (events and labs are checked
+/// against the accepted patients).
+fn validate_tables(
+    patients_table: OpenTable,
+    events_table: Option<OpenTable>,
+    labs_table: Option<OpenTable>,
+    units: &UnitDefaults,
+) -> Result<(Cohort, Vec<Rejection>, Vec<TableBalance>)> {
+    let mut rejections = Vec::new();
+    let mut balance = Vec::new();
+
+    let patient_layout = patients_table.layout.clone();
+    let patients_path = patients_table.reader.path().to_path_buf();
+    let mut patients = Patients {
+        extra_names: patient_layout.extra_names(),
+        ..Patients::default()
+    };
+    let read = stream_table(
+        patients_table,
+        || (),
+        |_, layout, chunk, row| validate_patient(layout, chunk, row, units),
+        |outcomes| sort_outcomes(outcomes, |r| patients.push(r), &mut rejections),
+    )?;
+    let ids = reject_duplicate_ids(
+        &patients_path,
+        &patient_layout,
+        &mut patients,
+        &mut rejections,
+    )?;
+    balance.push(table_balance(
+        Table::Patients,
+        read,
+        patients.len(),
+        &rejections,
+    ));
+    let rejected_ids: Vec<String> = rejections
+        .iter()
+        .map(|r| r.patient_id.clone())
+        .filter(|id| !id.is_empty())
+        .collect();
+    let index = PatientIndex::new(&patients, ids, rejected_ids.iter().map(String::as_str));
+
+    let mut events = crate::schema::Events::default();
+    if let Some(table) = events_table {
+        events.extra_names = table.layout.extra_names();
+        let read = stream_table(
+            table,
+            || index.lookup(),
+            |lookup, layout, chunk, row| validate_event(layout, chunk, row, lookup),
+            |outcomes| sort_outcomes(outcomes, |r| events.push(r), &mut rejections),
+        )?;
+        balance.push(table_balance(
+            Table::Events,
+            read,
+            events.len(),
+            &rejections,
+        ));
+    }
+
+    let mut labs = crate::schema::Labs::default();
+    if let Some(table) = labs_table {
+        labs.extra_names = table.layout.extra_names();
+        let read = stream_table(
+            table,
+            || index.lookup(),
+            |lookup, layout, chunk, row| validate_lab(layout, chunk, row, lookup, units),
+            |outcomes| sort_outcomes(outcomes, |r| labs.push(r), &mut rejections),
+        )?;
+        balance.push(table_balance(Table::Labs, read, labs.len(), &rejections));
+    }
+    drop(index);
+
+    // Stable: rules of one record keep the order they were checked in.
+    rejections.sort_by_key(|r| (r.table, r.line));
+    let cohort = Cohort {
+        patients,
+        events,
+        labs,
+    };
+    Ok((cohort, rejections, balance))
+}
+
 /// Rejects every row of every patient_id that appears more than once (the extract must say
-/// which is right), removing such rows from the accepted patients. Returns the number of rows
-/// so rejected.
+/// which is right), removing such rows from the accepted patients. Returns the id table of the
+/// patients that remain.
 fn reject_duplicate_ids(
     path: &Path,
     layout: &TableLayout,
     patients: &mut Patients,
     rejections: &mut Vec<Rejection>,
-) -> Result<usize> {
-    // Each rejected row counted once: its rules share one line.
+) -> Result<IdTable> {
+    let (table, repeats) = IdTable::build(&patients.patient_id);
+    // Rejected rows (one entry per row: a row's rules are contiguous and share its line).
     let mut rejected_rows: Vec<(&str, u64)> = rejections
         .iter()
         .filter(|r| !r.patient_id.is_empty())
         .map(|r| (r.patient_id.as_str(), r.line))
         .collect();
     rejected_rows.dedup_by_key(|(_, line)| *line);
-    let mut counts: HashMap<&str, u32> = HashMap::with_capacity(patients.len());
-    for id in patients.patient_id.iter().map(String::as_str) {
-        *counts.entry(id).or_default() += 1;
-    }
+    let mut rejected_count: HashMap<&str, u32> = HashMap::new();
     for (id, _) in &rejected_rows {
-        *counts.entry(id).or_default() += 1;
+        *rejected_count.entry(id).or_default() += 1;
     }
-    let is_duplicate = |id: &str| counts.get(id).is_some_and(|&n| n > 1);
-    if !counts.values().any(|&n| n > 1) {
-        return Ok(0);
+    // Ids on two or more rows, accepted or not.
+    let mut duplicated: BTreeSet<String> = repeats
+        .iter()
+        .map(|&row| patients.patient_id[row as usize].clone())
+        .collect();
+    for (id, n) in &rejected_count {
+        if *n > 1 || table.get(&patients.patient_id, id).is_some() {
+            duplicated.insert(id.to_string());
+        }
+    }
+    if duplicated.is_empty() {
+        return Ok(table);
+    }
+    let mut rows_of: HashMap<&str, u32> = rejected_count
+        .iter()
+        .filter(|(id, _)| duplicated.contains(**id))
+        .map(|(id, n)| (*id, *n))
+        .collect();
+    for id in &patients.patient_id {
+        if duplicated.contains(id) {
+            *rows_of.entry(id.as_str()).or_default() += 1;
+        }
     }
     let message = |id: &str| {
         format!(
             "patient_id '{id}' appears on {} rows; every row of a duplicated id is rejected",
-            counts[id]
+            rows_of.get(id).copied().unwrap_or(0)
         )
     };
+    let column = layout.source_name(0).unwrap_or("patient_id").to_string();
     let mut new = Vec::new();
-    // Rows already rejected for other reasons: their raw JSON is at hand.
+    // Rows already rejected for other reasons: their raw record is at hand.
     for (id, line) in &rejected_rows {
-        if is_duplicate(id) {
+        if duplicated.contains(*id) {
             let raw = rejections
                 .iter()
                 .find(|r| r.line == *line)
@@ -383,18 +448,18 @@ fn reject_duplicate_ids(
                 table: Table::Patients,
                 line: *line,
                 patient_id: id.to_string(),
-                column: layout.source_name(0).unwrap_or("patient_id").to_string(),
+                column: column.clone(),
                 reason: Reason::DuplicatePatientId,
                 message: message(id),
                 raw,
             });
         }
     }
-    // Accepted rows: read their raw records again, then drop them.
+    // Accepted rows: read their raw records again (a rare path), then drop them.
     let keep: Vec<bool> = patients
         .patient_id
         .iter()
-        .map(|id| !is_duplicate(id))
+        .map(|id| !duplicated.contains(id))
         .collect();
     let lines: BTreeSet<u64> = keep
         .iter()
@@ -410,16 +475,16 @@ fn reject_duplicate_ids(
                 table: Table::Patients,
                 line,
                 patient_id: id.clone(),
-                column: layout.source_name(0).unwrap_or("patient_id").to_string(),
+                column: column.clone(),
                 reason: Reason::DuplicatePatientId,
                 message: message(id),
                 raw: raws.get(&line).cloned().unwrap_or_default(),
             });
         }
     }
-    let count = new.len();
-    drop(counts);
+    drop(rows_of);
+    drop(rejected_count);
     rejections.append(&mut new);
     patients.retain_rows(&keep);
-    Ok(count)
+    Ok(IdTable::build(&patients.patient_id).0)
 }

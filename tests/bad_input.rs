@@ -284,3 +284,45 @@ fn two_patients_tables_in_one_directory_are_ambiguous() {
         "{err}"
     );
 }
+
+#[test]
+fn blank_lines_are_not_records_and_do_not_shift_line_numbers() {
+    let body = "A1,m,60,2021-01-01,squamous,2022-01-01,alive,\n\nA2,x,60,2021-01-01,squamous,2022-01-01,alive,\n\r\n";
+    for text in [
+        format!("{HEADER}\n{body}"),
+        format!("{HEADER}\r\n{}", body.replace(",\n", ",\r\n")),
+    ] {
+        let ingested = ingest_dir(patients_dir(&text).path(), None).unwrap();
+        assert_eq!(ingested.balance[0].rows_read, 2);
+        assert_eq!(
+            rejection_keys(&ingested),
+            [(
+                "patients".into(),
+                4,
+                "A2".into(),
+                "sex".into(),
+                "invalid_value".into()
+            )],
+            "{text:?}"
+        );
+    }
+}
+
+#[test]
+fn a_last_record_without_a_final_newline_keeps_its_line() {
+    let text = format!(
+        "{HEADER},note\n\nA1,m,60,2021-01-01,squamous,2022-01-01,alive,,ok\nA2,x,60,2021-01-01,squamous,2022-01-01,alive,,\"two\nlines\""
+    );
+    let ingested = ingest_dir(patients_dir(&text).path(), None).unwrap();
+    assert_eq!(
+        rejection_keys(&ingested),
+        [(
+            "patients".into(),
+            4,
+            "A2".into(),
+            "sex".into(),
+            "invalid_value".into()
+        )]
+    );
+    assert_eq!(ingested.cohort.patients.source_line, [3]);
+}

@@ -122,20 +122,20 @@ impl TableLayout {
 
     /// Contract column `col` of record `row`, trimmed and recoded.
     pub fn cell<'a>(&'a self, chunk: &'a RawChunk, row: usize, col: usize) -> Cell<'a> {
-        let Some(bytes) = self.positions[col].and_then(|p| chunk.field(row, p)) else {
+        let Some(field) = self.positions[col].and_then(|p| chunk.field_str(row, p)) else {
             return Cell::Missing;
         };
-        let Ok(text) = std::str::from_utf8(bytes) else {
+        let Some(text) = field else {
             return Cell::NotUtf8;
         };
-        let text = text.trim();
+        let text = text.trim_ascii();
         if text.is_empty() {
             return Cell::Missing;
         }
         match &self.recodes[col] {
             Some(table) => match table.get(&text.to_lowercase()) {
-                Some(mapped) if mapped.trim().is_empty() => Cell::Missing,
-                Some(mapped) => Cell::Text(mapped.trim()),
+                Some(mapped) if mapped.trim_ascii().is_empty() => Cell::Missing,
+                Some(mapped) => Cell::Text(mapped.trim_ascii()),
                 None => Cell::Text(text),
             },
             None => Cell::Text(text),

@@ -5,7 +5,12 @@
 /// A batch of raw records stored contiguously (one allocation per batch, not per field).
 #[derive(Debug, Default, Clone)]
 pub struct RawChunk {
+    /// Field bytes while the chunk is built, and after [`RawChunk::seal`] when they are not
+    /// valid UTF-8 as a whole.
     bytes: Vec<u8>,
+    /// Field bytes after [`RawChunk::seal`] when valid UTF-8 as a whole (the usual case): one
+    /// check per chunk instead of one per cell.
+    text: String,
     /// End offset in `bytes` of every field, records one after another.
     field_ends: Vec<usize>,
     /// End index in `field_ends` of every record.
@@ -19,10 +24,32 @@ impl RawChunk {
     pub fn with_capacity(records: usize, bytes: usize) -> Self {
         Self {
             bytes: Vec::with_capacity(bytes),
+            text: String::new(),
             field_ends: Vec::new(),
             record_ends: Vec::with_capacity(records),
             lines: Vec::with_capacity(records),
         }
+    }
+
+    /// Empties the chunk, keeping its buffers for the next batch (no fresh pages to fault in).
+    pub fn clear(&mut self) {
+        if self.bytes.is_empty() {
+            self.bytes = std::mem::take(&mut self.text).into_bytes();
+        }
+        self.bytes.clear();
+        self.text.clear();
+        self.field_ends.clear();
+        self.record_ends.clear();
+        self.lines.clear();
+    }
+
+    /// Appends a whole record at once: `data` holds its fields back to back, `ends` their end
+    /// offsets within `data`.
+    pub fn push_record(&mut self, data: &[u8], ends: impl Iterator<Item = usize>, line: u64) {
+        let base = self.bytes.len();
+        self.bytes.extend_from_slice(data);
+        self.field_ends.extend(ends.map(|end| base + end));
+        self.end_record(line);
     }
 
     /// Appends one field to the record being built.
@@ -37,6 +64,35 @@ impl RawChunk {
         self.lines.push(line);
     }
 
+    /// Marks the chunk complete, checking its bytes for UTF-8 once.
+    pub fn seal(&mut self) {
+        match String::from_utf8(std::mem::take(&mut self.bytes)) {
+            Ok(text) => self.text = text,
+            Err(e) => self.bytes = e.into_bytes(),
+        }
+    }
+
+    /// The chunk's field bytes, wherever they are held.
+    fn data(&self) -> &[u8] {
+        if self.bytes.is_empty() {
+            self.text.as_bytes()
+        } else {
+            &self.bytes
+        }
+    }
+
+    /// Field `col` of record `row` as text: `None` past the record's end, `Some(None)` when
+    /// the field is not UTF-8.
+    pub fn field_str(&self, row: usize, col: usize) -> Option<Option<&str>> {
+        let range = self.field_bytes_range(row, col)?;
+        if self.bytes.is_empty() {
+            // Fields end at ASCII delimiters, which are always character boundaries.
+            Some(self.text.get(range))
+        } else {
+            Some(std::str::from_utf8(&self.bytes[range]).ok())
+        }
+    }
+
     /// Number of records.
     pub fn len(&self) -> usize {
         self.lines.len()
@@ -45,11 +101,6 @@ impl RawChunk {
     /// Whether the chunk holds no record.
     pub fn is_empty(&self) -> bool {
         self.lines.is_empty()
-    }
-
-    /// Bytes held, for sizing chunks.
-    pub fn byte_len(&self) -> usize {
-        self.bytes.len()
     }
 
     /// Source line (CSV) or row number (Parquet) of record `row`.
@@ -71,8 +122,7 @@ impl RawChunk {
         self.field_range(row).len()
     }
 
-    /// Field `col` of record `row`, or `None` past the record's end.
-    pub fn field(&self, row: usize, col: usize) -> Option<&[u8]> {
+    fn field_bytes_range(&self, row: usize, col: usize) -> Option<std::ops::Range<usize>> {
         let range = self.field_range(row);
         if col >= range.len() {
             return None;
@@ -83,7 +133,12 @@ impl RawChunk {
         } else {
             self.field_ends[index - 1]
         };
-        Some(&self.bytes[start..self.field_ends[index]])
+        Some(start..self.field_ends[index])
+    }
+
+    /// Field `col` of record `row`, or `None` past the record's end.
+    pub fn field(&self, row: usize, col: usize) -> Option<&[u8]> {
+        self.field_bytes_range(row, col).map(|r| &self.data()[r])
     }
 
     /// Every field of record `row`.
@@ -129,7 +184,12 @@ mod tests {
         chunk.end_record(2);
         chunk.push_field(b"ccc");
         chunk.end_record(4);
-        assert_eq!(chunk.len(), 2);
+        chunk.push_field(b"\xff");
+        chunk.end_record(5);
+        chunk.seal();
+        assert_eq!(chunk.field_str(2, 0), Some(None), "not UTF-8");
+        assert_eq!(chunk.field_str(1, 0), Some(Some("ccc")));
+        assert_eq!(chunk.len(), 3);
         assert_eq!(chunk.width(0), 2);
         assert_eq!(chunk.field(0, 1), Some(&b""[..]));
         assert_eq!(chunk.field(1, 0), Some(&b"ccc"[..]));

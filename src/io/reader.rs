@@ -5,7 +5,8 @@
 //! rejected record, its source line (records may span lines inside quotes), its raw fields,
 //! and ragged records detected rather than padded; the file is hashed as it streams, so it
 //! is read once. Parquet goes through polars, every column turned into text so that one
-//! validator applies the contract to both formats.
+//! validator applies the contract to both formats. Fingerprints are computed apart
+//! ([`sha256_file`]), on a thread of their own, so hashing stays off the parsing path.
 
 use std::fs::File;
 use std::io::{BufReader, Read};
@@ -83,38 +84,26 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// A reader that hashes every byte passing through it.
-struct HashingReader<R> {
-    inner: R,
-    hasher: Sha256,
-}
-
-impl<R: Read> Read for HashingReader<R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.hasher.update(&buf[..n]);
-        Ok(n)
-    }
-}
-
-type CsvSource = csv::Reader<HashingReader<std::io::Chain<std::io::Cursor<Vec<u8>>, File>>>;
+type CsvSource = csv::Reader<std::io::Chain<std::io::Cursor<Vec<u8>>, File>>;
 
 enum Source {
     Csv {
         reader: Box<CsvSource>,
         record: csv::ByteRecord,
         done: bool,
+        /// Whether the file's last byte is `\n` (else its last record has no terminator).
+        ends_with_newline: bool,
     },
     Parquet {
         frame: DataFrame,
         offset: usize,
-        sha256: String,
     },
 }
 
 /// A table file opened for streaming: its header is known, its records come in chunks.
 pub struct TableReader {
     path: PathBuf,
+    format: Format,
     size_bytes: u64,
     header: Vec<String>,
     source: Source,
@@ -160,10 +149,7 @@ impl TableReader {
                 offset,
             });
         }
-        let stream = HashingReader {
-            inner: std::io::Cursor::new(head).chain(file),
-            hasher: Sha256::new(),
-        };
+        let stream = std::io::Cursor::new(head).chain(file);
         // Records end at `\n` only: with the CRLF default the csv crate reports the line
         // before each record in CRLF files. The `\r` of a CRLF ending is stripped below.
         let mut reader = csv::ReaderBuilder::new()
@@ -187,19 +173,20 @@ impl TableReader {
         }
         Ok(Self {
             path: path.to_path_buf(),
+            format: Format::Csv,
             size_bytes,
             header,
             source: Source::Csv {
                 reader: Box::new(reader),
                 record: csv::ByteRecord::new(),
                 done: false,
+                ends_with_newline: last_byte_is_newline(path)?,
             },
             records: 0,
         })
     }
 
     fn open_parquet(path: &Path, size_bytes: u64) -> Result<Self> {
-        let sha256 = sha256_file(path)?;
         let file = File::open(path).map_err(|source| Error::Read {
             path: path.to_path_buf(),
             source,
@@ -220,13 +207,10 @@ impl TableReader {
         }
         Ok(Self {
             path: path.to_path_buf(),
+            format: Format::Parquet,
             size_bytes,
             header,
-            source: Source::Parquet {
-                frame,
-                offset: 0,
-                sha256,
-            },
+            source: Source::Parquet { frame, offset: 0 },
             records: 0,
         })
     }
@@ -248,16 +232,24 @@ impl TableReader {
 
     /// The next chunk of records, or `None` at the end of the file.
     pub fn next_chunk(&mut self) -> Result<Option<RawChunk>> {
-        let chunk = match &mut self.source {
+        let mut chunk = RawChunk::with_capacity(CHUNK_RECORDS, 1 << 20);
+        Ok(self.fill_chunk(&mut chunk)?.then_some(chunk))
+    }
+
+    /// Refills `chunk` (emptied first, buffers kept) with the next records; `false` at the
+    /// end of the file.
+    pub fn fill_chunk(&mut self, chunk: &mut RawChunk) -> Result<bool> {
+        chunk.clear();
+        match &mut self.source {
             Source::Csv {
                 reader,
                 record,
                 done,
+                ends_with_newline,
             } => {
                 if *done {
-                    return Ok(None);
+                    return Ok(false);
                 }
-                let mut chunk = RawChunk::with_capacity(CHUNK_RECORDS, 1 << 20);
                 while chunk.len() < CHUNK_RECORDS {
                     let more = reader
                         .read_byte_record(record)
@@ -270,49 +262,80 @@ impl TableReader {
                     if width == 1 && (record[0].is_empty() || &record[0] == b"\r") {
                         continue; // a blank line, not a record
                     }
-                    for (i, field) in record.iter().enumerate() {
-                        let field = match field {
-                            [head @ .., b'\r'] if i + 1 == width => head,
-                            _ => field,
-                        };
-                        chunk.push_field(field);
-                    }
-                    let line = record.position().map_or(0, |p| p.line());
-                    chunk.end_record(line);
+                    let line =
+                        record_start_line(reader, record, self.size_bytes, *ends_with_newline);
+                    // Fields are contiguous in the record: copy them at once, then drop the
+                    // `\r` of a CRLF ending from the last field.
+                    let data = record.as_slice();
+                    let crlf = data.last() == Some(&b'\r');
+                    let data = if crlf { &data[..data.len() - 1] } else { data };
+                    let len = data.len();
+                    let ends = (0..width).map(|i| record.range(i).map_or(len, |r| r.end.min(len)));
+                    chunk.push_record(data, ends, line);
                 }
-                chunk
             }
-            Source::Parquet { frame, offset, .. } => {
-                if *offset >= frame.height() {
-                    return Ok(None);
+            Source::Parquet { frame, offset } => {
+                if *offset < frame.height() {
+                    let len = CHUNK_RECORDS.min(frame.height() - *offset);
+                    *chunk = parquet_chunk(&self.path, frame, *offset, len)?;
+                    *offset += len;
                 }
-                let len = CHUNK_RECORDS.min(frame.height() - *offset);
-                let chunk = parquet_chunk(&self.path, frame, *offset, len)?;
-                *offset += len;
-                chunk
             }
-        };
+        }
+        chunk.seal();
         self.records += chunk.len() as u64;
-        Ok((!chunk.is_empty()).then_some(chunk))
+        Ok(!chunk.is_empty())
     }
 
-    /// Reads to the end (if not there yet) and returns the file's fingerprint.
-    pub fn finish(mut self) -> Result<FileFingerprint> {
-        while self.next_chunk()?.is_some() {}
-        let (format, sha256) = match self.source {
-            Source::Csv { reader, .. } => {
-                let stream = reader.into_inner();
-                (Format::Csv, hex(&stream.hasher.finalize()))
-            }
-            Source::Parquet { sha256, .. } => (Format::Parquet, sha256),
-        };
-        Ok(FileFingerprint {
-            path: self.path,
-            format,
-            size_bytes: self.size_bytes,
-            sha256,
-        })
+    /// The file's format.
+    pub fn format(&self) -> Format {
+        self.format
     }
+
+    /// The file's size in bytes when opened.
+    pub fn size_bytes(&self) -> u64 {
+        self.size_bytes
+    }
+}
+
+/// Whether a file ends with `\n`.
+fn last_byte_is_newline(path: &Path) -> Result<bool> {
+    use std::io::{Seek, SeekFrom};
+    let read_err = |source| Error::Read {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut file = File::open(path).map_err(read_err)?;
+    if file.metadata().map_err(read_err)?.len() == 0 {
+        return Ok(false);
+    }
+    file.seek(SeekFrom::End(-1)).map_err(read_err)?;
+    let mut last = [0u8; 1];
+    file.read_exact(&mut last).map_err(read_err)?;
+    Ok(last[0] == b'\n')
+}
+
+/// The source line on which `record` (just read) starts. The csv crate reports the line where
+/// the read began, which precedes any blank lines it skipped; so count back from where the
+/// read ended instead: one line for the terminator, one per newline inside quoted fields.
+fn record_start_line(
+    reader: &CsvSource,
+    record: &csv::ByteRecord,
+    size_bytes: u64,
+    ends_with_newline: bool,
+) -> u64 {
+    let began = record.position().map_or(0, |p| p.line());
+    let after = reader.position().line();
+    if after == began + 1 {
+        return began; // the usual case: one physical line, nothing skipped
+    }
+    let embedded: u64 = record
+        .iter()
+        .map(|field| field.iter().filter(|&&b| b == b'\n').count() as u64)
+        .sum();
+    let unterminated = reader.position().byte() == size_bytes && !ends_with_newline;
+    let last_line = if unterminated { after } else { after - 1 };
+    last_line - embedded
 }
 
 fn csv_error(path: &Path, error: &csv::Error) -> Error {

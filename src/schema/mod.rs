@@ -3,6 +3,7 @@
 
 pub mod cohort;
 pub mod columns;
+pub mod id_table;
 pub mod reject;
 pub mod validate;
 pub mod values;

@@ -2,12 +2,11 @@
 //! typed record or the list of every rule it breaks. Pure functions of a record and, for events
 //! and labs, the accepted patients; the ingest stage runs them over chunks in parallel.
 
-use std::collections::{HashMap, HashSet};
-
 use chrono::{NaiveDate, NaiveDateTime};
 
 use super::cohort::{EventRecord, LabRecord, PatientRecord, Patients};
 use super::columns::{ColumnSpec, EventColumn, LabColumn, PatientColumn};
+use super::id_table::IdTable;
 use super::reject::{Reason, Rejection, Table};
 use super::values::{
     list_items, parse_bool, parse_date, parse_datetime, parse_integer, parse_number,
@@ -497,22 +496,31 @@ pub fn validate_patient(
     })
 }
 
+/// A fast hash set with a fixed seed (patient ids are not adversarial input).
+type FastSet<K> = std::collections::HashSet<K, foldhash::fast::FixedState>;
+
 /// The accepted patients, looked up by id, and the ids whose rows were rejected.
 pub struct PatientIndex<'a> {
     patients: &'a Patients,
-    accepted: HashMap<&'a str, u32>,
-    rejected: HashSet<&'a str>,
+    accepted: IdTable,
+    rejected: FastSet<&'a str>,
+}
+
+/// A lookup into a [`PatientIndex`] that remembers the last patient found: extracts usually
+/// list a patient's events and labs together, so most lookups skip the hash map.
+pub struct PatientLookup<'i, 'a> {
+    index: &'i PatientIndex<'a>,
+    last: Option<(&'a str, u32)>,
 }
 
 impl<'a> PatientIndex<'a> {
-    /// Indexes `patients`; `rejected_ids` are the ids of rejected patient rows.
-    pub fn new(patients: &'a Patients, rejected_ids: impl IntoIterator<Item = &'a str>) -> Self {
-        let accepted = patients
-            .patient_id
-            .iter()
-            .enumerate()
-            .map(|(i, id)| (id.as_str(), i as u32))
-            .collect();
+    /// Indexes `patients` (whose ids `accepted` was built on); `rejected_ids` are the ids of
+    /// rejected patient rows.
+    pub fn new(
+        patients: &'a Patients,
+        accepted: IdTable,
+        rejected_ids: impl IntoIterator<Item = &'a str>,
+    ) -> Self {
         Self {
             patients,
             accepted,
@@ -520,13 +528,39 @@ impl<'a> PatientIndex<'a> {
         }
     }
 
+    /// A lookup with an empty cache (one per worker task).
+    pub fn lookup(&self) -> PatientLookup<'_, 'a> {
+        PatientLookup {
+            index: self,
+            last: None,
+        }
+    }
+}
+
+impl PatientLookup<'_, '_> {
     /// Resolves the record's patient, recording why not when it cannot.
-    fn resolve(&self, c: &mut RowCheck<'_>, id: Option<&str>) -> Option<u32> {
+    fn resolve(&mut self, c: &mut RowCheck<'_>, id: Option<&str>) -> Option<u32> {
         let id = id?;
-        if let Some(&row) = self.accepted.get(id) {
+        if let Some((last_id, row)) = self.last {
+            if last_id == id {
+                return Some(row);
+            }
+            // Extracts are usually ordered like the patients table: try the next patient
+            // before a hash lookup, which costs cache misses on a large cohort.
+            let ids = &self.index.patients.patient_id;
+            if let Some(next) = ids.get(row as usize + 1) {
+                if next == id {
+                    self.last = Some((next.as_str(), row + 1));
+                    return Some(row + 1);
+                }
+            }
+        }
+        let ids = &self.index.patients.patient_id;
+        if let Some(row) = self.index.accepted.get(ids, id) {
+            self.last = Some((ids[row as usize].as_str(), row));
             return Some(row);
         }
-        let (reason, message) = if self.rejected.contains(id) {
+        let (reason, message) = if self.index.rejected.contains(id) {
             (
                 Reason::PatientRejected,
                 format!("patient_id '{id}' was rejected in the patients table"),
@@ -547,7 +581,7 @@ pub fn validate_event(
     layout: &TableLayout,
     chunk: &RawChunk,
     row: usize,
-    index: &PatientIndex<'_>,
+    patients: &mut PatientLookup<'_, '_>,
 ) -> std::result::Result<EventRecord, Vec<Rejection>> {
     use EventColumn as E;
     if layout.is_ragged(chunk, row) {
@@ -555,13 +589,13 @@ pub fn validate_event(
     }
     let mut c = RowCheck::new(layout, chunk, row, E::SPECS);
     let id = c.text(E::PatientId.index(), true);
-    let patient = index.resolve(&mut c, id);
+    let patient = patients.resolve(&mut c, id);
     let event_date = c.date(E::EventDate.index(), true);
     let event_type = c.vocab::<EventType>(E::EventType.index(), true);
     let site = c.vocab::<BoneSite>(E::Site.index(), false);
     if let (Some(p), Some(date)) = (patient, event_date) {
-        let diagnosis = index.patients.diagnosis_date[p as usize];
-        let last = index.patients.last_contact_date[p as usize];
+        let diagnosis = patients.index.patients.diagnosis_date[p as usize];
+        let last = patients.index.patients.last_contact_date[p as usize];
         if date < diagnosis {
             c.rule(
                 Some(E::EventDate.index()),
@@ -597,7 +631,7 @@ pub fn validate_lab(
     layout: &TableLayout,
     chunk: &RawChunk,
     row: usize,
-    index: &PatientIndex<'_>,
+    patients: &mut PatientLookup<'_, '_>,
     units: &UnitDefaults,
 ) -> std::result::Result<LabRecord, Vec<Rejection>> {
     use LabColumn as L;
@@ -606,7 +640,7 @@ pub fn validate_lab(
     }
     let mut c = RowCheck::new(layout, chunk, row, L::SPECS);
     let id = c.text(L::PatientId.index(), true);
-    let patient = index.resolve(&mut c, id);
+    let patient = patients.resolve(&mut c, id);
     let sampled_at = c.datetime(L::SampledAt.index(), true);
     let analyte = c.vocab::<Analyte>(L::Analyte.index(), true);
     let positive = matches!(analyte, Some(Analyte::Calcium | Analyte::Albumin));
