@@ -7,8 +7,12 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 
+use bonemet::classify::Threads;
+use bonemet::commands::classify::{classify, ClassifyConfig};
+use bonemet::commands::validate::{validate, ValidateConfig};
+use bonemet::commands::{check_share, QualityGate, DEFAULT_MAX_REJECTED_SHARE};
 use bonemet::io::CohortFiles;
-use bonemet::validate::{check_share, validate, ValidateConfig, DEFAULT_MAX_REJECTED_SHARE};
+use bonemet::io::OutputFormat;
 
 /// Exit codes a scheduler can act on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,6 +56,34 @@ bonemet validate data/demo --out reports/demo-validate\n  \
 bonemet validate --patients extract/pts.parquet --events extract/sre.csv --mapping data/mappings/seer-style.toml --out out/\n  \
 bonemet validate data/demo --max-rejected-share 0.01 --out out/   # exit 3 above 1% rejected")]
     Validate(ValidateArgs),
+    /// Validate a cohort, then apply the clinical classifiers C1-C10 to every patient.
+    #[command(
+        after_help = "Writes DIR/classified.parquet (or .csv): one row per accepted patient, \
+patient_id and every classifier output as its own typed column, with a reasons column for each \
+classifier that can be not assessable (docs/outputs.md); DIR/rejected.csv; DIR/run.json \
+(inputs, every study setting in force, row balance). Output is identical whatever --threads.\n\n\
+Examples:\n  \
+bonemet classify data/demo --out reports/demo-classify\n  \
+bonemet classify data/demo --study study.toml --format csv --out out/\n  \
+bonemet classify extract/ --mapping data/mappings/seer-style.toml --threads 1 --out out/\n\n\
+study.toml (every key optional; defaults shown):\n  \
+corrected_calcium_formula = \"review\"   # or \"payne\"\n  \
+correct_only_below_40 = false\n  \
+calcium_normal_low_mmol_l = 2.2\n  \
+calcium_normal_high_mmol_l = 2.6\n  \
+grading_scheme = \"severity\"           # or \"ctcae5\"\n  \
+crisis_threshold_mmol_l = 3.5\n  \
+hypercalcaemia_is_sre = false\n  \
+sre_merge_window_days = 0\n  \
+ntx_moderate_from = 50.0\n  \
+ntx_high_from = 100.0\n  \
+ctx_sampling_before_hour = 9\n  \
+synchronous_window_days = 30\n  \
+oligometastatic_max_metastases = 5\n  \
+oligometastatic_max_organs = 3\n  \
+tumor_size_cutoff_mm = 20.0"
+    )]
+    Classify(ClassifyArgs),
 }
 
 /// Where the cohort's tables are.
@@ -110,6 +142,69 @@ impl ValidateArgs {
     }
 }
 
+/// Format of result tables.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum FormatArg {
+    Parquet,
+    Csv,
+}
+
+#[derive(Debug, Args)]
+struct ClassifyArgs {
+    #[command(flatten)]
+    cohort: CohortArgs,
+    /// Study settings (TOML; every key optional, defaults as in the clinical contract).
+    #[arg(long, value_name = "FILE")]
+    study: Option<PathBuf>,
+    /// Output directory (created if missing).
+    #[arg(long, value_name = "DIR")]
+    out: PathBuf,
+    /// Format of DIR/classified.*.
+    #[arg(long, value_enum, default_value = "parquet")]
+    format: FormatArg,
+    /// Threads for the classifiers (default: one per core; 1 runs without a thread pool).
+    #[arg(long, value_name = "N")]
+    threads: Option<usize>,
+    /// Exit with code 3 when any table's rejected share of rows is above F (0 to 1).
+    #[arg(long, value_name = "F", default_value_t = DEFAULT_MAX_REJECTED_SHARE)]
+    max_rejected_share: f64,
+}
+
+impl ClassifyArgs {
+    fn config(&self) -> bonemet::Result<ClassifyConfig> {
+        Ok(ClassifyConfig {
+            files: self.cohort.files()?,
+            mapping: self.cohort.mapping.clone(),
+            study: self.study.clone(),
+            out_dir: self.out.clone(),
+            format: match self.format {
+                FormatArg::Parquet => OutputFormat::Parquet,
+                FormatArg::Csv => OutputFormat::Csv,
+            },
+            threads: self.threads.map_or(Threads::All, Threads::Exactly),
+            max_rejected_share: check_share("--max-rejected-share", self.max_rejected_share)?,
+        })
+    }
+}
+
+/// The exit status a quality gate's verdict calls for.
+fn gate_status(gate: &QualityGate) -> ExitStatus {
+    if gate.passed {
+        ExitStatus::Success
+    } else {
+        ExitStatus::GateFailed
+    }
+}
+
+fn run_classify(args: &ClassifyArgs) -> bonemet::Result<ExitStatus> {
+    let config = args.config()?;
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    let outcome = classify(&config, &mut out)?;
+    let _ = out.flush();
+    Ok(gate_status(&outcome.gate))
+}
+
 /// Prints an error and its causes on stderr.
 fn report_error(error: &dyn std::error::Error) {
     let mut message = format!("error: {error}");
@@ -130,11 +225,7 @@ fn run_validate(args: &ValidateArgs) -> bonemet::Result<ExitStatus> {
     let mut out = stdout.lock();
     let outcome = validate(&config, &mut out)?;
     let _ = out.flush();
-    if outcome.gate.passed {
-        Ok(ExitStatus::Success)
-    } else {
-        Ok(ExitStatus::GateFailed)
-    }
+    Ok(gate_status(&outcome.gate))
 }
 
 /// Entry point of the binary.
@@ -142,6 +233,7 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match &cli.command {
         Command::Validate(args) => run_validate(args),
+        Command::Classify(args) => run_classify(args),
     };
     match result {
         Ok(status) => status.into(),

@@ -2,9 +2,9 @@
 
 use std::io::Write;
 
+use crate::commands::{QualityGate, TableRecord};
 use crate::io::CohortFiles;
 use crate::schema::Table;
-use crate::validate::{QualityGate, TableRecord};
 
 /// Writes the validation summary: rows per table, rejections per reason, the gate's verdict.
 pub fn write_validation_summary(

@@ -1,5 +1,9 @@
-//! The `validate` command: ingest a cohort, apply the rejected-share quality gate, print the
-//! summary and, with an output directory, write `rejected.csv` and `run.json`.
+//! The commands the binary exposes, as library functions: each takes a checked configuration,
+//! runs the stages, writes its outputs and returns an outcome the CLI maps to an exit code.
+//! Shared here: the quality gate and the run record (`run.json`).
+
+pub mod classify;
+pub mod validate;
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -8,27 +12,15 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use crate::error::{Error, Result};
-use crate::ingest::{ingest, Ingested, InputFile, TableBalance};
+use crate::ingest::{Ingested, InputFile, TableBalance};
 use crate::io::reader::sha256_file;
-use crate::io::{CohortFiles, LoadedMapping};
+use crate::io::OutputFormat;
 use crate::schema::reject::{count_by_reason, write_rejected_csv};
 use crate::schema::Table;
+use crate::study::StudySettings;
 
 /// The default cap on any table's rejected share.
 pub const DEFAULT_MAX_REJECTED_SHARE: f64 = 0.05;
-
-/// What `validate` needs, already checked.
-#[derive(Debug, Clone)]
-pub struct ValidateConfig {
-    /// The cohort's files.
-    pub files: CohortFiles,
-    /// The mapping file, if any.
-    pub mapping: Option<PathBuf>,
-    /// Where to write `rejected.csv` and `run.json` (nothing is written without it).
-    pub out_dir: Option<PathBuf>,
-    /// Cap on the rejected share of any table, in [0, 1].
-    pub max_rejected_share: f64,
-}
 
 /// Checks a rejected-share cap given by a user.
 pub fn check_share(name: &str, share: f64) -> Result<f64> {
@@ -69,15 +61,6 @@ impl QualityGate {
     }
 }
 
-/// The outcome of `validate`.
-#[derive(Debug, Clone)]
-pub struct ValidateOutcome {
-    /// The cohort and its rejections.
-    pub ingested: Ingested,
-    /// The quality gate's verdict (a failed gate means exit code 3).
-    pub gate: QualityGate,
-}
-
 /// A table's row balance and rejections per reason, as run.json records it.
 #[derive(Debug, Clone, Serialize)]
 pub struct TableRecord {
@@ -95,22 +78,50 @@ pub struct TableRecord {
     pub rejections_by_reason: BTreeMap<&'static str, u64>,
 }
 
-/// The mapping file as recorded in run.json.
+/// A settings file as recorded in run.json.
 #[derive(Debug, Clone, Serialize)]
-pub struct MappingRecord {
+pub struct SettingsFile {
     /// Path as given.
     pub path: PathBuf,
     /// SHA-256 of the file.
     pub sha256: String,
 }
 
+impl SettingsFile {
+    /// Fingerprints `path`, if given.
+    pub fn of(path: Option<&Path>) -> Result<Option<Self>> {
+        path.map(|p| {
+            Ok(Self {
+                path: p.to_path_buf(),
+                sha256: sha256_file(p)?,
+            })
+        })
+        .transpose()
+    }
+}
+
+/// The study settings in force, as recorded in run.json.
+#[derive(Debug, Clone, Serialize)]
+pub struct StudyRecord {
+    /// The study file, if one was given (else every setting is the default).
+    pub file: Option<SettingsFile>,
+    /// Every setting, defaults included.
+    pub settings: StudySettings,
+}
+
 /// Settings in force, as recorded in run.json.
 #[derive(Debug, Clone, Serialize)]
-pub struct ValidateSettings {
+pub struct RunSettings {
     /// The mapping applied, if any.
-    pub mapping: Option<MappingRecord>,
+    pub mapping: Option<SettingsFile>,
     /// Cap on the rejected share of any table.
     pub max_rejected_share: f64,
+    /// The study settings (commands that classify or analyse).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub study: Option<StudyRecord>,
+    /// Format of the result tables (commands that write tables).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub output_format: Option<OutputFormat>,
 }
 
 /// `run.json`: what was read, with which settings, and the row balance.
@@ -123,11 +134,13 @@ pub struct RunRecord {
     /// Each input's path, format, size and SHA-256.
     pub inputs: Vec<InputFile>,
     /// Settings in force.
-    pub settings: ValidateSettings,
+    pub settings: RunSettings,
     /// Row balance per table.
     pub tables: Vec<TableRecord>,
     /// The quality gate's verdict.
     pub quality_gate: QualityGate,
+    /// Files written in the output directory, besides run.json.
+    pub outputs: Vec<String>,
 }
 
 /// Per-table balance with rejection counts.
@@ -148,39 +161,8 @@ pub fn table_records(ingested: &Ingested) -> Vec<TableRecord> {
         .collect()
 }
 
-/// Runs `validate`, writing the summary to `summary` and, with an output directory, the
-/// rejected table and run record. A failed quality gate is not an error: see the outcome.
-pub fn validate(config: &ValidateConfig, summary: &mut dyn Write) -> Result<ValidateOutcome> {
-    let mapping = LoadedMapping::load(config.mapping.as_deref())?;
-    let ingested = ingest(&config.files, &mapping)?;
-    let gate = QualityGate::evaluate(&ingested.balance, config.max_rejected_share);
-    let tables = table_records(&ingested);
-    if let Some(dir) = &config.out_dir {
-        let mapping_record = match &mapping.path {
-            Some(path) => Some(MappingRecord {
-                path: path.clone(),
-                sha256: sha256_file(path)?,
-            }),
-            None => None,
-        };
-        let record = RunRecord {
-            bonemet_version: env!("CARGO_PKG_VERSION"),
-            command: "validate",
-            inputs: ingested.inputs.clone(),
-            settings: ValidateSettings {
-                mapping: mapping_record,
-                max_rejected_share: config.max_rejected_share,
-            },
-            tables: tables.clone(),
-            quality_gate: gate.clone(),
-        };
-        write_outputs(dir, &ingested, &record)?;
-    }
-    let _ = crate::report::write_validation_summary(summary, &config.files, &tables, &gate);
-    Ok(ValidateOutcome { ingested, gate })
-}
-
-fn write_file(
+/// Writes `path` through a buffered writer, naming the file on failure.
+pub fn write_file(
     path: &Path,
     write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
 ) -> Result<()> {
@@ -194,11 +176,20 @@ fn write_file(
     out.flush().map_err(write_err)
 }
 
-fn write_outputs(dir: &Path, ingested: &Ingested, record: &RunRecord) -> Result<()> {
+/// Creates the output directory.
+pub fn create_out_dir(dir: &Path) -> Result<()> {
     std::fs::create_dir_all(dir).map_err(|source| Error::Write {
         path: dir.to_path_buf(),
         source,
-    })?;
+    })
+}
+
+/// Writes `DIR/rejected.csv` and `DIR/run.json`.
+pub fn write_rejected_and_record(
+    dir: &Path,
+    ingested: &Ingested,
+    record: &RunRecord,
+) -> Result<()> {
     write_file(&dir.join("rejected.csv"), |out| {
         write_rejected_csv(&ingested.rejections, out)
     })?;
