@@ -1,8 +1,8 @@
 # bonemet tasks. The README's two commands work without `just`; these are conveniences.
 
-# Validate the bundled demo cohort, writing reports/demo/.
+# Validate and classify the bundled demo cohort, writing reports/demo/.
 demo:
-    cargo run -- validate data/demo --out reports/demo
+    cargo run -- classify data/demo --out reports/demo
 
 # The test suite (what CI runs after the lints).
 test:
@@ -22,5 +22,11 @@ fixtures:
     cargo test --test tests regenerate_parquet_fixture -- --ignored
 
 # Ingestion at scale (release build): validate vs polars' read, 1,000,000 patients.
-bench-validate n="1000000" repeats="3":
-    python3 scripts/bench_validate.py {{n}} {{repeats}}
+bench-validate n="1000000" repeats="3" format="csv":
+    python3 scripts/bench_validate.py {{n}} {{repeats}} {{format}}
+
+# Classifiers alone (criterion: 1M and 10M patients, 1 vs 2 threads), then classify vs
+# validate end to end on a 1,000,000-patient Parquet cohort.
+bench-classify:
+    cargo bench --bench classify
+    python3 scripts/bench_classify.py 1000000 3 parquet

@@ -3,6 +3,8 @@
 //! only: its epidemiology is not calibrated (that is `bonemet synth`'s job).
 //!
 //! Usage: cargo run --release --example bench_cohort -- N OUT_DIR [csv|parquet]
+//! (parquet: the CSV files are written, read by polars with inferred types, written as
+//! Parquet, and removed).
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -180,5 +182,27 @@ fn main() -> std::io::Result<()> {
     }
     patients.flush()?;
     events.flush()?;
-    labs.flush()
+    labs.flush()?;
+    drop((patients, events, labs));
+    if args.get(3).map(String::as_str) == Some("parquet") {
+        for table in ["patients", "events", "labs"] {
+            to_parquet(
+                &out.join(format!("{table}.csv")),
+                &out.join(format!("{table}.parquet")),
+            )
+            .map_err(std::io::Error::other)?;
+            std::fs::remove_file(out.join(format!("{table}.csv")))?;
+        }
+    }
+    Ok(())
+}
+
+fn to_parquet(csv: &Path, parquet: &Path) -> polars::prelude::PolarsResult<()> {
+    use polars::prelude::*;
+    let mut frame = CsvReadOptions::default()
+        .with_infer_schema_length(Some(10_000))
+        .try_into_reader_with_file_path(Some(csv.to_path_buf()))?
+        .finish()?;
+    ParquetWriter::new(File::create(parquet)?).finish(&mut frame)?;
+    Ok(())
 }

@@ -12,7 +12,7 @@ use super::{
 use crate::classify::{classify_cohort, Assessed, PatientClassification, Threads};
 use crate::error::Result;
 use crate::ingest::{ingest, Ingested};
-use crate::io::{CohortFiles, LoadedMapping, OutputFormat, OutputTable, Values};
+use crate::io::{CohortFiles, LoadedMapping, OutputColumn, OutputFormat, OutputTable};
 use crate::schema::vocab::Vocabulary;
 use crate::schema::Cohort;
 use crate::study::StudySettings;
@@ -55,194 +55,159 @@ fn reasons<T>(a: &Assessed<T>) -> Option<String> {
     a.as_ref().err().map(|why| why.codes())
 }
 
+/// Builds one output column.
+type ColumnBuilder<'a> = Box<dyn Fn() -> OutputColumn + Send + Sync + 'a>;
+
 /// The classified-patients table: patient_id and every classifier output, typed, with a
-/// reasons column for each classifier that can be not assessable.
+/// reasons column for each classifier that can be not assessable. Columns are built in
+/// parallel, each an independent pass over the classifications.
 pub fn classified_table(
     cohort: &Cohort,
     classified: &[PatientClassification],
     settings: &StudySettings,
 ) -> OutputTable {
-    use crate::classify::{calcaemia, sre::SreSummary};
-    let mut t = OutputTable::new();
-    let col =
-        |f: &dyn Fn(&PatientClassification) -> Option<f64>| classified.iter().map(f).collect();
-    let label = |f: &dyn Fn(&PatientClassification) -> Option<&'static str>| {
-        Values::Label(classified.iter().map(f).collect())
+    use crate::classify::calcaemia;
+    use rayon::prelude::*;
+    type Of<T> = fn(&PatientClassification) -> Option<T>;
+    let c = classified;
+    let float = |name: &'static str, f: Of<f64>| -> ColumnBuilder<'_> {
+        Box::new(move || OutputColumn::float(name, c.iter().map(f)))
     };
-    let boolean = |f: &dyn Fn(&PatientClassification) -> Option<bool>| {
-        Values::Bool(classified.iter().map(f).collect())
+    let int = |name: &'static str, f: Of<i64>| -> ColumnBuilder<'_> {
+        Box::new(move || OutputColumn::int(name, c.iter().map(f)))
     };
-    let int = |f: &dyn Fn(&PatientClassification) -> Option<i64>| {
-        Values::Int(classified.iter().map(f).collect())
+    let boolean = |name: &'static str, f: Of<bool>| -> ColumnBuilder<'_> {
+        Box::new(move || OutputColumn::boolean(name, c.iter().map(f)))
     };
-    let text = |f: &dyn Fn(&PatientClassification) -> Option<String>| {
-        Values::Text(classified.iter().map(f).collect())
+    let label = |name: &'static str, f: Of<&'static str>| -> ColumnBuilder<'_> {
+        Box::new(move || OutputColumn::text(name, c.iter().map(f)))
     };
-    let date = |f: &dyn Fn(&PatientClassification) -> Option<chrono::NaiveDate>| {
-        Values::Date(classified.iter().map(f).collect())
+    let text = |name: &'static str, f: Of<String>| -> ColumnBuilder<'_> {
+        Box::new(move || OutputColumn::text(name, c.iter().map(f)))
     };
-    t.push(
-        "patient_id",
-        Values::Text(
-            cohort
-                .patients
-                .patient_id
-                .iter()
-                .cloned()
-                .map(Some)
-                .collect(),
-        ),
-    );
-    // C1, C2 at baseline.
-    t.push(
-        "corrected_calcium_mmol_l",
-        Values::Float(col(&|c| value(&c.baseline.corrected_calcium))),
-    );
-    t.push(
-        "calcaemia_class",
-        label(&|c| {
+    let date = |name: &'static str, f: Of<chrono::NaiveDate>| -> ColumnBuilder<'_> {
+        Box::new(move || OutputColumn::date(name, c.iter().map(f)))
+    };
+    // Columns that depend on the settings or on the cohort.
+    let class_of = move |v: f64| calcaemia::calcaemia_class(v, settings).as_str();
+    let grade_of = move |v: f64| i64::from(calcaemia::ctcae_grade(v, settings));
+    let builders: Vec<ColumnBuilder<'_>> = vec![
+        Box::new(|| OutputColumn::text("patient_id", cohort.patients.patient_id.iter().map(Some))),
+        // C1, C2 at baseline.
+        float("corrected_calcium_mmol_l", |c| {
             value(&c.baseline.corrected_calcium)
-                .map(|v| calcaemia::calcaemia_class(v, settings).as_str())
         }),
-    );
-    t.push(
-        "calcaemia_ctcae_grade",
-        int(&|c| {
-            value(&c.baseline.corrected_calcium)
-                .map(|v| i64::from(calcaemia::ctcae_grade(v, settings)))
+        Box::new(move || {
+            OutputColumn::text(
+                "calcaemia_class",
+                c.iter()
+                    .map(|c| value(&c.baseline.corrected_calcium).map(class_of)),
+            )
         }),
-    );
-    t.push(
-        "corrected_calcium_reasons",
-        text(&|c| reasons(&c.baseline.corrected_calcium)),
-    );
-    // C1, C2 over follow-up (baseline and labs).
-    t.push(
-        "hypercalcaemic_crisis",
-        boolean(&|c| (c.calcium.values > 0).then_some(c.calcium.first_crisis_date.is_some())),
-    );
-    t.push("first_crisis_date", date(&|c| c.calcium.first_crisis_date));
-    t.push(
-        "worst_corrected_calcium_mmol_l",
-        Values::Float(col(&|c| c.calcium.worst)),
-    );
-    t.push(
-        "worst_calcaemia_class",
-        label(&|c| {
-            c.calcium
-                .worst
-                .map(|v| calcaemia::calcaemia_class(v, settings).as_str())
+        Box::new(move || {
+            OutputColumn::int(
+                "calcaemia_ctcae_grade",
+                c.iter()
+                    .map(|c| value(&c.baseline.corrected_calcium).map(grade_of)),
+            )
         }),
-    );
-    t.push(
-        "corrected_calcium_values",
-        int(&|c| Some(i64::from(c.calcium.values))),
-    );
-    t.push(
-        "lab_crisis_dates_without_event",
-        int(&|c| Some(i64::from(c.calcium.lab_crisis_dates_without_event))),
-    );
-    // C3, C4, C5, C6.
-    t.push(
-        "molecular_subgroup",
-        label(&|c| Some(c.baseline.molecular_subgroup.as_str())),
-    );
-    t.push(
-        "histology_group",
-        label(&|c| Some(c.baseline.histology_group.as_str())),
-    );
-    t.push(
-        "metastatic_pattern",
-        label(&|c| Some(c.baseline.metastatic_pattern.as_str())),
-    );
-    t.push(
-        "bone_mets_timing",
-        label(&|c| Some(c.baseline.bone_mets_timing.as_str())),
-    );
-    t.push(
-        "m_category",
-        label(&|c| Some(c.baseline.m_category.as_str())),
-    );
-    t.push(
-        "oligometastatic",
-        boolean(&|c| value(&c.baseline.oligometastatic)),
-    );
-    t.push(
-        "oligometastatic_reasons",
-        text(&|c| reasons(&c.baseline.oligometastatic)),
-    );
-    // C7.
-    t.push(
-        "weight_bearing_involved",
-        boolean(&|c| value(&c.baseline.weight_bearing).map(|s| !s.is_empty())),
-    );
-    t.push(
-        "weight_bearing_sites",
-        text(&|c| value(&c.baseline.weight_bearing).map(|s| s.to_list_string())),
-    );
-    t.push(
-        "weight_bearing_reasons",
-        text(&|c| reasons(&c.baseline.weight_bearing)),
-    );
-    // C9.
-    t.push(
-        "ntx_class",
-        label(&|c| value(&c.baseline.ntx_class).map(|n| n.as_str())),
-    );
-    t.push("ntx_reasons", text(&|c| reasons(&c.baseline.ntx_class)));
-    t.push("ctx_valid", boolean(&|c| value(&c.baseline.ctx_valid)));
-    t.push("ctx_reasons", text(&|c| reasons(&c.baseline.ctx_valid)));
-    let ctx = &cohort.patients.ctx;
-    t.push(
-        "ctx_valid_ng_l",
-        Values::Float(
-            classified
-                .iter()
-                .zip(ctx)
-                .map(|(c, v)| v.filter(|_| value(&c.baseline.ctx_valid) == Some(true)))
-                .collect(),
-        ),
-    );
-    t.push(
-        "ctx_lab_samples_valid",
-        int(&|c| Some(i64::from(c.ctx_lab_samples_valid))),
-    );
-    t.push(
-        "ctx_lab_samples_invalid",
-        int(&|c| Some(i64::from(c.ctx_lab_samples_invalid))),
-    );
-    // C8.
-    let sre = |f: &dyn Fn(&SreSummary) -> Option<i64>| int(&|c| f(&c.sre));
-    t.push("any_sre", boolean(&|c| Some(c.sre.any())));
-    t.push("sre_count", sre(&|s| Some(i64::from(s.count))));
-    t.push(
-        "first_sre_type",
-        label(&|c| c.sre.first.map(|(_, kind)| kind.as_str())),
-    );
-    t.push("first_sre_date", date(&|c| c.sre.first.map(|(d, _)| d)));
-    t.push("second_sre_date", date(&|c| c.sre.second_date));
-    t.push(
-        "sre_per_patient_year",
-        Values::Float(col(&|c| value(&c.sre.per_patient_year))),
-    );
-    t.push(
-        "sre_rate_reasons",
-        text(&|c| reasons(&c.sre.per_patient_year)),
-    );
-    t.push(
-        "sre_events_merged",
-        sre(&|s| Some(i64::from(s.merged_events))),
-    );
-    // C10.
-    t.push(
-        "risk_factor_count",
-        int(&|c| value(&c.baseline.risk_factor_count).map(i64::from)),
-    );
-    t.push(
-        "risk_factor_reasons",
-        text(&|c| reasons(&c.baseline.risk_factor_count)),
-    );
-    t
+        text("corrected_calcium_reasons", |c| {
+            reasons(&c.baseline.corrected_calcium)
+        }),
+        // C1, C2 over follow-up (baseline and labs).
+        boolean("hypercalcaemic_crisis", |c| {
+            (c.calcium.values > 0).then_some(c.calcium.first_crisis_date.is_some())
+        }),
+        date("first_crisis_date", |c| c.calcium.first_crisis_date),
+        float("worst_corrected_calcium_mmol_l", |c| c.calcium.worst),
+        Box::new(move || {
+            OutputColumn::text(
+                "worst_calcaemia_class",
+                c.iter().map(|c| c.calcium.worst.map(class_of)),
+            )
+        }),
+        int("corrected_calcium_values", |c| {
+            Some(i64::from(c.calcium.values))
+        }),
+        int("lab_crisis_dates_without_event", |c| {
+            Some(i64::from(c.calcium.lab_crisis_dates_without_event))
+        }),
+        // C3, C4, C5, C6.
+        label("molecular_subgroup", |c| {
+            Some(c.baseline.molecular_subgroup.as_str())
+        }),
+        label("histology_group", |c| {
+            Some(c.baseline.histology_group.as_str())
+        }),
+        label("metastatic_pattern", |c| {
+            Some(c.baseline.metastatic_pattern.as_str())
+        }),
+        label("bone_mets_timing", |c| {
+            Some(c.baseline.bone_mets_timing.as_str())
+        }),
+        label("m_category", |c| Some(c.baseline.m_category.as_str())),
+        boolean("oligometastatic", |c| value(&c.baseline.oligometastatic)),
+        text("oligometastatic_reasons", |c| {
+            reasons(&c.baseline.oligometastatic)
+        }),
+        // C7.
+        boolean("weight_bearing_involved", |c| {
+            value(&c.baseline.weight_bearing).map(|s| !s.is_empty())
+        }),
+        text("weight_bearing_sites", |c| {
+            value(&c.baseline.weight_bearing).map(|s| s.to_list_string())
+        }),
+        text("weight_bearing_reasons", |c| {
+            reasons(&c.baseline.weight_bearing)
+        }),
+        // C9.
+        label("ntx_class", |c| {
+            value(&c.baseline.ntx_class).map(|n| n.as_str())
+        }),
+        text("ntx_reasons", |c| reasons(&c.baseline.ntx_class)),
+        boolean("ctx_valid", |c| value(&c.baseline.ctx_valid)),
+        text("ctx_reasons", |c| reasons(&c.baseline.ctx_valid)),
+        Box::new(move || {
+            OutputColumn::float(
+                "ctx_valid_ng_l",
+                c.iter()
+                    .zip(&cohort.patients.ctx)
+                    .map(|(c, v)| v.filter(|_| value(&c.baseline.ctx_valid) == Some(true))),
+            )
+        }),
+        int("ctx_lab_samples_valid", |c| {
+            Some(i64::from(c.ctx_lab_samples_valid))
+        }),
+        int("ctx_lab_samples_invalid", |c| {
+            Some(i64::from(c.ctx_lab_samples_invalid))
+        }),
+        // C8.
+        boolean("any_sre", |c| Some(c.sre.any())),
+        int("sre_count", |c| Some(i64::from(c.sre.count))),
+        label("first_sre_type", |c| {
+            c.sre.first.map(|(_, kind)| kind.as_str())
+        }),
+        date("first_sre_date", |c| c.sre.first.map(|(d, _)| d)),
+        date("second_sre_date", |c| c.sre.second_date),
+        float("sre_per_patient_year", |c| value(&c.sre.per_patient_year)),
+        text("sre_rate_reasons", |c| reasons(&c.sre.per_patient_year)),
+        int("sre_events_merged", |c| {
+            Some(i64::from(c.sre.merged_events))
+        }),
+        // C10.
+        int("risk_factor_count", |c| {
+            value(&c.baseline.risk_factor_count).map(i64::from)
+        }),
+        text("risk_factor_reasons", |c| {
+            reasons(&c.baseline.risk_factor_count)
+        }),
+    ];
+    let columns: Vec<OutputColumn> = builders.into_par_iter().map(|build| build()).collect();
+    let mut table = OutputTable::new();
+    for column in columns {
+        table.push(column);
+    }
+    table
 }
 
 /// Runs `classify`, writing the summary to `summary`. A failed quality gate is not an error:

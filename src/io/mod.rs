@@ -13,4 +13,4 @@ pub use layout::{Cell, TableLayout};
 pub use mapping::{LoadedMapping, Mapping, TableMapping};
 pub use raw::RawChunk;
 pub use reader::{FileFingerprint, Format, TableReader};
-pub use table::{OutputFormat, OutputTable, Values};
+pub use table::{OutputColumn, OutputFormat, OutputTable};

@@ -367,21 +367,22 @@ fn check_parquet_type(path: &Path, name: &str, dtype: &DataType) -> Result<()> {
 }
 
 /// Rows `offset..offset+len` of a Parquet frame as raw text records; nulls become empty
-/// cells and lists become `;`-separated text, as they would be written in CSV.
+/// cells and lists become `;`-separated text, as they would be written in CSV. Columns are
+/// cast to text by polars (vectorised) and read in lockstep, with no allocation per cell.
 fn parquet_chunk(path: &Path, frame: &DataFrame, offset: usize, len: usize) -> Result<RawChunk> {
     let decode_err = |e: PolarsError| Error::Parquet {
         path: path.to_path_buf(),
         message: e.to_string(),
     };
-    let mut columns: Vec<Vec<Option<String>>> = Vec::with_capacity(frame.width());
+    let mut texts: Vec<StringChunked> = Vec::with_capacity(frame.width());
     for column in frame.columns() {
         let slice = column.slice(offset as i64, len);
-        let values: Vec<Option<String>> = match slice.dtype() {
+        let text = match slice.dtype() {
             DataType::List(_) => {
                 let lists = slice.list().map_err(decode_err)?;
-                let mut out = Vec::with_capacity(len);
+                let mut joined: Vec<Option<String>> = Vec::with_capacity(len);
                 for item in lists.amortized_iter() {
-                    out.push(match item {
+                    joined.push(match item {
                         None => None,
                         Some(series) => {
                             let text = series
@@ -394,20 +395,22 @@ fn parquet_chunk(path: &Path, frame: &DataFrame, offset: usize, len: usize) -> R
                         }
                     });
                 }
-                out
+                StringChunked::from_iter_options(column.name().clone(), joined.into_iter())
             }
-            _ => {
-                let text = slice.cast(&DataType::String).map_err(decode_err)?;
-                let strings = text.str().map_err(decode_err)?;
-                strings.iter().map(|v| v.map(str::to_string)).collect()
-            }
+            _ => slice
+                .cast(&DataType::String)
+                .map_err(decode_err)?
+                .str()
+                .map_err(decode_err)?
+                .clone(),
         };
-        columns.push(values);
+        texts.push(text);
     }
+    let mut cells: Vec<_> = texts.iter().map(|t| t.iter()).collect();
     let mut chunk = RawChunk::with_capacity(len, len * 16 * frame.width().max(1));
     for row in 0..len {
-        for values in &columns {
-            chunk.push_field(values[row].as_deref().unwrap_or("").as_bytes());
+        for column in cells.iter_mut() {
+            chunk.push_field(column.next().flatten().unwrap_or("").as_bytes());
         }
         chunk.end_record((offset + row + 1) as u64);
     }
