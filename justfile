@@ -17,6 +17,10 @@ lint:
 ci:
     bash .ci/run
 
+# Regenerate the 5,000-patient demo cohort (a test checks it matches a fresh synth).
+demo-data:
+    cargo run -- synth --patients 5000 --seed 20261129 --out data/demo
+
 # Regenerate tests/data/fixture_parquet/ from the CSV fixture.
 fixtures:
     cargo test --test tests regenerate_parquet_fixture -- --ignored

@@ -13,5 +13,6 @@ pub mod io;
 pub mod report;
 pub mod schema;
 pub mod study;
+pub mod synth;
 
 pub use error::{Error, Result};

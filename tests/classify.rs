@@ -131,13 +131,11 @@ fn threads_do_not_change_a_byte_and_settings_are_recorded() {
     );
 }
 
-#[test]
-fn the_demo_classification_matches_its_snapshot() {
-    let demo = repo("data/demo");
+fn check_classify_snapshot(cohort: std::path::PathBuf, snapshot: &str) {
     let dir = tempfile::tempdir().unwrap();
     let out = bonemet(&[
         "classify",
-        demo.to_str().unwrap(),
+        cohort.to_str().unwrap(),
         "--out",
         dir.path().to_str().unwrap(),
         "--format",
@@ -145,15 +143,28 @@ fn the_demo_classification_matches_its_snapshot() {
     ]);
     assert_eq!(out.status.code(), Some(0));
     let actual = std::fs::read_to_string(dir.path().join("classified.csv")).unwrap();
-    let snapshot = data("snapshots/classify_demo.csv");
+    let snapshot = data(snapshot);
     if std::env::var_os("BONEMET_UPDATE_SNAPSHOTS").is_some() {
         std::fs::write(&snapshot, &actual).unwrap();
     }
     let expected = std::fs::read_to_string(&snapshot).unwrap();
-    assert_eq!(
-        actual, expected,
-        "set BONEMET_UPDATE_SNAPSHOTS=1 to accept a reviewed change"
+    assert!(
+        actual == expected,
+        "{} differs: set BONEMET_UPDATE_SNAPSHOTS=1 to accept a reviewed change",
+        snapshot.display()
     );
+}
+
+/// The hand-written cohort's classification, reviewed row by row against its inputs.
+#[test]
+fn the_hand_cohort_classification_matches_its_reviewed_snapshot() {
+    check_classify_snapshot(data("hand_cohort"), "snapshots/classify_hand_cohort.csv");
+}
+
+/// The demo cohort's classification (5,000 synthetic patients).
+#[test]
+fn the_demo_classification_matches_its_snapshot() {
+    check_classify_snapshot(repo("data/demo"), "snapshots/classify_demo.csv");
 }
 
 #[test]
@@ -187,7 +198,7 @@ fn study_settings_change_the_classification() {
         "study.toml",
         "corrected_calcium_formula = \"payne\"\nhypercalcaemia_is_sre = true\n",
     );
-    let demo = repo("data/demo");
+    let demo = data("hand_cohort");
     let out = bonemet(&[
         "classify",
         demo.to_str().unwrap(),

@@ -69,7 +69,7 @@ fn validate_the_demo_cohort_writes_rejected_and_run_record() {
 #[test]
 fn the_sha256_of_each_input_is_that_of_its_bytes() {
     let out_dir = tempfile::tempdir().unwrap();
-    let demo = repo("data/demo");
+    let demo = data("hand_cohort");
     let out = bonemet(&[
         "validate",
         demo.to_str().unwrap(),
@@ -80,7 +80,7 @@ fn the_sha256_of_each_input_is_that_of_its_bytes() {
     let run: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out_dir.path().join("run.json")).unwrap())
             .unwrap();
-    // `sha256sum data/demo/events.csv`, computed when the demo was written.
+    // `sha256sum tests/data/hand_cohort/events.csv`, computed when the file was written.
     assert_eq!(
         run["inputs"][1]["sha256"],
         "9f860f123825b3926ddd02f4b2cb89d53a2d27c8de119ea2ea40c5827da19775"

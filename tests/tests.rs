@@ -5,5 +5,7 @@ mod classify;
 mod cli;
 mod fixture;
 mod mapping;
+mod minimal_stats;
 mod random_cohort;
+mod synth;
 mod util;

@@ -1,0 +1,218 @@
+//! Every parameter of the synthetic-cohort model, in one table, each with the figure it is
+//! calibrated to (docs/synthetic-cohort.md explains the model). Published figures are those of
+//! the clinical contract (domain.md §4, F1–F11); the rest are stated assumptions, plausible for
+//! a Western registry, marked "assumption".
+
+/// A probability table over labelled outcomes.
+pub type Mix<T> = &'static [(T, f64)];
+
+/// The model's parameters.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Params {
+    /// Share of men (assumption: European lung-cancer registries, ≈ 58%).
+    pub male: f64,
+    /// Mean and SD of age at diagnosis, years (assumption).
+    pub age_mean: f64,
+    /// SD of age.
+    pub age_sd: f64,
+    /// Histology mix (assumption; SEER-like, F10's histologies all present).
+    pub histology: Mix<&'static str>,
+    /// Stage at diagnosis for non-small-cell cancers: i, ii, iii, iv (assumption: about half
+    /// diagnosed at stage IV).
+    pub stage_nsclc: [f64; 4],
+    /// Stage at diagnosis for small-cell cancers (assumption: mostly extensive disease).
+    pub stage_sclc: [f64; 4],
+    /// Tumour size: minimum and mean excess, mm (exponential; P(> 20 mm) = exp(−10/25) ≈ 0.67).
+    pub tumor_size_min_mm: f64,
+    /// Mean excess over the minimum.
+    pub tumor_size_mean_excess_mm: f64,
+    /// N category mix: n0, n1, n2, n3, nx (assumption).
+    pub n_stage: [f64; 5],
+    /// Non-squamous NSCLC: share molecularly tested for all three genes (assumption).
+    pub tested: f64,
+    /// Among tested: EGFR-mutant (Western non-squamous NSCLC ≈ 10–15%).
+    pub egfr_mutant: f64,
+    /// EGFR mutation types: exon 19 deletion, L858R, other.
+    pub egfr_types: [f64; 3],
+    /// Among tested EGFR wild type: ALK-rearranged (≈ 4%).
+    pub alk_rearranged: f64,
+    /// Among tested EGFR wild type, ALK negative: KRAS-mutant (≈ 30%).
+    pub kras_mutant: f64,
+    /// KRAS types: G12A, G12C, G12D, G12V, other (G12C most common; G12A rare).
+    pub kras_types: [f64; 5],
+    /// Stage IV: chance of a non-bone (visceral) metastatic site, before the bone draw.
+    pub visceral_at_diagnosis: f64,
+    /// Stage IV non-squamous: probability of bone metastases at diagnosis by subgroup:
+    /// EGFR 53.8% and triple-negative 31.5% (F3, OR 2.55), KRAS G12A 42.9% (F4, OR 2.26 vs
+    /// triple-negative), ALK lower (assumption 25%), other KRAS and incompletely tested 33–34%
+    /// so that the overall is ≈ 34% (F3).
+    pub bone_at_diagnosis: BoneTargets,
+    /// Log-odds ratios of bone metastases at diagnosis (F10: male sex, larger tumour, nodal
+    /// involvement and other metastatic sites raise the odds; sizes are assumptions).
+    pub bone_log_or_male: f64,
+    /// Tumour > 20 mm.
+    pub bone_log_or_size: f64,
+    /// N1–N3.
+    pub bone_log_or_nodes: f64,
+    /// A visceral site at diagnosis.
+    pub bone_log_or_visceral: f64,
+    /// Probability of metachronous bone metastases during follow-up, by stage i–iv, for
+    /// patients without bone disease at diagnosis (chosen so that about 36% of all patients
+    /// ever have bone metastases, F1: 30–40%).
+    pub metachronous_by_stage: [f64; 4],
+    /// Median overall survival, months, stage IV by subgroup and bone status at diagnosis
+    /// (without, with): EGFR 17.8 / 18.5 (F5), KRAS 9.8 / 6.8 (F6); others assumptions.
+    pub median_os_stage_iv: MedianTargets,
+    /// Median overall survival by stage i–iii, months (assumptions).
+    pub median_os_early: [f64; 3],
+    /// Hazard ratio of death with a visceral site at diagnosis (bone-only disease does better
+    /// than visceral disease; assumption 1.6).
+    pub visceral_hazard_ratio: f64,
+    /// Diagnosis dates: first and last year of accrual.
+    pub accrual_years: (i32, i32),
+    /// Administrative end of study (censoring date): year-end of this year.
+    pub study_end_year: i32,
+    /// Loss to follow-up, per year (exponential).
+    pub loss_to_follow_up_per_year: f64,
+    /// Bone-targeted agent among patients with bone metastases: none, zoledronic acid,
+    /// denosumab, other bisphosphonate (assumption).
+    pub bone_agent: [f64; 4],
+    /// SRE shares among bone-metastatic patients without a bone-targeted agent (F9, Rosen
+    /// 2004): any 48%; per type: pathological fracture 22%, radiotherapy 34%, surgery 5%,
+    /// spinal cord compression 4%.
+    pub sre_any: f64,
+    /// Per type: fracture, radiotherapy, surgery, cord compression.
+    pub sre_types: [f64; 4],
+    /// Relative risk of any SRE with NTX ≥ 100 vs < 100 (F11: 1.79).
+    pub sre_rr_ntx_high: f64,
+    /// Share of bone-metastatic patients with NTX ≥ 100 (assumption).
+    pub ntx_high_share: f64,
+    /// Relative risk of any SRE with weight-bearing involvement (assumption 1.15).
+    pub sre_rr_weight_bearing: f64,
+    /// Relative risk of any SRE by agent: zoledronic acid, denosumab, other bisphosphonate
+    /// (trial effects, assumption).
+    pub sre_rr_agent: [f64; 3],
+    /// After a first SRE, the chance of each further SRE (a first SRE raises the rate of the
+    /// next: further events follow within months).
+    pub sre_repeat: f64,
+    /// Hypercalcaemic crisis (corrected calcium > 3.5 mmol/L) chance: bone-metastatic without
+    /// agent, with agent, others (small, concentrated in untreated bone disease).
+    pub crisis: [f64; 3],
+    /// Chance that a crisis found in labs also has a hypercalcaemia event row.
+    pub crisis_event_recorded: f64,
+    /// CTX samples: chance drawn at or after 09:00, and chance not fasting.
+    pub ctx_late: f64,
+    /// Not fasting.
+    pub ctx_not_fasting: f64,
+    /// Chance a baseline value (calcium, albumin, NTX, CTX) is missing.
+    pub lab_missing: f64,
+}
+
+/// Bone metastasis at diagnosis, stage IV, by subgroup (non-squamous NSCLC) or histology.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BoneTargets {
+    /// EGFR-mutant.
+    pub egfr: f64,
+    /// ALK-rearranged.
+    pub alk: f64,
+    /// KRAS G12A.
+    pub kras_g12a: f64,
+    /// Other KRAS mutations.
+    pub kras_other: f64,
+    /// Triple-negative.
+    pub triple_negative: f64,
+    /// Incompletely tested non-squamous.
+    pub incompletely_tested: f64,
+    /// Squamous (assumption).
+    pub squamous: f64,
+    /// Small-cell (assumption).
+    pub small_cell: f64,
+}
+
+/// Median overall survival (months) without and with bone metastases at diagnosis, stage IV.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MedianTargets {
+    /// EGFR-mutant (F5).
+    pub egfr: (f64, f64),
+    /// ALK-rearranged.
+    pub alk: (f64, f64),
+    /// KRAS-mutant (F6).
+    pub kras: (f64, f64),
+    /// Triple-negative.
+    pub triple_negative: (f64, f64),
+    /// Incompletely tested non-squamous.
+    pub incompletely_tested: (f64, f64),
+    /// Squamous.
+    pub squamous: (f64, f64),
+    /// Small-cell.
+    pub small_cell: (f64, f64),
+}
+
+/// The calibrated model.
+pub const PARAMS: Params = Params {
+    male: 0.58,
+    age_mean: 68.0,
+    age_sd: 9.5,
+    histology: &[
+        ("adenocarcinoma", 0.48),
+        ("squamous", 0.26),
+        ("large_cell", 0.03),
+        ("nsclc_nos", 0.07),
+        ("small_cell", 0.13),
+        ("other", 0.03),
+    ],
+    stage_nsclc: [0.20, 0.08, 0.20, 0.52],
+    stage_sclc: [0.02, 0.03, 0.25, 0.70],
+    tumor_size_min_mm: 10.0,
+    tumor_size_mean_excess_mm: 25.0,
+    n_stage: [0.30, 0.15, 0.35, 0.15, 0.05],
+    tested: 0.85,
+    egfr_mutant: 0.12,
+    egfr_types: [0.55, 0.35, 0.10],
+    alk_rearranged: 0.04,
+    kras_mutant: 0.30,
+    kras_types: [0.08, 0.40, 0.15, 0.20, 0.17],
+    visceral_at_diagnosis: 0.55,
+    bone_at_diagnosis: BoneTargets {
+        egfr: 0.538,
+        alk: 0.25,
+        kras_g12a: 0.429,
+        kras_other: 0.33,
+        triple_negative: 0.315,
+        incompletely_tested: 0.34,
+        squamous: 0.28,
+        small_cell: 0.45,
+    },
+    bone_log_or_male: 0.25,
+    bone_log_or_size: 0.35,
+    bone_log_or_nodes: 0.30,
+    bone_log_or_visceral: 0.45,
+    metachronous_by_stage: [0.07, 0.17, 0.30, 0.25],
+    median_os_stage_iv: MedianTargets {
+        egfr: (17.8, 18.5),
+        alk: (30.0, 24.0),
+        kras: (9.8, 6.8),
+        triple_negative: (11.0, 8.0),
+        incompletely_tested: (10.0, 7.0),
+        squamous: (9.0, 6.5),
+        small_cell: (8.0, 6.0),
+    },
+    median_os_early: [70.0, 40.0, 20.0],
+    visceral_hazard_ratio: 1.6,
+    accrual_years: (2015, 2023),
+    study_end_year: 2024,
+    loss_to_follow_up_per_year: 0.03,
+    bone_agent: [0.45, 0.30, 0.20, 0.05],
+    sre_any: 0.48,
+    sre_types: [0.22, 0.34, 0.05, 0.04],
+    sre_rr_ntx_high: 1.79,
+    ntx_high_share: 0.45,
+    sre_rr_weight_bearing: 1.15,
+    sre_rr_agent: [0.75, 0.65, 0.85],
+    sre_repeat: 0.35,
+    crisis: [0.05, 0.01, 0.002],
+    crisis_event_recorded: 0.7,
+    ctx_late: 0.12,
+    ctx_not_fasting: 0.08,
+    lab_missing: 0.10,
+};
