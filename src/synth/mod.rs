@@ -170,15 +170,21 @@ pub fn synthesize(config: &SynthConfig) -> Result<SynthSummary> {
                 &mut defects,
             );
         }
-        let patient_rows: Vec<Vec<Cell>> = chunk.iter().map(|g| g.patient.clone()).collect();
-        let event_rows: Vec<Vec<Cell>> = chunk
+        let patient_rows: Vec<&[Cell]> = chunk.iter().map(|g| g.patient.as_slice()).collect();
+        let event_rows: Vec<&[Cell]> = chunk
             .iter()
-            .flat_map(|g| g.events.iter().cloned())
+            .flat_map(|g| g.events.iter().map(Vec::as_slice))
             .collect();
-        let lab_rows: Vec<Vec<Cell>> = chunk.iter().flat_map(|g| g.labs.iter().cloned()).collect();
+        let lab_rows: Vec<&[Cell]> = chunk
+            .iter()
+            .flat_map(|g| g.labs.iter().map(Vec::as_slice))
+            .collect();
         patients.write(&patient_rows, &kinds[0])?;
         events.write(&event_rows, &kinds[1])?;
         labs.write(&lab_rows, &kinds[2])?;
+        drop((patient_rows, event_rows, lab_rows));
+        // Freeing a chunk's many small rows is work too: share it between the threads.
+        chunk.into_par_iter().for_each(drop);
         bar.inc(end - start);
         start = end;
     }

@@ -75,6 +75,9 @@ pub enum Cell {
     Null,
     /// Text.
     Text(String),
+    /// A synthetic patient id, written `S` and eight digits (formatted only when written, so
+    /// that the id repeated on every event and lab row costs no allocation).
+    PatientId(u64),
     /// A vocabulary value.
     Label(&'static str),
     /// A whole number.
@@ -334,7 +337,7 @@ impl Model {
     pub fn patient(&self, seed: u64, index: u64) -> Generated {
         let p = &self.p;
         let mut rng = Rng::for_patient(seed, index);
-        let id = format!("S{index:08}");
+        let id = index;
         let male = rng.chance(p.male);
         let age = (p.age_mean + p.age_sd * rng.normal())
             .round()
@@ -542,7 +545,7 @@ impl Model {
                         .and_then(|s: SiteSet<BoneSite>| s.iter().next())
                         .map_or(Cell::Null, |s| Cell::Label(s.as_str()));
                     events.push(vec![
-                        Cell::Text(id.clone()),
+                        Cell::PatientId(id),
                         Cell::Date(day),
                         Cell::Label(TYPES[t]),
                         site,
@@ -583,7 +586,7 @@ impl Model {
                    unit: &'static str,
                    fasting: Option<bool>| {
             vec![
-                Cell::Text(id.clone()),
+                Cell::PatientId(id),
                 Cell::DateTime(at),
                 Cell::Label(analyte),
                 Cell::Num(value, decimals),
@@ -643,7 +646,7 @@ impl Model {
             ));
             if rng.chance(p.crisis_event_recorded) {
                 events.push(vec![
-                    Cell::Text(id.clone()),
+                    Cell::PatientId(id),
                     Cell::Date(day),
                     Cell::Label("hypercalcemia"),
                     Cell::Null,
@@ -696,7 +699,7 @@ impl Model {
         };
         let smi = round_to(if male { 52.0 } else { 41.0 } + 7.0 * rng.normal(), 1).max(20.0);
         let patient = vec![
-            Cell::Text(id.clone()),
+            Cell::PatientId(id),
             Cell::Label(if male { "m" } else { "f" }),
             Cell::Int(age),
             Cell::Date(diagnosis),

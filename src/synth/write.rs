@@ -13,22 +13,90 @@ use super::model::Cell;
 use crate::error::{Error, Result};
 use crate::io::OutputFormat;
 
-/// Text of a cell as the CSV contract writes it.
-pub fn cell_text(cell: &Cell) -> String {
-    match cell {
-        Cell::Null => String::new(),
-        Cell::Text(s) => s.clone(),
-        Cell::Label(s) => (*s).to_string(),
-        Cell::Int(v) => v.to_string(),
-        Cell::Num(v, decimals) => format!("{v:.prec$}", prec = usize::from(*decimals)),
-        Cell::Date(d) => d.format("%Y-%m-%d").to_string(),
-        Cell::DateTime(t) => t.format("%Y-%m-%dT%H:%M").to_string(),
-        Cell::Bool(b) => b.to_string(),
+/// Appends a cell's text as the CSV contract writes it. Numbers are already rounded to their
+/// decimals, so they print from a scaled integer (exact, and far cheaper than float formatting).
+pub fn push_cell(out: &mut Vec<u8>, cell: &Cell) {
+    use chrono::{Datelike, Timelike};
+    use std::io::Write as _;
+    // Writing to a Vec cannot fail.
+    let _ = match cell {
+        Cell::Null => Ok(()),
+        Cell::Text(s) => {
+            push_text(out, s);
+            Ok(())
+        }
+        Cell::Label(s) => {
+            push_text(out, s);
+            Ok(())
+        }
+        Cell::PatientId(i) => write!(out, "S{i:08}"),
+        Cell::Int(v) => write!(out, "{v}"),
+        Cell::Num(v, 0) => write!(out, "{}", v.round() as i64),
+        Cell::Num(v, decimals) => {
+            let scale = 10i64.pow(u32::from(*decimals));
+            let scaled = (v * scale as f64).round() as i64;
+            let sign = if scaled < 0 { "-" } else { "" };
+            let (int, frac) = (scaled.abs() / scale, scaled.abs() % scale);
+            write!(
+                out,
+                "{sign}{int}.{frac:0width$}",
+                width = usize::from(*decimals)
+            )
+        }
+        Cell::Date(d) => write!(out, "{:04}-{:02}-{:02}", d.year(), d.month(), d.day()),
+        Cell::DateTime(t) => write!(
+            out,
+            "{:04}-{:02}-{:02}T{:02}:{:02}",
+            t.year(),
+            t.month(),
+            t.day(),
+            t.hour(),
+            t.minute()
+        ),
+        Cell::Bool(b) => write!(out, "{b}"),
+    };
+}
+
+/// Appends text, quoted (RFC 4180) when it holds a delimiter, quote or line break.
+fn push_text(out: &mut Vec<u8>, text: &str) {
+    if text
+        .bytes()
+        .any(|b| matches!(b, b',' | b'"' | b'\n' | b'\r'))
+    {
+        out.push(b'"');
+        out.extend_from_slice(text.replace('"', "\"\"").as_bytes());
+        out.push(b'"');
+    } else {
+        out.extend_from_slice(text.as_bytes());
     }
 }
 
+/// A cell's text (unquoted).
+pub fn cell_text(cell: &Cell) -> String {
+    match cell {
+        Cell::Text(s) => s.clone(),
+        Cell::Label(s) => (*s).to_string(),
+        _ => {
+            let mut out = Vec::new();
+            push_cell(&mut out, cell);
+            String::from_utf8_lossy(&out).into_owned()
+        }
+    }
+}
+
+/// Appends a CSV record.
+fn push_record(out: &mut Vec<u8>, row: &[Cell]) {
+    for (i, cell) in row.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        push_cell(out, cell);
+    }
+    out.push(b'\n');
+}
+
 enum Sink {
-    Csv(Box<csv::Writer<BufWriter<File>>>),
+    Csv(BufWriter<File>),
     Parquet(Box<polars::io::parquet::write::BatchedWriter<BufWriter<File>>>),
 }
 
@@ -63,11 +131,13 @@ impl TableSink {
         })?;
         let sink = match format {
             OutputFormat::Csv => {
-                let mut writer = csv::Writer::from_writer(BufWriter::new(file));
-                writer
-                    .write_record(columns)
-                    .map_err(|e| write_err(path, e))?;
-                Some(Sink::Csv(Box::new(writer)))
+                let mut writer = BufWriter::new(file);
+                std::io::Write::write_all(
+                    &mut writer,
+                    format!("{}\n", columns.join(",")).as_bytes(),
+                )
+                .map_err(|e| write_err(path, e))?;
+                Some(Sink::Csv(writer))
             }
             // The Parquet writer needs the schema, known from the first chunk.
             OutputFormat::Parquet => None,
@@ -98,7 +168,7 @@ impl TableSink {
     }
 
     /// The typed polars column of one column of rows.
-    fn column(&self, index: usize, rows: &[Vec<Cell>], kind: &Cell) -> Column {
+    fn column(&self, index: usize, rows: &[&[Cell]], kind: &Cell) -> Column {
         let name: PlSmallStr = self.columns[index].into();
         let cells = rows.iter().map(|r| &r[index]);
         if !self.typed {
@@ -159,8 +229,10 @@ impl TableSink {
         }
     }
 
-    /// Appends rows. `kinds` gives each column's cell kind (its type in typed Parquet).
-    pub fn write(&mut self, rows: &[Vec<Cell>], kinds: &[Cell]) -> Result<()> {
+    /// Appends rows. `kinds` gives each column's cell kind (its type in typed Parquet). Rows
+    /// are formatted (CSV) or columns built (Parquet) in parallel; bytes follow row order.
+    pub fn write(&mut self, rows: &[&[Cell]], kinds: &[Cell]) -> Result<()> {
+        use rayon::prelude::*;
         if rows.is_empty() {
             return Ok(());
         }
@@ -178,9 +250,18 @@ impl TableSink {
         }
         match &mut self.sink {
             Some(Sink::Csv(writer)) => {
-                for row in rows {
-                    writer
-                        .write_record(row.iter().map(cell_text))
+                let blocks: Vec<Vec<u8>> = rows
+                    .par_chunks(1024)
+                    .map(|block| {
+                        let mut out = Vec::with_capacity(block.len() * 128);
+                        for row in block {
+                            push_record(&mut out, row);
+                        }
+                        out
+                    })
+                    .collect();
+                for block in blocks {
+                    std::io::Write::write_all(writer, &block)
                         .map_err(|e| write_err(&self.path, e))?;
                 }
             }
@@ -198,8 +279,10 @@ impl TableSink {
         Ok(())
     }
 
-    fn frame(&self, rows: &[Vec<Cell>], kinds: &[Cell]) -> Result<DataFrame> {
+    fn frame(&self, rows: &[&[Cell]], kinds: &[Cell]) -> Result<DataFrame> {
+        use rayon::prelude::*;
         let columns = (0..self.columns.len())
+            .into_par_iter()
             .map(|i| self.column(i, rows, &kinds[i]))
             .collect();
         DataFrame::new(rows.len(), columns).map_err(|e| write_err(&self.path, e))
@@ -224,10 +307,12 @@ impl TableSink {
             return Ok(());
         }
         match self.sink.take() {
-            Some(Sink::Csv(mut writer)) => writer.flush().map_err(|source| Error::Write {
-                path: self.path.clone(),
-                source,
-            }),
+            Some(Sink::Csv(mut writer)) => {
+                std::io::Write::flush(&mut writer).map_err(|source| Error::Write {
+                    path: self.path.clone(),
+                    source,
+                })
+            }
             Some(Sink::Parquet(writer)) => writer
                 .finish()
                 .map(|_| ())
