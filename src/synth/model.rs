@@ -192,7 +192,7 @@ impl Model {
         let death_rate_early = p.median_os_early.map(|months| 2f64.ln() / months);
         let q = calibrate::sre_proneness(p.sre_any, &p.sre_types);
         let h = p.ntx_high_share;
-        let w = weight_bearing_share();
+        let w = p.shapes.weight_bearing;
         let sre_proneness_base =
             q / ((1.0 - h + h * p.sre_rr_ntx_high) * (1.0 - w + w * p.sre_rr_weight_bearing));
         let sre_type_given_prone = p.sre_types.map(|t| t / q);
@@ -218,11 +218,6 @@ impl Default for Model {
     }
 }
 
-/// Share of bone-metastatic patients with a weight-bearing bone involved.
-pub fn weight_bearing_share() -> f64 {
-    0.75
-}
-
 const WEIGHT_BEARING: [BoneSite; 7] = [
     BoneSite::SpineThoracic,
     BoneSite::SpineLumbar,
@@ -232,7 +227,6 @@ const WEIGHT_BEARING: [BoneSite; 7] = [
     BoneSite::Sacrum,
     BoneSite::Tibia,
 ];
-const WEIGHT_BEARING_WEIGHTS: [f64; 7] = [0.30, 0.25, 0.20, 0.12, 0.05, 0.05, 0.03];
 const OTHER_BONES: [BoneSite; 6] = [
     BoneSite::Ribs,
     BoneSite::Humerus,
@@ -241,7 +235,6 @@ const OTHER_BONES: [BoneSite; 6] = [
     BoneSite::Scapula,
     BoneSite::Other,
 ];
-const OTHER_BONE_WEIGHTS: [f64; 6] = [0.45, 0.2, 0.12, 0.1, 0.08, 0.05];
 const EXTRATHORACIC: [VisceralSite; 5] = [
     VisceralSite::Liver,
     VisceralSite::Brain,
@@ -249,7 +242,6 @@ const EXTRATHORACIC: [VisceralSite; 5] = [
     VisceralSite::DistantNodes,
     VisceralSite::Other,
 ];
-const EXTRATHORACIC_WEIGHTS: [f64; 5] = [0.30, 0.30, 0.25, 0.10, 0.05];
 const INTRATHORACIC: [VisceralSite; 3] = [
     VisceralSite::Pleura,
     VisceralSite::ContralateralLung,
@@ -341,7 +333,7 @@ impl Model {
         let male = rng.chance(p.male);
         let age = (p.age_mean + p.age_sd * rng.normal())
             .round()
-            .clamp(30.0, 95.0) as i64;
+            .clamp(p.shapes.age_range.0, p.shapes.age_range.1) as i64;
         let (start_year, end_year) = p.accrual_years;
         let accrual_start = NaiveDate::from_ymd_opt(start_year, 1, 1).unwrap_or_default();
         let accrual_end = NaiveDate::from_ymd_opt(end_year, 12, 31).unwrap_or_default();
@@ -373,7 +365,7 @@ impl Model {
             };
             ("not_tested", "not_tested", "not_tested", group)
         } else if !rng.chance(p.tested) {
-            let egfr = if rng.chance(0.5) {
+            let egfr = if rng.chance(p.shapes.untested_egfr_wild_type) {
                 "wild_type"
             } else {
                 "not_tested"
@@ -408,8 +400,8 @@ impl Model {
             let logit = self.intercept[g] + calibrate::covariate_logit(p, x);
             bone_at_diagnosis = rng.chance(calibrate::expit(logit));
             if visceral_drawn {
-                for _ in 0..(1 + rng.below(2)) {
-                    visceral.insert(EXTRATHORACIC[rng.weighted(&EXTRATHORACIC_WEIGHTS)]);
+                for _ in 0..(1 + rng.below(p.shapes.visceral_sites_extra)) {
+                    visceral.insert(EXTRATHORACIC[rng.weighted(&p.shapes.extrathoracic_weights)]);
                 }
             } else if !bone_at_diagnosis {
                 // Stage IV needs a metastatic site: an intrathoracic one (M1a).
@@ -426,7 +418,12 @@ impl Model {
         let rate = if stage_iv {
             self.death_rate_iv[g][usize::from(bone_at_diagnosis)] * hr
         } else {
-            self.death_rate_early[stage.min(2)] * if small_cell { 2.0 } else { 1.0 }
+            self.death_rate_early[stage.min(2)]
+                * if small_cell {
+                    p.shapes.small_cell_early_hazard_ratio
+                } else {
+                    1.0
+                }
         };
         let death_day =
             diagnosis + Duration::days((rng.exponential(rate) * DAYS_PER_MONTH).round() as i64);
@@ -440,27 +437,41 @@ impl Model {
 
         // Bone metastases: at diagnosis, or later in follow-up.
         let bone_date = if bone_at_diagnosis {
-            Some(diagnosis + Duration::days(rng.below(15) as i64)).map(|d| d.min(last_contact))
+            Some(
+                diagnosis + Duration::days(rng.below(p.shapes.synchronous_bone_within_days) as i64),
+            )
+            .map(|d| d.min(last_contact))
         } else if follow_up > 31 && rng.chance(p.metachronous_by_stage[stage]) {
             Some(diagnosis + Duration::days(31 + rng.below(follow_up as u64 - 30) as i64))
         } else {
             None
         };
-        let weight_bearing = bone_date.is_some() && rng.chance(weight_bearing_share());
+        let weight_bearing = bone_date.is_some() && rng.chance(p.shapes.weight_bearing);
         let (bone_sites, lesions) = match bone_date {
             None => (None, None),
             Some(_) => {
-                let lesions = 1 + rng.below(3) + if rng.chance(0.4) { rng.below(8) } else { 0 };
+                let sh = &p.shapes;
+                let lesions = 1
+                    + rng.below(sh.lesions_few)
+                    + if rng.chance(sh.lesions_many_chance) {
+                        rng.below(sh.lesions_many)
+                    } else {
+                        0
+                    };
                 let mut sites: SiteSet<BoneSite> = SiteSet::new();
                 let n_sites = 1 + rng.below(lesions.min(3));
                 if weight_bearing {
-                    sites.insert(WEIGHT_BEARING[rng.weighted(&WEIGHT_BEARING_WEIGHTS)]);
+                    sites.insert(
+                        WEIGHT_BEARING[rng.weighted(&p.shapes.weight_bearing_site_weights)],
+                    );
                 }
                 while (sites.len() as u64) < n_sites {
-                    if weight_bearing && rng.chance(0.5) {
-                        sites.insert(WEIGHT_BEARING[rng.weighted(&WEIGHT_BEARING_WEIGHTS)]);
+                    if weight_bearing && rng.chance(sh.further_site_weight_bearing) {
+                        sites.insert(
+                            WEIGHT_BEARING[rng.weighted(&p.shapes.weight_bearing_site_weights)],
+                        );
                     } else {
-                        sites.insert(OTHER_BONES[rng.weighted(&OTHER_BONE_WEIGHTS)]);
+                        sites.insert(OTHER_BONES[rng.weighted(&p.shapes.other_bone_weights)]);
                     }
                 }
                 (Some(sites), Some(lesions))
@@ -487,11 +498,11 @@ impl Model {
         let (mut agent, mut agent_start) = ("none", None);
         let ntx_high = bone_date.is_some() && rng.chance(p.ntx_high_share);
         let ntx_value = if ntx_high {
-            100.0 + rng.exponential(1.0 / 80.0)
+            100.0 + rng.exponential(1.0 / p.shapes.ntx_high_mean_excess)
         } else if bone_date.is_some() {
-            15.0 + rng.unit() * 84.9
+            p.shapes.ntx_low_bone.0 + rng.unit() * p.shapes.ntx_low_bone.1
         } else {
-            8.0 + rng.unit() * 50.0
+            p.shapes.ntx_no_bone.0 + rng.unit() * p.shapes.ntx_no_bone.1
         };
         let ntx = (!rng.chance(p.lab_missing)).then_some(round_to(ntx_value, 1));
         if let Some(bone_day) = bone_date {
@@ -503,8 +514,10 @@ impl Model {
                 "other_bisphosphonate",
             ][a];
             if a > 0 {
-                agent_start =
-                    Some((bone_day + Duration::days(rng.below(45) as i64)).min(last_contact));
+                agent_start = Some(
+                    (bone_day + Duration::days(rng.below(p.shapes.agent_start_within_days) as i64))
+                        .min(last_contact),
+                );
             }
             let mut proneness = self.sre_proneness_base;
             if ntx_high {
@@ -536,7 +549,9 @@ impl Model {
                     let kinds: Vec<usize> = dates.iter().map(|(_, t)| *t).collect();
                     let mut at = first;
                     while rng.chance(p.sre_repeat) {
-                        at = (at + Duration::days(7 + rng.below(90) as i64)).min(last_contact);
+                        let (gap, spread) = p.shapes.sre_repeat_gap_days;
+                        at =
+                            (at + Duration::days(gap + rng.below(spread) as i64)).min(last_contact);
                         dates.push((at, kinds[rng.below(kinds.len() as u64) as usize]));
                     }
                 }
@@ -555,12 +570,21 @@ impl Model {
         }
 
         // Calcium: baseline in the patients table and as a lab pair; follow-up pairs; crises.
-        let mg_dl = rng.chance(0.1);
+        let mg_dl = rng.chance(p.shapes.calcium_mg_dl);
         let calcium_mmol = round_to(
-            2.15 + rng.unit() * 0.5 + if bone_date.is_some() { 0.05 } else { 0.0 },
+            p.shapes.baseline_calcium.0
+                + rng.unit() * p.shapes.baseline_calcium.1
+                + if bone_date.is_some() {
+                    p.shapes.bone_calcium_shift
+                } else {
+                    0.0
+                },
             2,
         );
-        let albumin_g_l = round_to(30.0 + rng.unit() * 15.0, 0);
+        let albumin_g_l = round_to(
+            p.shapes.baseline_albumin.0 + rng.unit() * p.shapes.baseline_albumin.1,
+            0,
+        );
         let baseline_missing = rng.chance(p.lab_missing);
         let (calcium_cell, calcium_unit, albumin_cell, albumin_unit) = if baseline_missing {
             (Cell::Null, Cell::Null, Cell::Null, Cell::Null)
@@ -599,13 +623,16 @@ impl Model {
             labs.push(lab(at, "calcium", calcium_mmol, 2, "mmol/l", Some(true)));
             labs.push(lab(at, "albumin", albumin_g_l, 0, "g/l", Some(true)));
         }
-        for _ in 0..rng.weighted(&[0.3, 0.4, 0.3]) {
+        for _ in 0..rng.weighted(&p.shapes.follow_up_pairs) {
             let day = day_within(&mut rng, diagnosis, last_contact);
             let at = at_time(day, 7 + rng.below(4) as u32, rng.below(60) as u32);
             labs.push(lab(
                 at,
                 "calcium",
-                round_to(2.1 + rng.unit() * 0.6, 2),
+                round_to(
+                    p.shapes.follow_up_calcium.0 + rng.unit() * p.shapes.follow_up_calcium.1,
+                    2,
+                ),
                 2,
                 "mmol/l",
                 None,
@@ -613,7 +640,10 @@ impl Model {
             labs.push(lab(
                 at,
                 "albumin",
-                round_to(28.0 + rng.unit() * 16.0, 0),
+                round_to(
+                    p.shapes.follow_up_albumin.0 + rng.unit() * p.shapes.follow_up_albumin.1,
+                    0,
+                ),
                 0,
                 "g/l",
                 None,
@@ -631,7 +661,10 @@ impl Model {
             labs.push(lab(
                 at,
                 "calcium",
-                round_to(3.4 + rng.unit() * 0.5, 2),
+                round_to(
+                    p.shapes.crisis_calcium.0 + rng.unit() * p.shapes.crisis_calcium.1,
+                    2,
+                ),
                 2,
                 "mmol/l",
                 Some(false),
@@ -639,7 +672,10 @@ impl Model {
             labs.push(lab(
                 at,
                 "albumin",
-                round_to(28.0 + rng.unit() * 6.0, 0),
+                round_to(
+                    p.shapes.crisis_albumin.0 + rng.unit() * p.shapes.crisis_albumin.1,
+                    0,
+                ),
                 0,
                 "g/l",
                 Some(false),
@@ -665,9 +701,9 @@ impl Model {
         let ctx_fasting = !rng.chance(p.ctx_not_fasting);
         let ctx_value = round_to(
             if bone_date.is_some() {
-                350.0 + rng.unit() * 900.0
+                p.shapes.ctx_bone.0 + rng.unit() * p.shapes.ctx_bone.1
             } else {
-                150.0 + rng.unit() * 500.0
+                p.shapes.ctx_no_bone.0 + rng.unit() * p.shapes.ctx_no_bone.1
             },
             0,
         );
@@ -685,19 +721,26 @@ impl Model {
         });
 
         let ecog = if stage_iv {
-            rng.weighted(&[0.2, 0.4, 0.25, 0.12, 0.03])
+            rng.weighted(&p.shapes.ecog_stage_iv)
         } else {
-            rng.weighted(&[0.45, 0.4, 0.1, 0.04, 0.01])
+            rng.weighted(&p.shapes.ecog_early)
         };
         let first_line = match (stage_iv, group) {
-            (false, _) => ["none", "chemotherapy", "other"][rng.weighted(&[0.5, 0.35, 0.15])],
+            (false, _) => {
+                ["none", "chemotherapy", "other"][rng.weighted(&p.shapes.first_line_early)]
+            }
             (true, Group::Egfr) => "egfr_tki",
             (true, Group::Alk) => "alk_tki",
             (true, Group::SmallCell) => "chemo_immunotherapy",
             (true, _) => ["chemo_immunotherapy", "immunotherapy", "chemotherapy"]
-                [rng.weighted(&[0.6, 0.25, 0.15])],
+                [rng.weighted(&p.shapes.first_line_stage_iv)],
         };
-        let smi = round_to(if male { 52.0 } else { 41.0 } + 7.0 * rng.normal(), 1).max(20.0);
+        let (smi_men, smi_women, smi_sd) = p.shapes.smi;
+        let smi = round_to(
+            if male { smi_men } else { smi_women } + smi_sd * rng.normal(),
+            1,
+        )
+        .max(20.0);
         let patient = vec![
             Cell::PatientId(id),
             Cell::Label(if male { "m" } else { "f" }),

@@ -106,6 +106,85 @@ pub struct Params {
     pub ctx_not_fasting: f64,
     /// Chance a baseline value (calcium, albumin, NTX, CTX) is missing.
     pub lab_missing: f64,
+    /// Distributions of the remaining inputs (assumptions, plausible values).
+    pub shapes: Shapes,
+}
+
+/// Shapes of the inputs no published figure constrains (assumptions). Uniform draws are given
+/// as (lower bound, width).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Shapes {
+    /// Age at diagnosis is clipped to this range, years.
+    pub age_range: (f64, f64),
+    /// Incompletely tested non-squamous: chance EGFR was tested (wild type).
+    pub untested_egfr_wild_type: f64,
+    /// Early-stage small-cell death hazard relative to NSCLC of the same stage.
+    pub small_cell_early_hazard_ratio: f64,
+    /// Bone metastases at diagnosis are dated within this many days of it (< 30: synchronous).
+    pub synchronous_bone_within_days: u64,
+    /// Share of bone-metastatic patients with a weight-bearing bone involved (enters the SRE
+    /// calibration).
+    pub weight_bearing: f64,
+    /// Weight-bearing bones: thoracic, lumbar spine, pelvis, femur, cervical spine, sacrum, tibia.
+    pub weight_bearing_site_weights: [f64; 7],
+    /// Other bones: ribs, humerus, skull, sternum, scapula, other.
+    pub other_bone_weights: [f64; 6],
+    /// With weight-bearing involvement, chance each further site is weight-bearing too.
+    pub further_site_weight_bearing: f64,
+    /// Extrathoracic visceral sites: liver, brain, adrenal, distant nodes, other.
+    pub extrathoracic_weights: [f64; 5],
+    /// Visceral sites drawn: 1 + uniform below this.
+    pub visceral_sites_extra: u64,
+    /// A further SRE follows the previous one after this many days plus uniform below the
+    /// second number.
+    pub sre_repeat_gap_days: (i64, u64),
+    /// Bone lesions: 1 + uniform below this, plus (with the chance below) uniform below `lesions_many`.
+    pub lesions_few: u64,
+    /// Chance of many lesions.
+    pub lesions_many_chance: f64,
+    /// Extra lesions when many.
+    pub lesions_many: u64,
+    /// A bone-targeted agent starts within this many days of bone metastases.
+    pub agent_start_within_days: u64,
+    /// NTX ≥ 100: 100 + Exponential with this mean.
+    pub ntx_high_mean_excess: f64,
+    /// NTX < 100 with bone metastases, uniform.
+    pub ntx_low_bone: (f64, f64),
+    /// NTX without bone metastases, uniform.
+    pub ntx_no_bone: (f64, f64),
+    /// Share of calcium reported in mg/dL (with albumin in g/dL).
+    pub calcium_mg_dl: f64,
+    /// Baseline calcium, mmol/L, uniform; plus a shift with bone metastases.
+    pub baseline_calcium: (f64, f64),
+    /// Shift of baseline calcium with bone metastases, mmol/L.
+    pub bone_calcium_shift: f64,
+    /// Baseline albumin, g/L, uniform.
+    pub baseline_albumin: (f64, f64),
+    /// Number of follow-up calcium–albumin pairs: 0, 1, 2.
+    pub follow_up_pairs: [f64; 3],
+    /// Follow-up calcium, mmol/L, uniform.
+    pub follow_up_calcium: (f64, f64),
+    /// Follow-up albumin, g/L, uniform.
+    pub follow_up_albumin: (f64, f64),
+    /// Calcium in a crisis, mmol/L, uniform (with the albumin below, corrected ≥ 3.55).
+    pub crisis_calcium: (f64, f64),
+    /// Albumin in a crisis, g/L, uniform.
+    pub crisis_albumin: (f64, f64),
+    /// CTX with bone metastases, ng/L, uniform.
+    pub ctx_bone: (f64, f64),
+    /// CTX without, ng/L, uniform.
+    pub ctx_no_bone: (f64, f64),
+    /// ECOG 0–4 at stage IV.
+    pub ecog_stage_iv: [f64; 5],
+    /// ECOG 0–4 at stages I–III.
+    pub ecog_early: [f64; 5],
+    /// First line at stages I–III: none, chemotherapy, other.
+    pub first_line_early: [f64; 3],
+    /// First line at stage IV without a targetable alteration: chemo-immunotherapy,
+    /// immunotherapy, chemotherapy.
+    pub first_line_stage_iv: [f64; 3],
+    /// Skeletal muscle index, cm²/m²: mean for men and women, and SD.
+    pub smi: (f64, f64, f64),
 }
 
 /// Bone metastasis at diagnosis, stage IV, by subgroup (non-squamous NSCLC) or histology.
@@ -215,4 +294,40 @@ pub const PARAMS: Params = Params {
     ctx_late: 0.12,
     ctx_not_fasting: 0.08,
     lab_missing: 0.10,
+    shapes: Shapes {
+        age_range: (30.0, 95.0),
+        untested_egfr_wild_type: 0.5,
+        small_cell_early_hazard_ratio: 2.0,
+        synchronous_bone_within_days: 15,
+        weight_bearing: 0.75,
+        weight_bearing_site_weights: [0.30, 0.25, 0.20, 0.12, 0.05, 0.05, 0.03],
+        other_bone_weights: [0.45, 0.2, 0.12, 0.1, 0.08, 0.05],
+        further_site_weight_bearing: 0.5,
+        extrathoracic_weights: [0.30, 0.30, 0.25, 0.10, 0.05],
+        visceral_sites_extra: 2,
+        sre_repeat_gap_days: (7, 90),
+        lesions_few: 3,
+        lesions_many_chance: 0.4,
+        lesions_many: 8,
+        agent_start_within_days: 45,
+        ntx_high_mean_excess: 80.0,
+        ntx_low_bone: (15.0, 84.9),
+        ntx_no_bone: (8.0, 50.0),
+        calcium_mg_dl: 0.1,
+        baseline_calcium: (2.15, 0.5),
+        bone_calcium_shift: 0.05,
+        baseline_albumin: (30.0, 15.0),
+        follow_up_pairs: [0.3, 0.4, 0.3],
+        follow_up_calcium: (2.1, 0.6),
+        follow_up_albumin: (28.0, 16.0),
+        crisis_calcium: (3.4, 0.5),
+        crisis_albumin: (28.0, 6.0),
+        ctx_bone: (350.0, 900.0),
+        ctx_no_bone: (150.0, 500.0),
+        ecog_stage_iv: [0.2, 0.4, 0.25, 0.12, 0.03],
+        ecog_early: [0.45, 0.4, 0.1, 0.04, 0.01],
+        first_line_early: [0.5, 0.35, 0.15],
+        first_line_stage_iv: [0.6, 0.25, 0.15],
+        smi: (52.0, 41.0, 7.0),
+    },
 };
