@@ -12,6 +12,7 @@ pub mod ingest;
 pub mod io;
 pub mod report;
 pub mod schema;
+pub mod stats;
 pub mod study;
 pub mod synth;
 

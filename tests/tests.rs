@@ -7,5 +7,6 @@ mod fixture;
 mod mapping;
 mod minimal_stats;
 mod random_cohort;
+mod stats;
 mod synth;
 mod util;

@@ -1,0 +1,366 @@
+//! The statistics core against R: every expected value below comes from
+//! tests/data/reference/*.json (R 4.2.2, survival 3.5.3; the R call is in each file's `meta`
+//! and in each test's doc line), on the NCCTG lung data.
+
+use bonemet::stats::km::{ConfType, KaplanMeier};
+use bonemet::stats::logrank::survdiff;
+use bonemet::stats::rmst::rmst;
+use serde_json::Value;
+
+use crate::util::data;
+
+/// Relative tolerance for estimates, SEs, statistics and p-values (the contract).
+const REL_TOL: f64 = 1e-6;
+
+fn close(actual: f64, expected: f64, what: &str) {
+    let tol = REL_TOL * expected.abs().max(1e-300) + 1e-12;
+    assert!(
+        (actual - expected).abs() <= tol,
+        "{what}: {actual} vs R {expected}"
+    );
+}
+
+fn close_opt(actual: Option<f64>, expected: &Value, what: &str) {
+    match (actual, expected.as_f64()) {
+        (Some(a), Some(e)) => close(a, e, what),
+        (None, None) => {}
+        (a, _) => panic!("{what}: {a:?} vs R {expected}"),
+    }
+}
+
+fn reference(name: &str) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(data(&format!("reference/{name}"))).unwrap())
+        .unwrap()
+}
+
+/// A row of survival::lung: (time, dead, sex, ph.ecog).
+type LungRow = (f64, bool, usize, Option<usize>);
+
+/// survival::lung.
+fn lung() -> Vec<LungRow> {
+    let mut reader = csv::Reader::from_path(data("reference/lung.csv")).unwrap();
+    let header = reader.headers().unwrap().clone();
+    let col = |name: &str| header.iter().position(|h| h == name).unwrap();
+    let (t, s, sex, ecog) = (col("time"), col("status"), col("sex"), col("ph.ecog"));
+    reader
+        .records()
+        .map(|r| {
+            let r = r.unwrap();
+            (
+                r[t].parse().unwrap(),
+                &r[s] == "2",
+                r[sex].parse::<usize>().unwrap(),
+                r[ecog].parse::<usize>().ok(),
+            )
+        })
+        .collect()
+}
+
+fn fit(rows: &[LungRow], conf_type: ConfType) -> KaplanMeier {
+    let time: Vec<f64> = rows.iter().map(|r| r.0).collect();
+    let event: Vec<bool> = rows.iter().map(|r| r.1).collect();
+    KaplanMeier::fit(&time, &event, None, 0.95, conf_type).unwrap()
+}
+
+fn groups() -> Vec<(&'static str, Vec<LungRow>)> {
+    let rows = lung();
+    vec![
+        ("all", rows.clone()),
+        ("sex=1", rows.iter().copied().filter(|r| r.2 == 1).collect()),
+        ("sex=2", rows.iter().copied().filter(|r| r.2 == 2).collect()),
+    ]
+}
+
+/// `survfit(Surv(time, status) ~ sex)` and `~ 1` with conf.type log, log-log and plain:
+/// n, events, median and its CI, quantiles 0.25/0.5/0.75 with CIs, and
+/// `summary(fit, times = c(180, 365, 730))`.
+#[test]
+fn kaplan_meier_summaries_match_survfit() {
+    let r = reference("lung_km.json");
+    for (key, conf_type) in [
+        ("conf_type_log", ConfType::Log),
+        ("conf_type_log-log", ConfType::LogLog),
+        ("conf_type_plain", ConfType::Plain),
+    ] {
+        for (name, rows) in groups() {
+            let part = if name == "all" {
+                &r[key]["overall"]
+            } else {
+                &r[key]["by_sex"]
+            };
+            let km = fit(&rows, conf_type);
+            let what = |s: &str| format!("{key} {name} {s}");
+            let table = &part["summary_table"][name];
+            assert_eq!(km.n as u64, table["n"].as_u64().unwrap());
+            assert_eq!(km.events as u64, table["events"].as_u64().unwrap());
+            let median = km.median();
+            close_opt(median.estimate, &table["median"], &what("median"));
+            close_opt(median.lower, &table["lcl_0.95"], &what("median lcl"));
+            close_opt(median.upper, &table["ucl_0.95"], &what("median ucl"));
+            if let Some(q) = part
+                .get("quantiles")
+                .map(|q| &q[name])
+                .filter(|q| !q.is_null())
+            {
+                let probs: Vec<f64> = q["probs"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|v| v.as_f64().unwrap())
+                    .collect();
+                for (i, quantile) in km.quantiles(&probs).iter().enumerate() {
+                    close_opt(
+                        quantile.estimate,
+                        &q["quantile"][i],
+                        &what(&format!("q{}", probs[i])),
+                    );
+                    close_opt(
+                        quantile.lower,
+                        &q["lower"][i],
+                        &what(&format!("q{} lower", probs[i])),
+                    );
+                    close_opt(
+                        quantile.upper,
+                        &q["upper"][i],
+                        &what(&format!("q{} upper", probs[i])),
+                    );
+                }
+            }
+            let at = &part["at_times"][name];
+            let times: Vec<f64> = at["time"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_f64().unwrap())
+                .collect();
+            for (i, a) in km.at_times(&times).iter().enumerate() {
+                let w = |s: &str| what(&format!("t={} {s}", times[i]));
+                close(a.n_risk, at["n_risk"][i].as_f64().unwrap(), &w("n_risk"));
+                close(
+                    a.n_event,
+                    at["n_event_in_interval"][i].as_f64().unwrap(),
+                    &w("n_event"),
+                );
+                close(
+                    a.n_censor,
+                    at["n_censor_in_interval"][i].as_f64().unwrap(),
+                    &w("n_censor"),
+                );
+                close(a.survival, at["surv"][i].as_f64().unwrap(), &w("surv"));
+                close(
+                    a.std_err,
+                    at["std_err_surv"][i].as_f64().unwrap(),
+                    &w("std_err"),
+                );
+                close_opt(a.lower, &at["lower"][i], &w("lower"));
+                close_opt(a.upper, &at["upper"][i], &w("upper"));
+                close(a.cumhaz, at["cumhaz"][i].as_f64().unwrap(), &w("cumhaz"));
+                close(
+                    a.std_err_cumhaz,
+                    at["std_err_cumhaz"][i].as_f64().unwrap(),
+                    &w("std_err_cumhaz"),
+                );
+            }
+        }
+    }
+}
+
+/// `survfit(Surv(time, status) ~ 1)` and `~ sex`, conf.type log: every point of the curves.
+#[test]
+fn kaplan_meier_curves_match_survfit_point_by_point() {
+    let r = reference("lung_km.json");
+    for (name, rows) in groups() {
+        let part = if name == "all" {
+            &r["curves_conf_type_log"]["overall"]
+        } else {
+            &r["curves_conf_type_log"]["by_sex"]
+        };
+        let c = &part[name];
+        let km = fit(&rows, ConfType::Log);
+        assert_eq!(
+            km.curve.len(),
+            c["time"].as_array().unwrap().len(),
+            "{name}"
+        );
+        for (i, p) in km.curve.iter().enumerate() {
+            let w = |s: &str| format!("{name} point {i} {s}");
+            close(p.time, c["time"][i].as_f64().unwrap(), &w("time"));
+            close(p.n_risk, c["n_risk"][i].as_f64().unwrap(), &w("n_risk"));
+            close(p.n_event, c["n_event"][i].as_f64().unwrap(), &w("n_event"));
+            close(
+                p.n_censor,
+                c["n_censor"][i].as_f64().unwrap(),
+                &w("n_censor"),
+            );
+            close(p.survival, c["surv"][i].as_f64().unwrap(), &w("surv"));
+            close(
+                p.std_err_log,
+                c["std_err_log_surv"][i].as_f64().unwrap(),
+                &w("std_err"),
+            );
+            close_opt(p.lower, &c["lower"][i], &w("lower"));
+            close_opt(p.upper, &c["upper"][i], &w("upper"));
+            close(p.cumhaz, c["cumhaz"][i].as_f64().unwrap(), &w("cumhaz"));
+            close(
+                p.std_err_cumhaz,
+                c["std_err_cumhaz"][i].as_f64().unwrap(),
+                &w("std_err_cumhaz"),
+            );
+        }
+        // A Kaplan-Meier curve never rises.
+        assert!(km.curve.windows(2).all(|w| w[1].survival <= w[0].survival));
+    }
+}
+
+fn check_test(t: &bonemet::stats::logrank::LogRank, r: &Value, what: &str) {
+    close(
+        t.chisq,
+        r["chisq"].as_f64().unwrap(),
+        &format!("{what} chisq"),
+    );
+    assert_eq!(t.df as u64, r["df"].as_u64().unwrap(), "{what} df");
+    close(t.p, r["p"].as_f64().unwrap(), &format!("{what} p"));
+    for g in 0..2 {
+        close(
+            t.observed[g],
+            r["observed"][g].as_f64().unwrap(),
+            &format!("{what} observed {g}"),
+        );
+        close(
+            t.expected[g],
+            r["expected"][g].as_f64().unwrap(),
+            &format!("{what} expected {g}"),
+        );
+        for h in 0..2 {
+            close(
+                t.variance[g][h],
+                r["var"][g][h].as_f64().unwrap(),
+                &format!("{what} var {g}{h}"),
+            );
+        }
+    }
+}
+
+/// `survdiff(Surv(time, status) ~ sex, data = lung)` (rho 0 and rho 1) and
+/// `survdiff(Surv(time, status) ~ sex + strata(ph.ecog), data = lung[!is.na(lung$ph.ecog), ])`.
+#[test]
+fn log_rank_family_matches_survdiff() {
+    let r = reference("lung_logrank.json");
+    let rows = lung();
+    let time: Vec<f64> = rows.iter().map(|r| r.0).collect();
+    let event: Vec<bool> = rows.iter().map(|r| r.1).collect();
+    let sex: Vec<usize> = rows.iter().map(|r| r.2 - 1).collect();
+    check_test(
+        &survdiff(&time, &event, &sex, None, 0.0).unwrap(),
+        &r["logrank_sex"],
+        "log-rank",
+    );
+    check_test(
+        &survdiff(&time, &event, &sex, None, 1.0).unwrap(),
+        &r["peto_rho1_sex"],
+        "Peto rho=1",
+    );
+    let complete: Vec<_> = rows.iter().filter(|r| r.3.is_some()).collect();
+    let time: Vec<f64> = complete.iter().map(|r| r.0).collect();
+    let event: Vec<bool> = complete.iter().map(|r| r.1).collect();
+    let sex: Vec<usize> = complete.iter().map(|r| r.2 - 1).collect();
+    let ecog: Vec<usize> = complete.iter().map(|r| r.3.unwrap()).collect();
+    check_test(
+        &survdiff(&time, &event, &sex, Some(&ecog), 0.0).unwrap(),
+        &r["stratified_sex_by_ph_ecog"],
+        "stratified",
+    );
+}
+
+/// `print(survfit(Surv(time, status) ~ sex, data = lung), rmean = tau)` and `~ 1`, tau 365,
+/// 730 and the common largest time (1022).
+#[test]
+fn rmst_matches_survfit_rmean() {
+    let r = reference("lung_rmst.json");
+    for (key, tau) in [
+        ("tau_365", 365.0),
+        ("tau_730", 730.0),
+        ("tau_common", 1022.0),
+    ] {
+        for (name, rows) in groups() {
+            let part = if name == "all" {
+                &r[key]["overall"]
+            } else {
+                &r[key]["by_sex"]
+            };
+            if part.is_null() {
+                continue;
+            }
+            let expected = &part[name];
+            let result = rmst(&fit(&rows, ConfType::Log), tau).unwrap();
+            close(
+                result.estimate,
+                expected["rmean"].as_f64().unwrap(),
+                &format!("{key} {name} rmean"),
+            );
+            close(
+                result.std_err,
+                expected["se_rmean"].as_f64().unwrap(),
+                &format!("{key} {name} se"),
+            );
+        }
+    }
+}
+
+/// Hand-checkable cases: all censored, one event, every time tied, delayed entry.
+#[test]
+fn small_cases_by_hand() {
+    // All censored: S stays 1, no median.
+    let km = KaplanMeier::fit(&[1.0, 2.0, 3.0], &[false; 3], None, 0.95, ConfType::Log).unwrap();
+    assert!(km.curve.iter().all(|p| p.survival == 1.0));
+    assert_eq!(km.median().estimate, None);
+    // One event at time 2 after a censoring at 1: 3 at risk, S = 2/3; Greenwood var of
+    // log S = d / (n (n - d)) = 1 / (3 * 2).
+    let km = KaplanMeier::fit(
+        &[1.0, 2.0, 3.0, 4.0],
+        &[false, true, false, false],
+        None,
+        0.95,
+        ConfType::Log,
+    )
+    .unwrap();
+    close(km.curve[1].survival, 2.0 / 3.0, "S");
+    close(km.curve[1].std_err_log, (1.0f64 / 6.0).sqrt(), "greenwood");
+    assert_eq!(km.curve[1].n_risk, 3.0);
+    // Every time tied: one step to 0; the median is that time.
+    let km = KaplanMeier::fit(&[5.0; 4], &[true; 4], None, 0.95, ConfType::Log).unwrap();
+    assert_eq!(km.curve.len(), 1);
+    assert_eq!(km.curve[0].survival, 0.0);
+    assert_eq!(km.median().estimate, Some(5.0));
+    // S exactly 0.5 on a flat: the median is the midpoint to the next event (2 and 3 -> 2.5).
+    let km = KaplanMeier::fit(
+        &[1.0, 2.0, 3.0, 4.0],
+        &[true, true, true, true],
+        None,
+        0.95,
+        ConfType::Log,
+    )
+    .unwrap();
+    assert_eq!(km.median().estimate, Some(2.5));
+    // Delayed entry: subject entering at 2 is not at risk at 1.5 or 2, is at risk at 3.
+    let km = KaplanMeier::fit(
+        &[1.5, 3.0, 4.0],
+        &[true, true, false],
+        Some(&[0.0, 2.0, 0.0]),
+        0.95,
+        ConfType::Log,
+    )
+    .unwrap();
+    assert_eq!(km.curve[0].n_risk, 2.0);
+    assert_eq!(km.curve[0].survival, 0.5);
+    assert_eq!(km.curve[1].n_risk, 2.0);
+    assert_eq!(km.curve[1].survival, 0.25);
+    assert_eq!(
+        km.n_risk(2.0),
+        1.0,
+        "at risk on (entry, exit]: not yet at its entry time"
+    );
+    assert_eq!(km.n_risk(2.5), 2.0);
+    // A group with no events cannot be tested alone.
+    assert!(survdiff(&[1.0, 2.0], &[false, false], &[0, 1], None, 0.0).is_err());
+}
