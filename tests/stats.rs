@@ -364,3 +364,113 @@ fn small_cases_by_hand() {
     // A group with no events cannot be tested alone.
     assert!(survdiff(&[1.0, 2.0], &[false, false], &[0, 1], None, 0.0).is_err());
 }
+
+/// `prop.test(135, 250, correct = FALSE)`, `prop.test(135, 250)` and `binom.test(135, 250)`.
+#[test]
+fn proportions_match_prop_test_and_binom_test() {
+    use bonemet::stats::proportion::{clopper_pearson, wilson};
+    let r = &reference("epi_2x2_logistic.json")["proportion_135_of_250"];
+    let check = |p: bonemet::stats::proportion::Proportion, key: &str| {
+        close(p.estimate, r["estimate"].as_f64().unwrap(), key);
+        close(
+            p.lower,
+            r[key]["ci_0.95"][0].as_f64().unwrap(),
+            &format!("{key} lower"),
+        );
+        close(
+            p.upper,
+            r[key]["ci_0.95"][1].as_f64().unwrap(),
+            &format!("{key} upper"),
+        );
+    };
+    check(
+        wilson(135, 250, 0.95, false).unwrap(),
+        "wilson_prop_test_correct_false",
+    );
+    check(
+        wilson(135, 250, 0.95, true).unwrap(),
+        "wilson_cc_prop_test_correct_true",
+    );
+    check(
+        clopper_pearson(135, 250, 0.95).unwrap(),
+        "clopper_pearson_binom_test",
+    );
+    // Edges: 0 and n successes.
+    let none = clopper_pearson(0, 20, 0.95).unwrap();
+    assert_eq!(none.lower, 0.0);
+    close(
+        none.upper,
+        1.0 - 0.025f64.powf(1.0 / 20.0),
+        "CP upper at 0/20 = 1 - (alpha/2)^(1/n)",
+    );
+    assert_eq!(clopper_pearson(20, 20, 0.95).unwrap().upper, 1.0);
+}
+
+/// The 2×2 table 135/115 vs 310/690: Woolf, Katz, Wald, `chisq.test` (with and without
+/// Yates) and `fisher.test` (MLE and CI compared with the converged `fisher_tight_tolerance`).
+#[test]
+fn two_by_two_matches_r() {
+    use bonemet::stats::two_by_two::analyse;
+    let r = &reference("epi_2x2_logistic.json")["two_by_two"];
+    let t = analyse(135, 115, 310, 690, 0.95).unwrap();
+    let num = |v: &Value| v.as_f64().unwrap();
+    close(t.odds_ratio.estimate, num(&r["odds_ratio"]), "OR");
+    close(
+        t.odds_ratio.lower,
+        num(&r["woolf_ci_0.95"][0]),
+        "Woolf lower",
+    );
+    close(
+        t.odds_ratio.upper,
+        num(&r["woolf_ci_0.95"][1]),
+        "Woolf upper",
+    );
+    close(t.risk_ratio.estimate, num(&r["risk_ratio"]), "RR");
+    close(
+        t.risk_ratio.lower,
+        num(&r["rr_ci_0.95_katz"][0]),
+        "Katz lower",
+    );
+    close(
+        t.risk_ratio.upper,
+        num(&r["rr_ci_0.95_katz"][1]),
+        "Katz upper",
+    );
+    close(t.risk_difference.estimate, num(&r["risk_difference"]), "RD");
+    close(
+        t.risk_difference.lower,
+        num(&r["rd_ci_0.95_wald"][0]),
+        "RD lower",
+    );
+    close(
+        t.risk_difference.upper,
+        num(&r["rd_ci_0.95_wald"][1]),
+        "RD upper",
+    );
+    close(
+        t.chisq.statistic,
+        num(&r["chisq_no_correction"]["stat"]),
+        "chisq",
+    );
+    close(t.chisq.p, num(&r["chisq_no_correction"]["p"]), "chisq p");
+    close(
+        t.chisq_yates.statistic,
+        num(&r["chisq_yates"]["stat"]),
+        "Yates",
+    );
+    close(t.chisq_yates.p, num(&r["chisq_yates"]["p"]), "Yates p");
+    close(t.fisher.p, num(&r["fisher"]["p"]), "Fisher p");
+    let tight = &r["fisher_tight_tolerance"];
+    close(
+        t.fisher.odds_ratio,
+        num(&tight["or_conditional_mle"]),
+        "conditional MLE",
+    );
+    close(t.fisher.lower, num(&tight["ci_0.95"][0]), "exact lower");
+    close(t.fisher.upper, num(&tight["ci_0.95"][1]), "exact upper");
+    // At the support's edge the MLE is infinite and the upper limit too.
+    let edge = analyse(10, 0, 5, 5, 0.95).unwrap();
+    assert_eq!(edge.fisher.odds_ratio, f64::INFINITY);
+    assert_eq!(edge.fisher.upper, f64::INFINITY);
+    assert!(edge.fisher.lower > 0.0);
+}

@@ -1,11 +1,30 @@
 //! Estimators and tests, as pure numeric code over slices (no polars types), each matching
 //! R's `survival` to 1e-6 relative on reference data (tests/stats.rs names the R call behind
 //! every expected value). So far: Kaplan–Meier ([`km`]), the G-rho log-rank family
-//! ([`logrank`]) and restricted mean survival ([`rmst`]).
+//! ([`logrank`]), restricted mean survival ([`rmst`]), proportions ([`proportion`]) and 2×2
+//! tables ([`two_by_two`]).
+
+/// The root of `f`, increasing on [lo, hi] with a sign change, by bisection to the last bit.
+pub(crate) fn bisect_increasing(mut lo: f64, mut hi: f64, f: impl Fn(f64) -> f64) -> f64 {
+    for _ in 0..2000 {
+        let mid = 0.5 * (lo + hi);
+        if mid <= lo || mid >= hi {
+            break;
+        }
+        if f(mid) < 0.0 {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    0.5 * (lo + hi)
+}
 
 pub mod km;
 pub mod logrank;
+pub mod proportion;
 pub mod rmst;
+pub mod two_by_two;
 
 /// Why an estimator cannot run on its input.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -29,6 +48,9 @@ pub enum StatsError {
     /// A restriction time that is not positive.
     #[error("restriction time {0} is not > 0")]
     Horizon(f64),
+    /// A table cell is negative or every margin is empty.
+    #[error("the table is degenerate: {0}")]
+    DegenerateTable(&'static str),
     /// Fewer than two groups have an expected count above zero.
     #[error("a test needs at least two groups with expected events")]
     TooFewGroups,
