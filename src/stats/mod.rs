@@ -2,7 +2,7 @@
 //! R's `survival` to 1e-6 relative on reference data (tests/stats.rs names the R call behind
 //! every expected value). So far: Kaplan–Meier ([`km`]), the G-rho log-rank family
 //! ([`logrank`]), restricted mean survival ([`rmst`]), proportions ([`proportion`]) and 2×2
-//! tables ([`two_by_two`]).
+//! tables ([`two_by_two`]) and logistic regression ([`logistic`]).
 
 /// The root of `f`, increasing on [lo, hi] with a sign change, by bisection to the last bit.
 pub(crate) fn bisect_increasing(mut lo: f64, mut hi: f64, f: impl Fn(f64) -> f64) -> f64 {
@@ -21,6 +21,7 @@ pub(crate) fn bisect_increasing(mut lo: f64, mut hi: f64, f: impl Fn(f64) -> f64
 }
 
 pub mod km;
+pub mod logistic;
 pub mod logrank;
 pub mod proportion;
 pub mod rmst;
@@ -51,6 +52,12 @@ pub enum StatsError {
     /// A table cell is negative or every margin is empty.
     #[error("the table is degenerate: {0}")]
     DegenerateTable(&'static str),
+    /// The design matrix is singular: these terms are combinations of earlier ones.
+    #[error("singular design: {} add no information beyond the earlier terms (collinear or constant)", .0.join(", "))]
+    SingularDesign(Vec<String>),
+    /// The outcome is perfectly separated by these covariates: their coefficients diverge.
+    #[error("separation: fitted probabilities of 0 or 1; the coefficients of {} diverge (the outcome is perfectly predicted)", .0.join(", "))]
+    Separation(Vec<String>),
     /// Fewer than two groups have an expected count above zero.
     #[error("a test needs at least two groups with expected events")]
     TooFewGroups,
