@@ -106,10 +106,10 @@ fn irls(x: &DMatrix<f64>, y: &DVector<f64>, offset: Option<&DVector<f64>>) -> Op
 fn redundant_columns(x: &DMatrix<f64>, names: &[String]) -> Vec<String> {
     let mut redundant = Vec::new();
     let mut rank = 0;
-    for j in 0..x.ncols() {
+    for (j, name) in names.iter().enumerate().take(x.ncols()) {
         let r = x.columns(0, j + 1).into_owned().rank(1e-9);
         if r == rank {
-            redundant.push(names[j].clone());
+            redundant.push(name.clone());
         }
         rank = r;
     }
