@@ -2,7 +2,7 @@
 //! R's `survival` to 1e-6 relative on reference data (tests/stats.rs names the R call behind
 //! every expected value). So far: Kaplan–Meier ([`km`]), the G-rho log-rank family
 //! ([`logrank`]), restricted mean survival ([`rmst`]), proportions ([`proportion`]) and 2×2
-//! tables ([`two_by_two`]) and logistic regression ([`logistic`]).
+//! tables ([`two_by_two`]), logistic regression ([`logistic`]) and Cox regression ([`cox`]).
 
 /// The root of `f`, increasing on [lo, hi] with a sign change, by bisection to the last bit.
 pub(crate) fn bisect_increasing(mut lo: f64, mut hi: f64, f: impl Fn(f64) -> f64) -> f64 {
@@ -20,6 +20,7 @@ pub(crate) fn bisect_increasing(mut lo: f64, mut hi: f64, f: impl Fn(f64) -> f64
     0.5 * (lo + hi)
 }
 
+pub mod cox;
 pub mod km;
 pub mod logistic;
 pub mod logrank;
