@@ -97,6 +97,135 @@ bonemet synth --patients 1000000 --seed 1 --format parquet --out /tmp/cohort-1m\
 bonemet synth --patients 20000 --seed 7 --defect-rate 0.01 --out /tmp/defective"
     )]
     Synth(SynthArgs),
+    /// Kaplan-Meier, log-rank and Cox analyses of any survival table (CSV or Parquet), as JSON.
+    #[command(
+        after_help = "Rows missing any used column are dropped and counted (n_dropped_missing), as R's \
+na.omit. Without --by the Kaplan-Meier has one group named all; logrank appears with --by (and \
+--strata), cox with --covariates. Factors are dummy-coded against the first level in sorted \
+order unless --reference says otherwise; a factor term is named COL=LEVEL. Undefined values \
+(an upper limit never reached) are null. Keys are documented in docs/outputs.md.\n\n\
+Examples:\n  \
+bonemet survival lung.csv --time time --event status --event-value 2 --by sex --times 180,365\n  \
+bonemet survival os.parquet --time months --event dead --covariates sex,age,ecog --factor sex --reference sex=m\n  \
+bonemet survival lung.csv --time time --event status --event-value 2 --by sex --strata ph.ecog --rmst-tau 730 --out result.json"
+    )]
+    Survival(SurvivalArgs),
+}
+
+#[derive(Debug, Args)]
+struct SurvivalArgs {
+    /// The table (CSV or Parquet, by extension).
+    #[arg(value_name = "DATA")]
+    data: PathBuf,
+    /// Column of follow-up times (exit times with --entry).
+    #[arg(long, value_name = "COL")]
+    time: String,
+    /// Column marking the event.
+    #[arg(long, value_name = "COL")]
+    event: String,
+    /// The event column's value that marks the event (true is accepted for 1); others censor.
+    #[arg(long, value_name = "V", default_value = "1")]
+    event_value: String,
+    /// Column of entry times (delayed entry: at risk on (entry, time]).
+    #[arg(long, value_name = "COL")]
+    entry: Option<String>,
+    /// Column defining groups: a curve per group and the log-rank test between them.
+    #[arg(long, value_name = "COL")]
+    by: Option<String>,
+    /// Column of strata for the log-rank test and the Cox model.
+    #[arg(long, value_name = "COL")]
+    strata: Option<String>,
+    /// Cox model covariates, comma-separated.
+    #[arg(long, value_name = "A,B,C", value_delimiter = ',')]
+    covariates: Vec<String>,
+    /// A covariate to dummy-code (repeat for several).
+    #[arg(long, value_name = "COL")]
+    factor: Vec<String>,
+    /// Reference level of a factor, COL=LEVEL (repeat for several).
+    #[arg(long, value_name = "COL=LEVEL")]
+    reference: Vec<String>,
+    /// Ties in the Cox model.
+    #[arg(long, value_enum, default_value = "efron")]
+    ties: TiesArg,
+    /// Scale of the Kaplan-Meier confidence intervals (R's default: log).
+    #[arg(long, value_enum, default_value = "log")]
+    conf_type: ConfTypeArg,
+    /// Times at which to report survival, comma-separated.
+    #[arg(long, value_name = "T1,T2", value_delimiter = ',')]
+    times: Vec<f64>,
+    /// Horizon of the restricted mean survival time.
+    #[arg(long, value_name = "T")]
+    rmst_tau: Option<f64>,
+    /// Print the JSON on stdout (the default without --out).
+    #[arg(long)]
+    json: bool,
+    /// Write the JSON to this file.
+    #[arg(long, value_name = "FILE.json")]
+    out: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum TiesArg {
+    Efron,
+    Breslow,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum ConfTypeArg {
+    Log,
+    #[value(name = "log-log")]
+    LogLog,
+    Plain,
+}
+
+fn run_survival(args: &SurvivalArgs) -> bonemet::Result<ExitStatus> {
+    use bonemet::commands::survival::{survival, SurvivalConfig};
+    let mut references = std::collections::BTreeMap::new();
+    for r in &args.reference {
+        let (col, level) = r.split_once('=').ok_or_else(|| bonemet::Error::Setting {
+            name: "--reference".into(),
+            message: format!("'{r}' is not COL=LEVEL"),
+        })?;
+        references.insert(col.to_string(), level.to_string());
+    }
+    let mut sorted = args.times.clone();
+    sorted.sort_by(f64::total_cmp);
+    let config = SurvivalConfig {
+        data: args.data.clone(),
+        time: args.time.clone(),
+        event: args.event.clone(),
+        event_value: args.event_value.clone(),
+        entry: args.entry.clone(),
+        by: args.by.clone(),
+        strata: args.strata.clone(),
+        covariates: args.covariates.clone(),
+        factors: args.factor.clone(),
+        references,
+        ties: match args.ties {
+            TiesArg::Efron => bonemet::stats::cox::Ties::Efron,
+            TiesArg::Breslow => bonemet::stats::cox::Ties::Breslow,
+        },
+        conf_type: match args.conf_type {
+            ConfTypeArg::Log => bonemet::stats::km::ConfType::Log,
+            ConfTypeArg::LogLog => bonemet::stats::km::ConfType::LogLog,
+            ConfTypeArg::Plain => bonemet::stats::km::ConfType::Plain,
+        },
+        times: sorted,
+        rmst_tau: args.rmst_tau,
+    };
+    let result = survival(&config)?;
+    let text = serde_json::to_string_pretty(&result).map_err(|e| bonemet::Error::Setting {
+        name: "json".into(),
+        message: e.to_string(),
+    })?;
+    match &args.out {
+        Some(path) => bonemet::commands::write_file(path, |out| writeln!(out, "{text}"))?,
+        None => {
+            let _ = writeln!(std::io::stdout().lock(), "{text}");
+        }
+    }
+    let _ = args.json;
+    Ok(ExitStatus::Success)
 }
 
 #[derive(Debug, Args)]
@@ -298,6 +427,7 @@ pub fn main() -> ExitCode {
         Command::Validate(args) => run_validate(args),
         Command::Classify(args) => run_classify(args),
         Command::Synth(args) => run_synth(args),
+        Command::Survival(args) => run_survival(args),
     };
     match result {
         Ok(status) => status.into(),

@@ -725,3 +725,126 @@ fn cox_strata_and_delayed_entry_properties() {
     let truncated = coxph(&time, &event, Some(&late), &x, None, Ties::Efron).unwrap();
     assert!((truncated.loglik - base.loglik).abs() > 1.0);
 }
+
+/// `bonemet survival` end to end on lung.csv: the JSON contract's keys carry R's values.
+#[test]
+fn the_survival_command_writes_the_contract_with_rs_numbers() {
+    let lung_csv = data("reference/lung.csv");
+    let run = |args: &[&str]| -> Value {
+        let mut all = vec![
+            "survival",
+            lung_csv.to_str().unwrap(),
+            "--time",
+            "time",
+            "--event",
+            "status",
+            "--event-value",
+            "2",
+        ];
+        all.extend_from_slice(args);
+        let out = crate::util::bonemet(&all);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let km_ref = reference("lung_km.json");
+    let lr_ref = reference("lung_logrank.json");
+    // survfit(Surv(time, status) ~ sex) and survdiff on all 228 rows.
+    let j = run(&["--by", "sex", "--times", "365,180"]);
+    assert_eq!(
+        (
+            j["n"].as_u64(),
+            j["n_dropped_missing"].as_u64(),
+            j["events"].as_u64()
+        ),
+        (Some(228), Some(0), Some(165))
+    );
+    for (g, name) in [(0, "sex=1"), (1, "sex=2")] {
+        let group = &j["km"]["groups"][g];
+        assert_eq!(group["group"], name);
+        let table = &km_ref["conf_type_log"]["by_sex"]["summary_table"][name];
+        close(
+            group["median"].as_f64().unwrap(),
+            table["median"].as_f64().unwrap(),
+            "median",
+        );
+        close(
+            group["median_lower"].as_f64().unwrap(),
+            table["lcl_0.95"].as_f64().unwrap(),
+            "lcl",
+        );
+        close(
+            group["median_upper"].as_f64().unwrap(),
+            table["ucl_0.95"].as_f64().unwrap(),
+            "ucl",
+        );
+        let at = &km_ref["conf_type_log"]["by_sex"]["at_times"][name];
+        // Times are reported in ascending order.
+        close(
+            group["at_times"][0]["survival"].as_f64().unwrap(),
+            at["surv"][0].as_f64().unwrap(),
+            "S(180)",
+        );
+        close(
+            group["at_times"][1]["std_err"].as_f64().unwrap(),
+            at["std_err_surv"][1].as_f64().unwrap(),
+            "SE(365)",
+        );
+    }
+    close(
+        j["logrank"]["chisq"].as_f64().unwrap(),
+        lr_ref["logrank_sex"]["chisq"].as_f64().unwrap(),
+        "log-rank",
+    );
+    assert!(j.get("cox").is_none(), "cox only with --covariates");
+    // coxph on complete cases; sex as a factor gives the term sex=2 with the numeric coefficient.
+    let cox_ref = &reference("lung_cox.json")["efron"];
+    let j = run(&[
+        "--covariates",
+        "sex,age,ph.ecog",
+        "--factor",
+        "sex",
+        "--reference",
+        "sex=1",
+    ]);
+    assert_eq!(j["n_dropped_missing"], 1);
+    assert_eq!(j["km"]["groups"][0]["group"], "all");
+    let terms = j["cox"]["terms"].as_array().unwrap();
+    assert_eq!(terms[0]["term"], "sex=2");
+    for (k, term) in terms.iter().enumerate() {
+        close(
+            term["coef"].as_f64().unwrap(),
+            cox_ref["coef"][k].as_f64().unwrap(),
+            "coef",
+        );
+        close(
+            term["hr_upper"].as_f64().unwrap(),
+            cox_ref["hr_upper_0.95"][k].as_f64().unwrap(),
+            "hr upper",
+        );
+    }
+    close(
+        j["cox"]["score_test"]["chisq"].as_f64().unwrap(),
+        cox_ref["score_test"]["stat"].as_f64().unwrap(),
+        "score",
+    );
+    close(
+        j["cox"]["concordance"]["estimate"].as_f64().unwrap(),
+        cox_ref["concordance"]["C"].as_f64().unwrap(),
+        "C",
+    );
+    // A missing column is exit 2 naming it.
+    let out = crate::util::bonemet(&[
+        "survival",
+        lung_csv.to_str().unwrap(),
+        "--time",
+        "months",
+        "--event",
+        "status",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("missing required column 'months'"));
+}

@@ -2,6 +2,7 @@
 //! layout of a source table, locating a cohort's files, and writing result tables.
 
 pub mod cohort_files;
+pub mod frame;
 pub mod layout;
 pub mod mapping;
 pub mod raw;
