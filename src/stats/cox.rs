@@ -186,44 +186,90 @@ fn chi_square_test(chisq: f64, df: usize) -> GlobalTest {
     GlobalTest { chisq, df, p }
 }
 
-/// Concordance counts of the linear predictor `eta` (higher risk should fail earlier).
+/// A Fenwick tree counting inserted ranks: prefix counts in O(log n).
+struct Fenwick {
+    tree: Vec<u64>,
+}
+
+impl Fenwick {
+    fn new(size: usize) -> Self {
+        Self {
+            tree: vec![0; size + 1],
+        }
+    }
+    fn add(&mut self, rank: usize) {
+        let mut i = rank + 1;
+        while i < self.tree.len() {
+            self.tree[i] += 1;
+            i += i & i.wrapping_neg();
+        }
+    }
+    /// Number of inserted ranks < `rank`.
+    fn below(&self, rank: usize) -> u64 {
+        let (mut i, mut total) = (rank, 0);
+        while i > 0 {
+            total += self.tree[i];
+            i -= i & i.wrapping_neg();
+        }
+        total
+    }
+}
+
+/// Concordance counts of the linear predictor `eta` (higher risk should fail earlier), in
+/// O(n log n): times are swept from the latest down while a Fenwick tree over the ranks of
+/// `eta` holds everyone known to outlive the current time.
 pub fn concordance(
     time: &[f64],
     event: &[bool],
     eta: &[f64],
     strata: Option<&[usize]>,
 ) -> Concordance {
-    let (mut concordant, mut discordant, mut tied_x, mut tied_y) = (0u64, 0u64, 0u64, 0u64);
     let n = time.len();
-    let same_stratum = |i: usize, j: usize| strata.is_none_or(|s| s[i] == s[j]);
-    for i in 0..n {
-        if !event[i] {
-            continue;
+    let mut ranks_sorted: Vec<f64> = eta.to_vec();
+    ranks_sorted.sort_by(f64::total_cmp);
+    ranks_sorted.dedup();
+    let rank = |v: f64| ranks_sorted.partition_point(|&x| x < v);
+    let stratum = |i: usize| strata.map_or(0, |s| s[i]);
+    let mut order: Vec<usize> = (0..n).collect();
+    order.sort_by(|&a, &b| {
+        stratum(a)
+            .cmp(&stratum(b))
+            .then(time[b].total_cmp(&time[a]))
+    });
+    let (mut concordant, mut discordant, mut tied_x, mut tied_y) = (0u64, 0u64, 0u64, 0u64);
+    let mut start = 0;
+    while start < n {
+        let s = stratum(order[start]);
+        let end = start + order[start..].partition_point(|&i| stratum(i) == s);
+        let mut tree = Fenwick::new(ranks_sorted.len());
+        let mut inside = 0u64;
+        let mut a = start;
+        while a < end {
+            let t = time[order[a]];
+            let b = a + order[a..end].partition_point(|&i| time[i] == t);
+            let group = &order[a..b];
+            // Censored at t outlive the events at t: they join first.
+            for &i in group.iter().filter(|&&i| !event[i]) {
+                tree.add(rank(eta[i]));
+                inside += 1;
+            }
+            let deaths = group.iter().filter(|&&i| event[i]).count() as u64;
+            tied_y += deaths * deaths.saturating_sub(1) / 2;
+            for &i in group.iter().filter(|&&i| event[i]) {
+                let r = rank(eta[i]);
+                let below = tree.below(r);
+                let at_or_below = tree.below(r + 1);
+                concordant += below;
+                tied_x += at_or_below - below;
+                discordant += inside - at_or_below;
+            }
+            for &i in group.iter().filter(|&&i| event[i]) {
+                tree.add(rank(eta[i]));
+                inside += 1;
+            }
+            a = b;
         }
-        for j in 0..n {
-            if i == j || !same_stratum(i, j) {
-                continue;
-            }
-            if time[j] == time[i] {
-                // Two events at the same time: tied on y, counted once.
-                if event[j] && j > i {
-                    tied_y += 1;
-                }
-                if event[j] {
-                    continue;
-                }
-            } else if time[j] < time[i] {
-                continue;
-            }
-            // j outlived i: i should have the higher risk.
-            if eta[i] > eta[j] {
-                concordant += 1;
-            } else if eta[i] < eta[j] {
-                discordant += 1;
-            } else {
-                tied_x += 1;
-            }
-        }
+        start = end;
     }
     let comparable = (concordant + discordant + tied_x) as f64;
     Concordance {
