@@ -29,6 +29,10 @@ fixtures:
 bench-validate n="1000000" repeats="3" format="csv":
     python3 scripts/bench_validate.py {{n}} {{repeats}} {{format}}
 
+# Statistics at scale (release): bonemet survival vs R survival's compute vs polars' read, 1M rows.
+bench-stats n="1000000" repeats="3":
+    python3 scripts/bench_stats.py {{n}} {{repeats}}
+
 # Classifiers alone (criterion: 1M and 10M patients, 1 vs 2 threads), then classify vs
 # validate end to end on a 1,000,000-patient Parquet cohort.
 bench-classify:

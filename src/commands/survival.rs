@@ -235,12 +235,16 @@ pub fn survival(config: &SurvivalConfig) -> Result<SurvivalJson> {
         Some(b) => rows.iter().map(|&i| text(&b[i])).collect(),
         None => vec![String::new(); rows.len()],
     };
-    let levels: Vec<String> = {
-        let mut l: Vec<String> = group_of.clone();
-        l.sort();
-        l.dedup();
-        l
+    // Sorted distinct values (a set: a million rows hold few groups).
+    let sorted_levels = |values: &[String]| -> Vec<String> {
+        values
+            .iter()
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .cloned()
+            .collect()
     };
+    let levels: Vec<String> = sorted_levels(&group_of);
     let by_name = config.by.clone().unwrap_or_default();
     let mut groups = Vec::new();
     for level in &levels {
@@ -302,14 +306,16 @@ pub fn survival(config: &SurvivalConfig) -> Result<SurvivalJson> {
                 .collect(),
         });
     }
+    // 0-based codes of values in sorted order of their levels.
     let codes = |values: &[String]| -> Vec<usize> {
-        let mut levels: Vec<&String> = values.iter().collect();
-        levels.sort();
-        levels.dedup();
-        values
+        let index: BTreeMap<&String, usize> = values
             .iter()
-            .map(|v| levels.iter().position(|l| *l == v).unwrap_or(0))
-            .collect()
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .enumerate()
+            .map(|(k, v)| (v, k))
+            .collect();
+        values.iter().map(|v| index[v]).collect()
     };
     let strata_codes: Option<Vec<usize>> = strata
         .as_ref()
@@ -337,9 +343,7 @@ pub fn survival(config: &SurvivalConfig) -> Result<SurvivalJson> {
         for c in &config.covariates {
             if let Some((_, values)) = factor_text.iter().find(|(n, _)| n == c) {
                 let vals: Vec<String> = rows.iter().map(|&i| text(&values[i])).collect();
-                let mut levels: Vec<String> = vals.clone();
-                levels.sort();
-                levels.dedup();
+                let levels = sorted_levels(&vals);
                 let reference = config
                     .references
                     .get(c)

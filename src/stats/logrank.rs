@@ -52,12 +52,7 @@ pub fn survdiff(
     // One sort by (stratum, time), then a sweep per stratum from the largest time down, so
     // the risk set per group grows as time decreases.
     let stratum = |i: usize| strata.map_or(0, |s| s[i]);
-    let mut order: Vec<usize> = (0..n).collect();
-    order.sort_by(|&a, &b| {
-        stratum(a)
-            .cmp(&stratum(b))
-            .then(time[a].total_cmp(&time[b]))
-    });
+    let order = super::order_by_stratum_and_time(time, strata, false);
     let mut start = 0;
     while start < n {
         let s = stratum(order[start]);

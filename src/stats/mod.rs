@@ -4,6 +4,26 @@
 //! ([`logrank`]), restricted mean survival ([`rmst`]), proportions ([`proportion`]) and 2×2
 //! tables ([`two_by_two`]), logistic regression ([`logistic`]) and Cox regression ([`cox`]).
 
+/// Row indices sorted by stratum, then by time (ascending or descending): the order every
+/// risk-set sweep walks.
+pub(crate) fn order_by_stratum_and_time(
+    time: &[f64],
+    strata: Option<&[usize]>,
+    descending: bool,
+) -> Vec<usize> {
+    let stratum = |i: usize| strata.map_or(0, |s| s[i]);
+    let mut order: Vec<usize> = (0..time.len()).collect();
+    order.sort_by(|&a, &b| {
+        let by_time = if descending {
+            time[b].total_cmp(&time[a])
+        } else {
+            time[a].total_cmp(&time[b])
+        };
+        stratum(a).cmp(&stratum(b)).then(by_time)
+    });
+    order
+}
+
 /// The root of `f`, increasing on [lo, hi] with a sign change, by bisection to the last bit.
 pub(crate) fn bisect_increasing(mut lo: f64, mut hi: f64, f: impl Fn(f64) -> f64) -> f64 {
     for _ in 0..2000 {
