@@ -10,16 +10,12 @@ use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::Path;
 
-/// SplitMix64: small, fast, seedable.
-struct Rng(u64);
+/// The library's seeded generator (SplitMix64) with the draws this generator needs.
+struct Rng(bonemet::synth::model::Rng);
 
 impl Rng {
     fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
+        self.0.next_u64()
     }
     fn below(&mut self, n: u64) -> u64 {
         self.next() % n
@@ -45,7 +41,7 @@ fn main() -> std::io::Result<()> {
         .unwrap_or(1_000_000);
     let out = Path::new(args.get(2).map_or("target/bench/cohort", String::as_str));
     std::fs::create_dir_all(out)?;
-    let mut rng = Rng(20261129);
+    let mut rng = Rng(bonemet::synth::model::Rng::for_patient(20261129, 0));
     let mut patients = BufWriter::new(File::create(out.join("patients.csv"))?);
     let mut events = BufWriter::new(File::create(out.join("events.csv"))?);
     let mut labs = BufWriter::new(File::create(out.join("labs.csv"))?);

@@ -6,16 +6,16 @@ use bonemet::schema::vocab::*;
 use bonemet::schema::{Cohort, EventRecord, LabRecord, PatientRecord};
 use chrono::{Duration, NaiveDate, NaiveDateTime};
 
-/// SplitMix64.
-pub struct Rng(pub u64);
+/// The library's seeded generator (SplitMix64), with the draws these tests need.
+pub struct Rng(bonemet::synth::model::Rng);
 
 impl Rng {
+    /// A generator seeded with `seed`.
+    pub fn new(seed: u64) -> Self {
+        Self(bonemet::synth::model::Rng::for_patient(seed, 0))
+    }
     pub fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
+        self.0.next_u64()
     }
     pub fn below(&mut self, n: u64) -> u64 {
         self.next() % n
@@ -40,7 +40,7 @@ impl Rng {
 
 /// A cohort of `n` patients with events and labs.
 pub fn random_cohort(n: usize, seed: u64) -> Cohort {
-    let mut rng = Rng(seed);
+    let mut rng = Rng::new(seed);
     let mut cohort = Cohort::default();
     let epoch = NaiveDate::from_ymd_opt(2018, 1, 1).unwrap();
     let mut events = Vec::new();

@@ -854,7 +854,7 @@ fn the_survival_command_writes_the_contract_with_rs_numbers() {
 #[test]
 fn concordance_equals_the_pairwise_definition() {
     use bonemet::stats::cox::concordance;
-    let mut rng = crate::random_cohort::Rng(99);
+    let mut rng = crate::random_cohort::Rng::new(99);
     for n in [1usize, 2, 7, 60, 300] {
         let time: Vec<f64> = (0..n).map(|_| rng.below(20) as f64).collect();
         let event: Vec<bool> = (0..n).map(|_| rng.chance(0.6)).collect();
