@@ -891,3 +891,51 @@ fn concordance_equals_the_pairwise_definition() {
         }
     }
 }
+
+/// `cuminc(etime, event, group = sex, cencode = 0)` on survival::mgus2 (progression = 1,
+/// death = 2), `timepoints(fit, c(60, 120, 240, 360))`: estimates and variances per sex and
+/// cause. R script: tests/reference/cmprsk_mgus2.R.
+#[test]
+fn cumulative_incidence_matches_cmprsk_cuminc() {
+    use bonemet::stats::cuminc::cumulative_incidence;
+    let r = reference("mgus2_cuminc.json");
+    let mut reader = csv::Reader::from_path(data("reference/mgus2.csv")).unwrap();
+    let rows: Vec<(f64, u32, String)> = reader
+        .records()
+        .map(|r| {
+            let r = r.unwrap();
+            (
+                r[1].parse().unwrap(),
+                r[2].parse().unwrap(),
+                r[3].to_string(),
+            )
+        })
+        .collect();
+    let times: Vec<f64> = r["times"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .collect();
+    for (g, group) in r["groups"].as_array().unwrap().iter().enumerate() {
+        let (sex, cause) = group.as_str().unwrap().split_once(' ').unwrap();
+        let cause: u32 = cause.parse().unwrap();
+        let subset: Vec<&(f64, u32, String)> = rows.iter().filter(|r| r.2 == sex).collect();
+        let t: Vec<f64> = subset.iter().map(|r| r.0).collect();
+        let s: Vec<u32> = subset.iter().map(|r| r.1).collect();
+        let curve = cumulative_incidence(&t, &s, cause).unwrap();
+        for (k, &at) in times.iter().enumerate() {
+            let (estimate, variance) = curve.at(at);
+            close(
+                estimate,
+                r["est"][g][k].as_f64().unwrap(),
+                &format!("{sex} cause {cause} t={at} estimate"),
+            );
+            close(
+                variance,
+                r["var"][g][k].as_f64().unwrap(),
+                &format!("{sex} cause {cause} t={at} variance"),
+            );
+        }
+    }
+}

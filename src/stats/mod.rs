@@ -2,7 +2,8 @@
 //! R's `survival` to 1e-6 relative on reference data (tests/stats.rs names the R call behind
 //! every expected value). So far: Kaplan–Meier ([`km`]), the G-rho log-rank family
 //! ([`logrank`]), restricted mean survival ([`rmst`]), proportions ([`proportion`]) and 2×2
-//! tables ([`two_by_two`]), logistic regression ([`logistic`]) and Cox regression ([`cox`]).
+//! tables ([`two_by_two`]), logistic regression ([`logistic`]), Cox regression ([`cox`]) and
+//! cumulative incidence with competing risks ([`cuminc`]).
 
 /// Row indices sorted by stratum, then by time (ascending or descending): the order every
 /// risk-set sweep walks.
@@ -41,6 +42,7 @@ pub(crate) fn bisect_increasing(mut lo: f64, mut hi: f64, f: impl Fn(f64) -> f64
 }
 
 pub mod cox;
+pub mod cuminc;
 pub mod km;
 pub mod logistic;
 pub mod logrank;
