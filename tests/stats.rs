@@ -939,3 +939,41 @@ fn cumulative_incidence_matches_cmprsk_cuminc() {
         }
     }
 }
+
+/// Gray's test from the same `cuminc(etime, event, group = sex)` call: `fit$Tests` per cause.
+#[test]
+fn gray_test_matches_cmprsk() {
+    use bonemet::stats::cuminc::gray_test;
+    let r = reference("mgus2_cuminc.json");
+    let mut reader = csv::Reader::from_path(data("reference/mgus2.csv")).unwrap();
+    let rows: Vec<(f64, u32, usize)> = reader
+        .records()
+        .map(|r| {
+            let r = r.unwrap();
+            (
+                r[1].parse().unwrap(),
+                r[2].parse().unwrap(),
+                usize::from(&r[3] == "M"),
+            )
+        })
+        .collect();
+    let t: Vec<f64> = rows.iter().map(|r| r.0).collect();
+    let s: Vec<u32> = rows.iter().map(|r| r.1).collect();
+    let g: Vec<usize> = rows.iter().map(|r| r.2).collect();
+    let tests = &r["tests"];
+    for (k, cause) in tests["cause"].as_array().unwrap().iter().enumerate() {
+        let cause: u32 = cause.as_str().unwrap().parse().unwrap();
+        let test = gray_test(&t, &s, cause, &g, None, 0.0).unwrap();
+        close(
+            test.chisq,
+            tests["stat"][k].as_f64().unwrap(),
+            &format!("cause {cause} stat"),
+        );
+        close(
+            test.p,
+            tests["pv"][k].as_f64().unwrap(),
+            &format!("cause {cause} p"),
+        );
+        assert_eq!(test.df as u64, tests["df"][k].as_u64().unwrap());
+    }
+}
