@@ -308,13 +308,9 @@ pub fn survival(config: &SurvivalConfig) -> Result<SurvivalJson> {
     }
     // 0-based codes of values in sorted order of their levels.
     let codes = |values: &[String]| -> Vec<usize> {
-        let index: BTreeMap<&String, usize> = values
-            .iter()
-            .collect::<std::collections::BTreeSet<_>>()
-            .into_iter()
-            .enumerate()
-            .map(|(k, v)| (v, k))
-            .collect();
+        let levels = sorted_levels(values);
+        let index: BTreeMap<&String, usize> =
+            levels.iter().enumerate().map(|(k, v)| (v, k)).collect();
         values.iter().map(|v| index[v]).collect()
     };
     let strata_codes: Option<Vec<usize>> = strata
