@@ -97,17 +97,21 @@ bonemet synth --patients 1000000 --seed 1 --format parquet --out /tmp/cohort-1m\
 bonemet synth --patients 20000 --seed 7 --defect-rate 0.01 --out /tmp/defective"
     )]
     Synth(SynthArgs),
-    /// Kaplan-Meier, log-rank and Cox analyses of any survival table (CSV or Parquet), as JSON.
+    /// Kaplan-Meier, log-rank, Cox and competing-risks analyses of any survival table (CSV or
+    /// Parquet), as JSON.
     #[command(
         after_help = "Rows missing any used column are dropped and counted (n_dropped_missing), as R's \
 na.omit. Without --by the Kaplan-Meier has one group named all; logrank appears with --by (and \
---strata), cox with --covariates. Factors are dummy-coded against the first level in sorted \
+--strata), cox with --covariates, cif (cumulative incidence per group, Gray's test with --by) \
+with --competing-value, and fine_gray with --competing-value and --covariates. Warnings R would \
+give (no event, a coefficient that may be infinite) go to stderr and to the JSON's warnings. Factors are dummy-coded against the first level in sorted \
 order unless --reference says otherwise; a factor term is named COL=LEVEL. Undefined values \
 (an upper limit never reached) are null. Keys are documented in docs/outputs.md.\n\n\
 Examples:\n  \
 bonemet survival lung.csv --time time --event status --event-value 2 --by sex --times 180,365\n  \
 bonemet survival os.parquet --time months --event dead --covariates sex,age,ecog --factor sex --reference sex=m\n  \
-bonemet survival lung.csv --time time --event status --event-value 2 --by sex --strata ph.ecog --rmst-tau 730 --out result.json"
+bonemet survival lung.csv --time time --event status --event-value 2 --by sex --strata ph.ecog --rmst-tau 730 --out result.json\n  \
+bonemet survival mgus2.csv --time etime --event event --competing-value 2 --by sex --covariates age,sex --factor sex --times 120,240"
     )]
     Survival(SurvivalArgs),
 }
@@ -126,6 +130,11 @@ struct SurvivalArgs {
     /// The event column's value that marks the event (true is accepted for 1); others censor.
     #[arg(long, value_name = "V", default_value = "1")]
     event_value: String,
+    /// The event column's value that marks a competing event: adds the cumulative incidence
+    /// of the event per group, Gray's test and (with --covariates) a Fine-Gray model. The
+    /// KM, log-rank and Cox analyses treat competing events as censored.
+    #[arg(long, value_name = "V")]
+    competing_value: Option<String>,
     /// Column of entry times (delayed entry: at risk on (entry, time]).
     #[arg(long, value_name = "COL")]
     entry: Option<String>,
@@ -195,6 +204,7 @@ fn run_survival(args: &SurvivalArgs) -> bonemet::Result<ExitStatus> {
         time: args.time.clone(),
         event: args.event.clone(),
         event_value: args.event_value.clone(),
+        competing_value: args.competing_value.clone(),
         entry: args.entry.clone(),
         by: args.by.clone(),
         strata: args.strata.clone(),
@@ -214,6 +224,9 @@ fn run_survival(args: &SurvivalArgs) -> bonemet::Result<ExitStatus> {
         rmst_tau: args.rmst_tau,
     };
     let result = survival(&config)?;
+    for warning in result.warnings() {
+        eprintln!("warning: {warning}");
+    }
     let text = serde_json::to_string_pretty(&result).map_err(|e| bonemet::Error::Setting {
         name: "json".into(),
         message: e.to_string(),

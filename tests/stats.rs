@@ -679,7 +679,55 @@ fn cox_regression_matches_coxph() {
             value(&c["C"]),
             &format!("{key} C"),
         );
+        close(
+            fit.concordance.std_err,
+            value(&c["se"]),
+            &format!("{key} concordance se"),
+        );
     }
+    // Delayed entry: `coxph(Surv(entry, time, status) ~ age + sex + ph.ecog)` with entry =
+    // floor(time / 3), and its concordance (pairs only while both are at risk) with its SE
+    // (tests/reference/survival_lung_entry.R).
+    let r = reference("lung_entry.json");
+    let entry: Vec<f64> = time.iter().map(|t| (t / 3.0).floor()).collect();
+    let by_r_order = vec![
+        covariates[1].clone(),
+        covariates[0].clone(),
+        covariates[2].clone(),
+    ];
+    let fit = coxph(&time, &event, Some(&entry), &by_r_order, None, Ties::Efron).unwrap();
+    for j in 0..3 {
+        close(
+            fit.coef[j],
+            value(&r["coef"][j]),
+            &format!("entry coef {j}"),
+        );
+        close(fit.se[j], value(&r["se"][j]), &format!("entry se {j}"));
+    }
+    close(fit.loglik_null, value(&r["loglik"][0]), "entry loglik null");
+    close(fit.loglik, value(&r["loglik"][1]), "entry loglik");
+    let c = &r["concordance"];
+    assert_eq!(
+        (
+            fit.concordance.concordant,
+            fit.concordance.discordant,
+            fit.concordance.tied_x,
+            fit.concordance.tied_y
+        ),
+        (
+            c["concordant"].as_u64().unwrap(),
+            c["discordant"].as_u64().unwrap(),
+            c["tied_x"].as_u64().unwrap(),
+            c["tied_y"].as_u64().unwrap()
+        ),
+        "entry concordance counts"
+    );
+    close(fit.concordance.estimate, value(&c["C"]), "entry C");
+    close(
+        fit.concordance.std_err,
+        value(&c["se"]),
+        "entry concordance se",
+    );
 }
 
 /// Exact properties where R gave no reference: two identical strata leave the coefficients
@@ -850,44 +898,81 @@ fn the_survival_command_writes_the_contract_with_rs_numbers() {
 }
 
 /// The O(n log n) concordance equals the definition counted pair by pair, on random data with
-/// ties in times and scores, with and without strata.
+/// ties in times and scores, with and without strata and delayed entry; its standard error
+/// equals survival's jackknife formula computed from per-subject pair counts.
 #[test]
 fn concordance_equals_the_pairwise_definition() {
     use bonemet::stats::cox::concordance;
     let mut rng = crate::random_cohort::Rng::new(99);
-    for n in [1usize, 2, 7, 60, 300] {
-        let time: Vec<f64> = (0..n).map(|_| rng.below(20) as f64).collect();
+    for n in [2usize, 7, 60, 300] {
+        let time: Vec<f64> = (0..n).map(|_| 1.0 + rng.below(20) as f64).collect();
         let event: Vec<bool> = (0..n).map(|_| rng.chance(0.6)).collect();
         let eta: Vec<f64> = (0..n).map(|_| rng.below(8) as f64 * 0.5).collect();
         let strata: Vec<usize> = (0..n).map(|_| rng.below(3) as usize).collect();
+        let entry: Vec<f64> = time
+            .iter()
+            .map(|t| (t - 1.0 - rng.below(12) as f64).max(0.0))
+            .collect();
         for s in [None, Some(strata.as_slice())] {
-            let fast = concordance(&time, &event, &eta, s);
-            let (mut c, mut d, mut tx, mut ty) = (0u64, 0u64, 0u64, 0u64);
-            for i in 0..n {
-                for j in 0..n {
-                    if i == j || !event[i] || s.is_some_and(|s| s[i] != s[j]) {
-                        continue;
-                    }
-                    if time[j] == time[i] && event[j] {
-                        ty += u64::from(j > i);
-                        continue;
-                    }
-                    if time[j] < time[i] {
-                        continue;
-                    }
-                    match eta[i].total_cmp(&eta[j]) {
-                        std::cmp::Ordering::Greater => c += 1,
-                        std::cmp::Ordering::Less => d += 1,
-                        std::cmp::Ordering::Equal => tx += 1,
+            for e in [None, Some(entry.as_slice())] {
+                let fast = concordance(&time, &event, e, &eta, s);
+                let (mut c, mut d, mut tx, mut ty) = (0u64, 0u64, 0u64, 0u64);
+                // Per subject: concordant, discordant, tied pairs it belongs to.
+                let mut own = vec![[0.0f64; 3]; n];
+                for i in 0..n {
+                    for j in 0..n {
+                        if i == j || !event[i] || s.is_some_and(|s| s[i] != s[j]) {
+                            continue;
+                        }
+                        if e.is_some_and(|e| e[j] >= time[i]) {
+                            continue;
+                        }
+                        if time[j] == time[i] && event[j] {
+                            ty += u64::from(j > i);
+                            continue;
+                        }
+                        if time[j] < time[i] {
+                            continue;
+                        }
+                        let k = match eta[i].total_cmp(&eta[j]) {
+                            std::cmp::Ordering::Greater => {
+                                c += 1;
+                                0
+                            }
+                            std::cmp::Ordering::Less => {
+                                d += 1;
+                                1
+                            }
+                            std::cmp::Ordering::Equal => {
+                                tx += 1;
+                                2
+                            }
+                        };
+                        own[i][k] += 1.0;
+                        own[j][k] += 1.0;
                     }
                 }
+                let what = format!("n={n} strata={} entry={}", s.is_some(), e.is_some());
+                assert_eq!(
+                    (fast.concordant, fast.discordant, fast.tied_x, fast.tied_y),
+                    (c, d, tx, ty),
+                    "{what}"
+                );
+                let pairs = (c + d + tx) as f64;
+                if pairs == 0.0 {
+                    continue;
+                }
+                let somers = (c as f64 - d as f64) / pairs;
+                let var: f64 = own
+                    .iter()
+                    .map(|[c, d, t]| {
+                        let dfbeta = (c - d) / pairs - somers / pairs * (c + d + t);
+                        dfbeta * dfbeta
+                    })
+                    .sum::<f64>()
+                    / 4.0;
+                close(fast.std_err, var.sqrt(), &what);
             }
-            assert_eq!(
-                (fast.concordant, fast.discordant, fast.tied_x, fast.tied_y),
-                (c, d, tx, ty),
-                "n={n} strata={}",
-                s.is_some()
-            );
         }
     }
 }
@@ -925,7 +1010,7 @@ fn cumulative_incidence_matches_cmprsk_cuminc() {
         let s: Vec<u32> = subset.iter().map(|r| r.1).collect();
         let curve = cumulative_incidence(&t, &s, cause).unwrap();
         for (k, &at) in times.iter().enumerate() {
-            let (estimate, variance) = curve.at(at);
+            let (estimate, variance) = curve.at(at).unwrap();
             close(
                 estimate,
                 r["est"][g][k].as_f64().unwrap(),
@@ -976,4 +1061,246 @@ fn gray_test_matches_cmprsk() {
         );
         assert_eq!(test.df as u64, tests["df"][k].as_u64().unwrap());
     }
+}
+
+/// survival::mgus2 as (etime, event, age, male).
+fn mgus2() -> Vec<(f64, u32, f64, f64)> {
+    let mut reader = csv::Reader::from_path(data("reference/mgus2.csv")).unwrap();
+    reader
+        .records()
+        .map(|r| {
+            let r = r.unwrap();
+            (
+                r[1].parse().unwrap(),
+                r[2].parse().unwrap(),
+                r[4].parse().unwrap(),
+                f64::from(u8::from(&r[3] == "M")),
+            )
+        })
+        .collect()
+}
+
+/// `crr(etime, event, cbind(age, male), failcode = 1)` and `failcode = 2` on survival::mgus2
+/// (R's defaults; the fully converged fit, gtol 1e-14, agrees to ~1e-8 and is checked too):
+/// coefficients, sandwich SEs and variance matrix, z, p, sHR intervals, pseudo
+/// log-likelihoods. R script: tests/reference/cmprsk_mgus2.R.
+#[test]
+fn fine_gray_matches_cmprsk_crr() {
+    use bonemet::stats::fine_gray::fine_gray;
+    let r = reference("mgus2_crr.json");
+    let rows = mgus2();
+    let t: Vec<f64> = rows.iter().map(|r| r.0).collect();
+    let s: Vec<u32> = rows.iter().map(|r| r.1).collect();
+    let x = vec![
+        rows.iter().map(|r| r.2).collect::<Vec<f64>>(),
+        rows.iter().map(|r| r.3).collect(),
+    ];
+    for (name, cause) in [
+        ("progression", 1),
+        ("death", 2),
+        ("progression_tight", 1),
+        ("death_tight", 2),
+    ] {
+        let fit = fine_gray(&t, &s, cause, &x).unwrap();
+        let e = &r[name];
+        assert!(fit.converged, "{name}: {fit:?}");
+        assert_eq!(fit.n as u64, e["n"].as_u64().unwrap());
+        for j in 0..2 {
+            let what = |k: &str| format!("{name} term {j} {k}");
+            close(fit.coef[j], e["coef"][j].as_f64().unwrap(), &what("coef"));
+            close(fit.se[j], e["se"][j].as_f64().unwrap(), &what("se"));
+            close(fit.z[j], e["z"][j].as_f64().unwrap(), &what("z"));
+            close(fit.p[j], e["p"][j].as_f64().unwrap(), &what("p"));
+            let (shr, lower, upper) = fit.hazard_ratio(j, 0.95);
+            close(shr, e["shr"][j].as_f64().unwrap(), &what("shr"));
+            close(lower, e["shr_lower"][j].as_f64().unwrap(), &what("lower"));
+            close(upper, e["shr_upper"][j].as_f64().unwrap(), &what("upper"));
+            for k in 0..2 {
+                close(
+                    fit.vcov[j][k],
+                    e["var"][j][k].as_f64().unwrap(),
+                    &what(&format!("var {k}")),
+                );
+            }
+        }
+        close(fit.loglik, e["loglik"].as_f64().unwrap(), name);
+        close(fit.loglik_null, e["loglik_null"].as_f64().unwrap(), name);
+    }
+}
+
+/// Without competing events the Fine–Gray model is the Cox model with Breslow ties (every
+/// censoring weight drops out): same coefficients and log-likelihoods, on survival::lung.
+#[test]
+fn fine_gray_without_competing_events_is_breslow_cox() {
+    use bonemet::stats::cox::{coxph, Ties};
+    use bonemet::stats::fine_gray::fine_gray;
+    let rows = lung();
+    let t: Vec<f64> = rows.iter().map(|r| r.0).collect();
+    let dead: Vec<bool> = rows.iter().map(|r| r.1).collect();
+    let status: Vec<u32> = dead.iter().map(|&d| u32::from(d)).collect();
+    let x = vec![rows.iter().map(|r| r.2 as f64).collect::<Vec<f64>>()];
+    let cox = coxph(&t, &dead, None, &x, None, Ties::Breslow).unwrap();
+    let fg = fine_gray(&t, &status, 1, &x).unwrap();
+    assert_eq!(fg.competing, 0);
+    close(fg.coef[0], cox.coef[0], "coef");
+    close(fg.loglik, cox.loglik, "loglik");
+    close(fg.loglik_null, cox.loglik_null, "loglik_null");
+    // An event of another cause code makes the model differ.
+    let mut other = status.clone();
+    other[0] = 2;
+    let moved = fine_gray(&t, &other, 1, &x).unwrap();
+    assert_eq!(moved.competing, 1);
+    assert_ne!(moved.coef[0], fg.coef[0]);
+    // No event of the cause: a typed error, not a NaN fit.
+    let none = vec![0u32; t.len()];
+    assert!(fine_gray(&t, &none, 1, &x).is_err());
+}
+
+/// `bonemet survival --competing-value` on survival::mgus2 reproduces `cuminc(etime, event,
+/// group = sex)` with `timepoints(fit, c(60, 120, 240, 360))` (the event's rows), its Gray's
+/// test, and `crr(etime, event, cbind(age, male), failcode = 1)` (the factor sex coded against
+/// F gives the same design); a time after the last observation is null, as timepoints' NA.
+#[test]
+fn the_survival_command_writes_competing_risks_with_cmprsks_numbers() {
+    let mgus2_csv = data("reference/mgus2.csv");
+    let out = crate::util::bonemet(&[
+        "survival",
+        mgus2_csv.to_str().unwrap(),
+        "--time",
+        "etime",
+        "--event",
+        "event",
+        "--competing-value",
+        "2",
+        "--by",
+        "sex",
+        "--covariates",
+        "age,sex",
+        "--factor",
+        "sex",
+        "--times",
+        "60,120,240,360,1000",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let j: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        (j["events"].as_u64(), j["competing_events"].as_u64()),
+        (Some(115), Some(860))
+    );
+    let cuminc = reference("mgus2_cuminc.json");
+    for (g, sex) in ["F", "M"].iter().enumerate() {
+        let group = &j["cif"]["groups"][g];
+        assert_eq!(group["group"], format!("sex={sex}"));
+        let row = cuminc["groups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .position(|name| name == &format!("{sex} 1"))
+            .unwrap();
+        for k in 0..4 {
+            let at = &group["at_times"][k];
+            close(
+                at["estimate"].as_f64().unwrap(),
+                cuminc["est"][row][k].as_f64().unwrap(),
+                &format!("{sex} estimate {k}"),
+            );
+            close(
+                at["variance"].as_f64().unwrap(),
+                cuminc["var"][row][k].as_f64().unwrap(),
+                &format!("{sex} variance {k}"),
+            );
+        }
+        assert!(group["at_times"][4]["estimate"].is_null());
+    }
+    let tests = &cuminc["tests"];
+    let k = tests["cause"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .position(|c| c == "1")
+        .unwrap();
+    let gray = &j["cif"]["gray_test"];
+    close(
+        gray["chisq"].as_f64().unwrap(),
+        tests["stat"][k].as_f64().unwrap(),
+        "gray chisq",
+    );
+    close(
+        gray["p"].as_f64().unwrap(),
+        tests["pv"][k].as_f64().unwrap(),
+        "gray p",
+    );
+    let crr = &reference("mgus2_crr.json")["progression_tight"];
+    for (t, term) in ["age", "sex=M"].iter().enumerate() {
+        let got = &j["fine_gray"]["terms"][t];
+        assert_eq!(got["term"], *term);
+        for (key, r_key) in [
+            ("coef", "coef"),
+            ("shr", "shr"),
+            ("se", "se"),
+            ("z", "z"),
+            ("p", "p"),
+            ("shr_lower", "shr_lower"),
+            ("shr_upper", "shr_upper"),
+        ] {
+            close(
+                got[key].as_f64().unwrap(),
+                crr[r_key][t].as_f64().unwrap(),
+                &format!("fine_gray {term} {key}"),
+            );
+        }
+    }
+    assert_eq!(j["warnings"].as_array().map(Vec::len), Some(0));
+}
+
+/// R's warnings reach the JSON and stderr: no row with the event value, and a Cox
+/// coefficient that runs off to infinity (every event has x = 1, every censored row x = 0:
+/// coxph warns "Loglik converged before variable 1; coefficient may be infinite").
+#[test]
+fn the_survival_command_warns_as_r_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("monotone.csv");
+    let mut text = String::from("time,status,x\n");
+    for k in 0..20 {
+        let (status, x) = if k % 2 == 0 { (1, 1) } else { (0, 0) };
+        text.push_str(&format!("{},{status},{x}\n", k + 1));
+    }
+    std::fs::write(&path, text).unwrap();
+    let run = |extra: &[&str]| {
+        let mut args = vec![
+            "survival",
+            path.to_str().unwrap(),
+            "--time",
+            "time",
+            "--event",
+            "status",
+        ];
+        args.extend_from_slice(extra);
+        let out = crate::util::bonemet(&args);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let j: Value = serde_json::from_slice(&out.stdout).unwrap();
+        (j, String::from_utf8_lossy(&out.stderr).to_string())
+    };
+    let (j, stderr) = run(&["--covariates", "x"]);
+    let warnings = j["warnings"].as_array().unwrap();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(warnings[0]
+        .as_str()
+        .unwrap()
+        .contains("x; coefficient may be infinite"));
+    assert!(stderr.contains("coefficient may be infinite"), "{stderr}");
+    let (j, _) = run(&["--event-value", "2"]);
+    assert_eq!(j["events"], 0);
+    assert!(j["warnings"][0]
+        .as_str()
+        .unwrap()
+        .contains("no row has the event value '2' in status (values: 0, 1)"));
 }

@@ -1,6 +1,10 @@
-//! `bonemet survival`: Kaplan–Meier (per group), log-rank and Cox analyses of any survival
-//! table (CSV or Parquet), written as one JSON document whose keys are a contract
-//! (docs/outputs.md). Rows missing any used column are dropped and counted, as R's na.omit.
+//! `bonemet survival`: Kaplan–Meier (per group), log-rank, Cox, and with a competing event
+//! cumulative incidence, Gray's test and Fine–Gray analyses of any survival table (CSV or
+//! Parquet), written as one JSON document whose keys are a contract (docs/outputs.md). Rows
+//! missing any used column are dropped and counted, as R's na.omit.
+//!
+//! Columns are read as numbers or as category codes (no string per row), so a 10-million-row
+//! table costs little more than its numeric columns.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -8,8 +12,10 @@ use std::path::PathBuf;
 use serde::Serialize;
 
 use crate::error::{Error, Result};
-use crate::io::frame::Frame;
-use crate::stats::cox::{coxph, Ties};
+use crate::io::frame::{Categories, Frame};
+use crate::stats::cox::{coxph, GlobalTest, Ties};
+use crate::stats::cuminc::{cumulative_incidence, gray_test};
+use crate::stats::fine_gray::fine_gray;
 use crate::stats::km::{ConfType, KaplanMeier};
 use crate::stats::logrank::survdiff;
 use crate::stats::rmst::rmst;
@@ -25,6 +31,10 @@ pub struct SurvivalConfig {
     pub event: String,
     /// The event column's value that marks the event (`true` is also accepted for `1`).
     pub event_value: String,
+    /// The event column's value that marks a competing event (cumulative incidence, Gray's
+    /// test and Fine–Gray); without it, and for the KM, log-rank and Cox analyses, every
+    /// other value censors.
+    pub competing_value: Option<String>,
     /// Entry-time column (delayed entry).
     pub entry: Option<String>,
     /// Grouping column (KM per group, log-rank between groups).
@@ -131,11 +141,11 @@ pub struct TestJson {
     p: f64,
 }
 
-/// Concordance (survival's standard error is not computed yet: null).
+/// Concordance with survival's standard error.
 #[derive(Debug, Clone, Serialize)]
 pub struct ConcordanceJson {
     estimate: f64,
-    std_err: Option<f64>,
+    std_err: f64,
 }
 
 /// The Cox section.
@@ -153,17 +163,95 @@ pub struct CoxJson {
     concordance: ConcordanceJson,
 }
 
+/// Cumulative incidence at a requested time (null after the group's last time, as
+/// `cmprsk::timepoints` gives NA).
+#[derive(Debug, Clone, Serialize)]
+pub struct CifAtTimeJson {
+    time: f64,
+    estimate: Option<f64>,
+    variance: Option<f64>,
+}
+
+/// One step of a cumulative incidence curve.
+#[derive(Debug, Clone, Serialize)]
+pub struct CifPointJson {
+    time: f64,
+    estimate: f64,
+    variance: f64,
+}
+
+/// The cumulative incidence of the event in one group.
+#[derive(Debug, Clone, Serialize)]
+pub struct CifGroupJson {
+    group: String,
+    n: usize,
+    events: usize,
+    competing: usize,
+    at_times: Vec<CifAtTimeJson>,
+    curve: Vec<CifPointJson>,
+}
+
+/// The competing-risks section: cumulative incidence per group and Gray's test.
+#[derive(Debug, Clone, Serialize)]
+pub struct CifJson {
+    groups: Vec<CifGroupJson>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    gray_test: Option<TestJson>,
+}
+
+/// One Fine–Gray term.
+#[derive(Debug, Clone, Serialize)]
+pub struct FineGrayTermJson {
+    term: String,
+    coef: f64,
+    shr: f64,
+    se: f64,
+    z: f64,
+    p: f64,
+    shr_lower: f64,
+    shr_upper: f64,
+}
+
+/// The Fine–Gray section.
+#[derive(Debug, Clone, Serialize)]
+pub struct FineGrayJson {
+    n: usize,
+    events: usize,
+    competing: usize,
+    converged: bool,
+    terms: Vec<FineGrayTermJson>,
+    loglik_null: f64,
+    loglik: f64,
+    lr_test: TestJson,
+}
+
 /// The whole result (a contract).
 #[derive(Debug, Clone, Serialize)]
 pub struct SurvivalJson {
     n: usize,
     n_dropped_missing: usize,
     events: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    competing_events: Option<usize>,
     km: KmJson,
     #[serde(skip_serializing_if = "Option::is_none")]
     logrank: Option<LogRankJson>,
     #[serde(skip_serializing_if = "Option::is_none")]
     cox: Option<CoxJson>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cif: Option<CifJson>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    fine_gray: Option<FineGrayJson>,
+    /// What R would warn about (no event of the given value, a coefficient that may be
+    /// infinite, no convergence).
+    warnings: Vec<String>,
+}
+
+impl SurvivalJson {
+    /// The warnings, for the command to print on stderr.
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
+    }
 }
 
 fn stats_error(what: &str, e: crate::stats::StatsError) -> Error {
@@ -173,82 +261,245 @@ fn stats_error(what: &str, e: crate::stats::StatsError) -> Error {
     }
 }
 
+fn setting(name: &str, message: String) -> Error {
+    Error::Setting {
+        name: name.to_string(),
+        message,
+    }
+}
+
+fn test_json(g: &GlobalTest) -> TestJson {
+    TestJson {
+        chisq: g.chisq,
+        df: g.df,
+        p: g.p,
+    }
+}
+
+/// Whether a level of the event column is the value `wanted` (numerically equal, the same
+/// text, or `true` for `1`).
+fn is_value(level: &str, wanted: &str) -> bool {
+    level == wanted
+        || (wanted == "1" && level.eq_ignore_ascii_case("true"))
+        || level
+            .parse::<f64>()
+            .ok()
+            .zip(wanted.parse::<f64>().ok())
+            .is_some_and(|(a, b)| a == b)
+}
+
+/// A category column restricted to the kept rows: the levels present there (in sorted
+/// order) and each kept row's 0-based code.
+fn compact(categories: &Categories, rows: &[u32]) -> (Vec<String>, Vec<usize>) {
+    let mut present = vec![false; categories.levels.len()];
+    for &r in rows {
+        present[categories.codes[r as usize] as usize] = true;
+    }
+    let mut new_code = vec![usize::MAX; present.len()];
+    let mut levels = Vec::new();
+    for (k, level) in categories.levels.iter().enumerate() {
+        if present[k] {
+            new_code[k] = levels.len();
+            levels.push(level.clone());
+        }
+    }
+    let codes = rows
+        .iter()
+        .map(|&r| new_code[categories.codes[r as usize] as usize])
+        .collect();
+    (levels, codes)
+}
+
+/// A model covariate as read.
+enum Covariate {
+    Numeric(Vec<f64>),
+    Factor(Categories),
+}
+
+/// The design matrix shared by the Cox and Fine–Gray models: numeric columns as they are,
+/// factors dummy-coded against their reference level.
+fn design(
+    config: &SurvivalConfig,
+    covariates: &[(String, Covariate)],
+    rows: &[u32],
+) -> Result<(Vec<String>, Vec<Vec<f64>>)> {
+    let mut names = Vec::new();
+    let mut columns = Vec::new();
+    for (name, covariate) in covariates {
+        match covariate {
+            Covariate::Numeric(values) => {
+                names.push(name.clone());
+                columns.push(rows.iter().map(|&r| values[r as usize]).collect());
+            }
+            Covariate::Factor(categories) => {
+                let (levels, codes) = compact(categories, rows);
+                let reference = match config.references.get(name) {
+                    Some(r) => levels.iter().position(|l| l == r).ok_or_else(|| {
+                        setting(
+                            "--reference",
+                            format!("{name} has no level '{r}' (levels: {})", levels.join(", ")),
+                        )
+                    })?,
+                    None => 0,
+                };
+                for (k, level) in levels.iter().enumerate().filter(|(k, _)| *k != reference) {
+                    names.push(format!("{name}={level}"));
+                    columns.push(codes.iter().map(|&c| f64::from(u8::from(c == k))).collect());
+                }
+            }
+        }
+    }
+    Ok((names, columns))
+}
+
+/// Row indices (into the kept rows) of each group, by one counting pass.
+fn members(codes: &[usize], groups: usize) -> Vec<Vec<usize>> {
+    let mut out = vec![Vec::new(); groups];
+    for (k, &c) in codes.iter().enumerate() {
+        out[c].push(k);
+    }
+    out
+}
+
 /// Runs the analyses.
 pub fn survival(config: &SurvivalConfig) -> Result<SurvivalJson> {
+    let competing_value = config.competing_value.as_deref();
+    if competing_value.is_some() && config.entry.is_some() {
+        return Err(setting(
+            "--competing-value",
+            "cumulative incidence and Fine-Gray regression (cmprsk) have no delayed entry: \
+             drop --entry or --competing-value"
+                .into(),
+        ));
+    }
+    if competing_value.is_some() && config.strata.is_some() && !config.covariates.is_empty() {
+        return Err(setting(
+            "--competing-value",
+            "Fine-Gray regression (cmprsk::crr) has no strata: drop --strata, or --covariates \
+             to keep the stratified Gray's test"
+                .into(),
+        ));
+    }
+    for f in &config.factors {
+        if !config.covariates.contains(f) {
+            return Err(setting(
+                "--factor",
+                format!("{f} is not among --covariates"),
+            ));
+        }
+    }
     let frame = Frame::read(&config.data)?;
     let n_all = frame.height();
     let time = frame.numbers(&config.time)?;
-    let event_text = frame.text(&config.event)?;
+    let event = frame.categories(&config.event)?;
     let entry = config
         .entry
         .as_deref()
         .map(|c| frame.numbers(c))
         .transpose()?;
-    let by = config.by.as_deref().map(|c| frame.text(c)).transpose()?;
+    let by = config
+        .by
+        .as_deref()
+        .map(|c| frame.categories(c))
+        .transpose()?;
     let strata = config
         .strata
         .as_deref()
-        .map(|c| frame.text(c))
+        .map(|c| frame.categories(c))
         .transpose()?;
-    let mut numeric = Vec::new();
-    let mut factor_text = Vec::new();
+    let mut covariates = Vec::new();
     for c in &config.covariates {
-        if config.factors.contains(c) {
-            factor_text.push((c.clone(), frame.text(c)?));
+        let covariate = if config.factors.contains(c) {
+            Covariate::Factor(frame.categories(c)?)
         } else {
-            numeric.push((c.clone(), frame.numbers(c)?));
-        }
+            Covariate::Numeric(frame.numbers(c)?)
+        };
+        covariates.push((c.clone(), covariate));
     }
-    // na.omit over every used column.
-    let keep: Vec<bool> = (0..n_all)
-        .map(|i| {
-            time[i].is_some()
-                && event_text[i].is_some()
-                && entry.as_ref().is_none_or(|e| e[i].is_some())
-                && by.as_ref().is_none_or(|b| b[i].is_some())
-                && strata.as_ref().is_none_or(|s| s[i].is_some())
-                && numeric.iter().all(|(_, v)| v[i].is_some())
-                && factor_text.iter().all(|(_, v)| v[i].is_some())
-        })
-        .collect();
-    let rows: Vec<usize> = (0..n_all).filter(|&i| keep[i]).collect();
-    let value = |v: &Option<f64>| v.unwrap_or(f64::NAN);
-    let text = |v: &Option<String>| v.clone().unwrap_or_default();
-    let t: Vec<f64> = rows.iter().map(|&i| value(&time[i])).collect();
-    let is_event = |s: &str| {
-        s == config.event_value
-            || (config.event_value == "1" && s.eq_ignore_ascii_case("true"))
-            || s.parse::<f64>()
-                .ok()
-                .zip(config.event_value.parse::<f64>().ok())
-                .is_some_and(|(a, b)| a == b)
+    drop(frame);
+    let present = |c: &Option<Categories>, i: usize| {
+        c.as_ref().is_none_or(|c| c.codes[i] != Categories::MISSING)
     };
-    let ev: Vec<bool> = rows
-        .iter()
-        .map(|&i| is_event(&text(&event_text[i])))
+    // na.omit over every used column.
+    let rows: Vec<u32> = (0..n_all)
+        .filter(|&i| {
+            !time[i].is_nan()
+                && event.codes[i] != Categories::MISSING
+                && entry.as_ref().is_none_or(|e| !e[i].is_nan())
+                && present(&by, i)
+                && present(&strata, i)
+                && covariates.iter().all(|(_, c)| match c {
+                    Covariate::Numeric(v) => !v[i].is_nan(),
+                    Covariate::Factor(f) => f.codes[i] != Categories::MISSING,
+                })
+        })
+        .map(|i| i as u32)
         .collect();
+    // What each level of the event column means: 1 event, 2 competing, 0 censored.
+    let mut meaning = Vec::with_capacity(event.levels.len());
+    for level in &event.levels {
+        let is_event = is_value(level, &config.event_value);
+        let is_competing = competing_value.is_some_and(|c| is_value(level, c));
+        if is_event && is_competing {
+            return Err(setting(
+                "--competing-value",
+                format!(
+                    "the value '{level}' of {} would be both the event and the competing event",
+                    config.event
+                ),
+            ));
+        }
+        meaning.push(if is_event {
+            1u32
+        } else if is_competing {
+            2
+        } else {
+            0
+        });
+    }
+    let status: Vec<u32> = rows
+        .iter()
+        .map(|&r| meaning[event.codes[r as usize] as usize])
+        .collect();
+    let ev: Vec<bool> = status.iter().map(|&s| s == 1).collect();
+    let t: Vec<f64> = rows.iter().map(|&r| time[r as usize]).collect();
+    drop(time);
     let en: Option<Vec<f64>> = entry
         .as_ref()
-        .map(|e| rows.iter().map(|&i| value(&e[i])).collect());
-    // Groups in sorted order of their values.
-    let group_of: Vec<String> = match &by {
-        Some(b) => rows.iter().map(|&i| text(&b[i])).collect(),
-        None => vec![String::new(); rows.len()],
+        .map(|e| rows.iter().map(|&r| e[r as usize]).collect());
+    drop(entry);
+    let events = ev.iter().filter(|e| **e).count();
+    let competing_events = status.iter().filter(|&&s| s == 2).count();
+    let mut warnings = Vec::new();
+    let values = || event.levels.join(", ");
+    if events == 0 {
+        warnings.push(format!(
+            "no row has the event value '{}' in {} (values: {})",
+            config.event_value,
+            config.event,
+            values()
+        ));
+    }
+    if let Some(c) = competing_value {
+        if competing_events == 0 {
+            warnings.push(format!(
+                "no row has the competing value '{c}' in {} (values: {})",
+                config.event,
+                values()
+            ));
+        }
+    }
+    let (levels, group_codes) = match &by {
+        Some(b) => compact(b, &rows),
+        None => (vec![String::new()], vec![0; rows.len()]),
     };
-    // Sorted distinct values (a set: a million rows hold few groups).
-    let sorted_levels = |values: &[String]| -> Vec<String> {
-        values
-            .iter()
-            .collect::<std::collections::BTreeSet<_>>()
-            .into_iter()
-            .cloned()
-            .collect()
+    let group_name = |level: &str| match &config.by {
+        Some(by) => format!("{by}={level}"),
+        None => "all".to_string(),
     };
-    let levels: Vec<String> = sorted_levels(&group_of);
-    let by_name = config.by.clone().unwrap_or_default();
+    let group_rows = members(&group_codes, levels.len());
     let mut groups = Vec::new();
-    for level in &levels {
-        let idx: Vec<usize> = (0..rows.len()).filter(|&k| &group_of[k] == level).collect();
+    for (level, idx) in levels.iter().zip(&group_rows) {
         let gt: Vec<f64> = idx.iter().map(|&k| t[k]).collect();
         let ge: Vec<bool> = idx.iter().map(|&k| ev[k]).collect();
         let gen: Option<Vec<f64>> = en.as_ref().map(|e| idx.iter().map(|&k| e[k]).collect());
@@ -267,11 +518,7 @@ pub fn survival(config: &SurvivalConfig) -> Result<SurvivalJson> {
             .transpose()
             .map_err(|e| stats_error("--rmst-tau", e))?;
         groups.push(GroupJson {
-            group: if config.by.is_some() {
-                format!("{by_name}={level}")
-            } else {
-                "all".into()
-            },
+            group: group_name(level),
             n: km.n,
             events: km.events,
             median: median.estimate,
@@ -306,20 +553,11 @@ pub fn survival(config: &SurvivalConfig) -> Result<SurvivalJson> {
                 .collect(),
         });
     }
-    // 0-based codes of values in sorted order of their levels.
-    let codes = |values: &[String]| -> Vec<usize> {
-        let levels = sorted_levels(values);
-        let index: BTreeMap<&String, usize> =
-            levels.iter().enumerate().map(|(k, v)| (v, k)).collect();
-        values.iter().map(|v| index[v]).collect()
-    };
-    let strata_codes: Option<Vec<usize>> = strata
-        .as_ref()
-        .map(|s| codes(&rows.iter().map(|&i| text(&s[i])).collect::<Vec<_>>()));
+    let strata_codes: Option<Vec<usize>> = strata.as_ref().map(|s| compact(s, &rows).1);
+    drop(strata);
     let logrank = match (&by, &en) {
         (Some(_), None) if levels.len() > 1 => {
-            let g = codes(&group_of);
-            let test = survdiff(&t, &ev, &g, strata_codes.as_deref(), 0.0)
+            let test = survdiff(&t, &ev, &group_codes, strata_codes.as_deref(), 0.0)
                 .map_err(|e| stats_error("logrank", e))?;
             Some(LogRankJson {
                 chisq: test.chisq,
@@ -331,42 +569,11 @@ pub fn survival(config: &SurvivalConfig) -> Result<SurvivalJson> {
         }
         _ => None,
     };
-    let cox = if config.covariates.is_empty() {
+    let (names, columns) = design(config, &covariates, &rows)?;
+    drop(covariates);
+    let cox = if columns.is_empty() {
         None
     } else {
-        let mut columns: Vec<Vec<f64>> = Vec::new();
-        let mut names: Vec<String> = Vec::new();
-        for c in &config.covariates {
-            if let Some((_, values)) = factor_text.iter().find(|(n, _)| n == c) {
-                let vals: Vec<String> = rows.iter().map(|&i| text(&values[i])).collect();
-                let levels = sorted_levels(&vals);
-                let reference = config
-                    .references
-                    .get(c)
-                    .cloned()
-                    .unwrap_or_else(|| levels[0].clone());
-                if !levels.contains(&reference) {
-                    return Err(Error::Setting {
-                        name: "--reference".into(),
-                        message: format!(
-                            "{c} has no level '{reference}' (levels: {})",
-                            levels.join(", ")
-                        ),
-                    });
-                }
-                for level in levels.iter().filter(|l| **l != reference) {
-                    names.push(format!("{c}={level}"));
-                    columns.push(
-                        vals.iter()
-                            .map(|v| f64::from(u8::from(v == level)))
-                            .collect(),
-                    );
-                }
-            } else if let Some((_, values)) = numeric.iter().find(|(n, _)| n == c) {
-                names.push(c.clone());
-                columns.push(rows.iter().map(|&i| value(&values[i])).collect());
-            }
-        }
         let fit = coxph(
             &t,
             &ev,
@@ -376,11 +583,21 @@ pub fn survival(config: &SurvivalConfig) -> Result<SurvivalJson> {
             config.ties,
         )
         .map_err(|e| stats_error("cox", e))?;
-        let test = |g: &crate::stats::cox::GlobalTest| TestJson {
-            chisq: g.chisq,
-            df: g.df,
-            p: g.p,
-        };
+        if !fit.converged {
+            warnings.push("cox: ran out of iterations and did not converge".into());
+        }
+        let infinite: Vec<&str> = names
+            .iter()
+            .zip(&fit.may_be_infinite)
+            .filter(|(_, inf)| **inf)
+            .map(|(n, _)| n.as_str())
+            .collect();
+        if !infinite.is_empty() {
+            warnings.push(format!(
+                "cox: loglik converged before {}; coefficient may be infinite",
+                infinite.join(", ")
+            ));
+        }
         Some(CoxJson {
             n: fit.n,
             events: fit.events,
@@ -407,21 +624,113 @@ pub fn survival(config: &SurvivalConfig) -> Result<SurvivalJson> {
                 .collect(),
             loglik_null: fit.loglik_null,
             loglik: fit.loglik,
-            lr_test: test(&fit.lr_test),
-            wald_test: test(&fit.wald_test),
-            score_test: test(&fit.score_test),
+            lr_test: test_json(&fit.lr_test),
+            wald_test: test_json(&fit.wald_test),
+            score_test: test_json(&fit.score_test),
             concordance: ConcordanceJson {
                 estimate: fit.concordance.estimate,
-                std_err: None,
+                std_err: fit.concordance.std_err,
             },
         })
+    };
+    let (cif, fine_gray_json) = if competing_value.is_some() {
+        let mut cif_groups = Vec::new();
+        for (level, idx) in levels.iter().zip(&group_rows) {
+            let gt: Vec<f64> = idx.iter().map(|&k| t[k]).collect();
+            let gs: Vec<u32> = idx.iter().map(|&k| status[k]).collect();
+            let curve = cumulative_incidence(&gt, &gs, 1).map_err(|e| stats_error("cif", e))?;
+            cif_groups.push(CifGroupJson {
+                group: group_name(level),
+                n: idx.len(),
+                events: gs.iter().filter(|&&s| s == 1).count(),
+                competing: gs.iter().filter(|&&s| s == 2).count(),
+                at_times: config
+                    .times
+                    .iter()
+                    .map(|&time| {
+                        let at = curve.at(time);
+                        CifAtTimeJson {
+                            time,
+                            estimate: at.map(|a| a.0),
+                            variance: at.map(|a| a.1),
+                        }
+                    })
+                    .collect(),
+                curve: (0..curve.times.len())
+                    .map(|k| CifPointJson {
+                        time: curve.times[k],
+                        estimate: curve.estimate[k],
+                        variance: curve.variance[k],
+                    })
+                    .collect(),
+            });
+        }
+        let gray = if levels.len() > 1 {
+            let test = gray_test(&t, &status, 1, &group_codes, strata_codes.as_deref(), 0.0)
+                .map_err(|e| stats_error("gray_test", e))?;
+            Some(TestJson {
+                chisq: test.chisq,
+                df: test.df,
+                p: test.p,
+            })
+        } else {
+            None
+        };
+        let fg = if columns.is_empty() {
+            None
+        } else {
+            let fit =
+                fine_gray(&t, &status, 1, &columns).map_err(|e| stats_error("fine_gray", e))?;
+            if !fit.converged {
+                warnings.push("fine_gray: did not converge".into());
+            }
+            Some(FineGrayJson {
+                n: fit.n,
+                events: fit.events,
+                competing: fit.competing,
+                converged: fit.converged,
+                terms: names
+                    .iter()
+                    .enumerate()
+                    .map(|(j, name)| {
+                        let (shr, lo, hi) = fit.hazard_ratio(j, 0.95);
+                        FineGrayTermJson {
+                            term: name.clone(),
+                            coef: fit.coef[j],
+                            shr,
+                            se: fit.se[j],
+                            z: fit.z[j],
+                            p: fit.p[j],
+                            shr_lower: lo,
+                            shr_upper: hi,
+                        }
+                    })
+                    .collect(),
+                loglik_null: fit.loglik_null,
+                loglik: fit.loglik,
+                lr_test: test_json(&fit.lr_test),
+            })
+        };
+        (
+            Some(CifJson {
+                groups: cif_groups,
+                gray_test: gray,
+            }),
+            fg,
+        )
+    } else {
+        (None, None)
     };
     Ok(SurvivalJson {
         n: rows.len(),
         n_dropped_missing: n_all - rows.len(),
-        events: ev.iter().filter(|e| **e).count(),
+        events,
+        competing_events: competing_value.map(|_| competing_events),
         km: KmJson { groups },
         logrank,
         cox,
+        cif,
+        fine_gray: fine_gray_json,
+        warnings,
     })
 }

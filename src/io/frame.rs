@@ -1,5 +1,6 @@
 //! Reading any table (CSV or Parquet, by extension) as columns of numbers or text, for the
-//! generic analysis commands. Types are inferred by polars; a missing cell is `None`.
+//! generic analysis commands. Types are inferred by polars; a missing cell is NaN (numbers)
+//! or [`Categories::MISSING`] (categories).
 
 use std::path::Path;
 
@@ -58,36 +59,116 @@ impl Frame {
         })
     }
 
-    /// A column as numbers (booleans as 0/1); text that is not a number is missing.
-    pub fn numbers(&self, name: &str) -> Result<Vec<Option<f64>>> {
+    fn polars_error(&self, e: PolarsError) -> Error {
+        Error::Parquet {
+            path: self.path.clone(),
+            message: e.to_string(),
+        }
+    }
+
+    /// A column as numbers (booleans as 0/1); a missing cell, or text that is not a number,
+    /// is NaN (8 bytes a row: a 10-million-row column is 80 MB).
+    pub fn numbers(&self, name: &str) -> Result<Vec<f64>> {
         let column = self.column(name, "a numeric column")?;
         let cast = column
             .cast(&DataType::Float64)
-            .map_err(|e| Error::Parquet {
-                path: self.path.clone(),
-                message: e.to_string(),
-            })?;
-        let values = cast.f64().map_err(|e| Error::Parquet {
-            path: self.path.clone(),
-            message: e.to_string(),
-        })?;
-        Ok(values.iter().map(|v| v.filter(|x| x.is_finite())).collect())
-    }
-
-    /// A column as text (numbers printed as polars prints them).
-    pub fn text(&self, name: &str) -> Result<Vec<Option<String>>> {
-        let column = self.column(name, "a column")?;
-        let cast = column.cast(&DataType::String).map_err(|e| Error::Parquet {
-            path: self.path.clone(),
-            message: e.to_string(),
-        })?;
-        let values = cast.str().map_err(|e| Error::Parquet {
-            path: self.path.clone(),
-            message: e.to_string(),
-        })?;
+            .map_err(|e| self.polars_error(e))?;
+        let values = cast.f64().map_err(|e| self.polars_error(e))?;
         Ok(values
             .iter()
-            .map(|v| v.map(str::to_string).filter(|s| !s.is_empty()))
+            .map(|v| v.filter(|x| x.is_finite()).unwrap_or(f64::NAN))
             .collect())
+    }
+
+    /// A column as categories: its distinct values (numbers in numeric order, text in byte
+    /// order; named as polars prints them) and each row's code, without a string per row.
+    pub fn categories(&self, name: &str) -> Result<Categories> {
+        let column = self.column(name, "a column")?;
+        let n = column.len();
+        let mut codes = vec![Categories::MISSING; n];
+        if column.dtype().is_primitive_numeric() {
+            let cast = column
+                .cast(&DataType::Float64)
+                .map_err(|e| self.polars_error(e))?;
+            let values = cast.f64().map_err(|e| self.polars_error(e))?;
+            // Provisional codes in order of appearance, keyed by the value's bits (−0 as 0).
+            let mut seen: foldhash::HashMap<u64, u32> = Default::default();
+            let mut distinct: Vec<(f64, usize)> = Vec::new();
+            for (row, v) in values.iter().enumerate() {
+                let Some(v) = v.filter(|x| !x.is_nan()) else {
+                    continue;
+                };
+                let v = if v == 0.0 { 0.0 } else { v };
+                let next = distinct.len() as u32;
+                let code = *seen.entry(v.to_bits()).or_insert_with(|| {
+                    distinct.push((v, row));
+                    next
+                });
+                codes[row] = code;
+            }
+            let mut order: Vec<usize> = (0..distinct.len()).collect();
+            order.sort_by(|&a, &b| distinct[a].0.total_cmp(&distinct[b].0));
+            // Names as polars prints the original values (integers without ".0").
+            let first_rows: Vec<IdxSize> =
+                order.iter().map(|&k| distinct[k].1 as IdxSize).collect();
+            let named = column
+                .take(&IdxCa::from_vec("rows".into(), first_rows))
+                .and_then(|c| c.cast(&DataType::String))
+                .map_err(|e| self.polars_error(e))?;
+            let names = named.str().map_err(|e| self.polars_error(e))?;
+            let levels = names
+                .iter()
+                .map(|v| v.unwrap_or_default().to_string())
+                .collect();
+            Ok(Categories::renumbered(levels, &order, codes))
+        } else {
+            let cast = column
+                .cast(&DataType::String)
+                .map_err(|e| self.polars_error(e))?;
+            let values = cast.str().map_err(|e| self.polars_error(e))?;
+            let mut seen: foldhash::HashMap<&str, u32> = Default::default();
+            let mut distinct: Vec<&str> = Vec::new();
+            for (row, v) in values.iter().enumerate() {
+                let Some(v) = v.filter(|s| !s.is_empty()) else {
+                    continue;
+                };
+                let next = distinct.len() as u32;
+                let code = *seen.entry(v).or_insert_with(|| {
+                    distinct.push(v);
+                    next
+                });
+                codes[row] = code;
+            }
+            let mut order: Vec<usize> = (0..distinct.len()).collect();
+            order.sort_by(|&a, &b| distinct[a].cmp(distinct[b]));
+            let levels = order.iter().map(|&k| distinct[k].to_string()).collect();
+            Ok(Categories::renumbered(levels, &order, codes))
+        }
+    }
+}
+
+/// A column read as categories.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Categories {
+    /// Distinct values in sorted order.
+    pub levels: Vec<String>,
+    /// Each row's index into `levels`, or [`Categories::MISSING`].
+    pub codes: Vec<u32>,
+}
+
+impl Categories {
+    /// The code of a missing cell.
+    pub const MISSING: u32 = u32::MAX;
+
+    /// `order[k]` is the provisional code of the k-th level in sorted order.
+    fn renumbered(levels: Vec<String>, order: &[usize], mut codes: Vec<u32>) -> Self {
+        let mut final_code = vec![0u32; order.len()];
+        for (k, &provisional) in order.iter().enumerate() {
+            final_code[provisional] = k as u32;
+        }
+        for c in codes.iter_mut().filter(|c| **c != Self::MISSING) {
+            *c = final_code[*c as usize];
+        }
+        Self { levels, codes }
     }
 }

@@ -44,6 +44,8 @@ pub struct Concordance {
     pub tied_x: u64,
     /// Pairs with equal event times (not comparable).
     pub tied_y: u64,
+    /// Standard error of the estimate (survival's infinitesimal jackknife).
+    pub std_err: f64,
 }
 
 /// A fitted Cox model.
@@ -71,6 +73,11 @@ pub struct CoxFit {
     pub score_test: GlobalTest,
     /// Newton–Raphson iterations.
     pub iterations: usize,
+    /// Whether the log-likelihood converged within the iteration limit.
+    pub converged: bool,
+    /// Per term: the likelihood converged while the coefficient was still moving (R's
+    /// "coefficient may be infinite" warning).
+    pub may_be_infinite: Vec<bool>,
     /// Observations.
     pub n: usize,
     /// Events.
@@ -226,31 +233,35 @@ fn partial_likelihood(
     )
 }
 
-fn chi_square_test(chisq: f64, df: usize) -> GlobalTest {
+pub(crate) fn chi_square_test(chisq: f64, df: usize) -> GlobalTest {
     let p = ChiSquared::new(df as f64).map_or(f64::NAN, |d| d.sf(chisq));
     GlobalTest { chisq, df, p }
 }
 
 /// A Fenwick tree counting inserted ranks: prefix counts in O(log n).
 struct Fenwick {
-    tree: Vec<u64>,
+    tree: Vec<i64>,
+    total: i64,
 }
 
 impl Fenwick {
     fn new(size: usize) -> Self {
         Self {
             tree: vec![0; size + 1],
+            total: 0,
         }
     }
-    fn add(&mut self, rank: usize) {
+    /// Inserts (`count` 1) or removes (−1) a rank.
+    fn add(&mut self, rank: usize, count: i64) {
+        self.total += count;
         let mut i = rank + 1;
         while i < self.tree.len() {
-            self.tree[i] += 1;
+            self.tree[i] += count;
             i += i & i.wrapping_neg();
         }
     }
     /// Number of inserted ranks < `rank`.
-    fn below(&self, rank: usize) -> u64 {
+    fn below(&self, rank: usize) -> i64 {
         let (mut i, mut total) = (rank, 0);
         while i > 0 {
             total += self.tree[i];
@@ -258,14 +269,30 @@ impl Fenwick {
         }
         total
     }
+    /// Numbers of inserted ranks below, equal to and above `rank`.
+    fn split(&self, rank: usize) -> [i64; 3] {
+        let below = self.below(rank);
+        let at_or_below = self.below(rank + 1);
+        [below, at_or_below - below, self.total - at_or_below]
+    }
 }
 
-/// Concordance counts of the linear predictor `eta` (higher risk should fail earlier), in
-/// O(n log n): times are swept from the latest down while a Fenwick tree over the ranks of
-/// `eta` holds everyone known to outlive the current time.
+/// Concordance counts of the linear predictor `eta` (higher risk should fail earlier) and
+/// their standard error, in O(n log n).
+///
+/// A pair is comparable when the earlier time is an event and the other subject is at risk
+/// then (time later, or censored at the same time; with `entry`, entered before it); pairs
+/// tied on an event time are not. Times are swept from the latest down while a Fenwick tree
+/// over the ranks of `eta` holds everyone at risk. The standard error is survival's
+/// infinitesimal jackknife: each subject's counts of concordant, discordant and tied pairs
+/// (as the earlier or the later member) give dfbetaᵢ = (cᵢ − dᵢ)/N − (S/N)(cᵢ + dᵢ + tᵢ),
+/// S Somers' d and N the comparable pairs, and var(C) = Σ dfbetaᵢ² / 4. The later member's
+/// counts come from a second tree of the events seen so far, read when it joins the risk set
+/// and again when it leaves.
 pub fn concordance(
     time: &[f64],
     event: &[bool],
+    entry: Option<&[f64]>,
     eta: &[f64],
     strata: Option<&[usize]>,
 ) -> Concordance {
@@ -281,16 +308,48 @@ pub fn concordance(
         }
         ranks[i] = distinct;
     }
-    let rank_of = |i: usize| ranks[i];
+    drop(by_score);
     let stratum = |i: usize| strata.map_or(0, |s| s[i]);
     let order = super::order_by_stratum_and_time(time, strata, true);
+    // Per subject: [concordant, tied, discordant] pairs, from the event's side. As the later
+    // member, an event ranked above the subject is concordant: the split is reversed.
+    let mut pairs = vec![[0i64; 3]; n];
     let (mut concordant, mut discordant, mut tied_x, mut tied_y) = (0u64, 0u64, 0u64, 0u64);
+    // Both trees are emptied at the end of each stratum, so one allocation serves all.
+    let mut at_risk = Fenwick::new(distinct + 1);
+    let mut events_seen = Fenwick::new(distinct + 1);
+    let mut inside = vec![false; n];
     let mut start = 0;
     while start < n {
         let s = stratum(order[start]);
         let end = start + order[start..].partition_point(|&i| stratum(i) == s);
-        let mut tree = Fenwick::new(distinct + 1);
-        let mut inside = 0u64;
+        // Leaving the risk set going down in time: entry times, latest first.
+        let mut leaving: Vec<usize> = match entry {
+            Some(_) => order[start..end].to_vec(),
+            None => Vec::new(),
+        };
+        if let Some(e) = entry {
+            leaving.sort_by(|&a, &b| e[b].total_cmp(&e[a]));
+        }
+        let mut next_leaving = 0;
+        let join =
+            |i: usize, at_risk: &mut Fenwick, events_seen: &Fenwick, pairs: &mut [[i64; 3]]| {
+                at_risk.add(ranks[i], 1);
+                let [below, at, above] = events_seen.split(ranks[i]);
+                let p = &mut pairs[i];
+                p[0] -= above;
+                p[1] -= at;
+                p[2] -= below;
+            };
+        let leave =
+            |i: usize, at_risk: &mut Fenwick, events_seen: &Fenwick, pairs: &mut [[i64; 3]]| {
+                at_risk.add(ranks[i], -1);
+                let [below, at, above] = events_seen.split(ranks[i]);
+                let p = &mut pairs[i];
+                p[0] += above;
+                p[1] += at;
+                p[2] += below;
+            };
         let mut a = start;
         while a < end {
             let t = time[order[a]];
@@ -298,36 +357,81 @@ pub fn concordance(
             let group = &order[a..b];
             // Censored at t outlive the events at t: they join first.
             for &i in group.iter().filter(|&&i| !event[i]) {
-                tree.add(rank_of(i));
-                inside += 1;
+                join(i, &mut at_risk, &events_seen, &mut pairs);
+                inside[i] = true;
+            }
+            // With delayed entry, only those who entered before t are at risk at t.
+            if let Some(e) = entry {
+                while next_leaving < leaving.len() && e[leaving[next_leaving]] >= t {
+                    let i = leaving[next_leaving];
+                    if inside[i] {
+                        leave(i, &mut at_risk, &events_seen, &mut pairs);
+                        inside[i] = false;
+                    }
+                    next_leaving += 1;
+                }
             }
             let deaths = group.iter().filter(|&&i| event[i]).count() as u64;
             tied_y += deaths * deaths.saturating_sub(1) / 2;
             for &i in group.iter().filter(|&&i| event[i]) {
-                let r = rank_of(i);
-                let below = tree.below(r);
-                let at_or_below = tree.below(r + 1);
-                concordant += below;
-                tied_x += at_or_below - below;
-                discordant += inside - at_or_below;
+                let [below, at, above] = at_risk.split(ranks[i]);
+                concordant += below as u64;
+                tied_x += at as u64;
+                discordant += above as u64;
+                let p = &mut pairs[i];
+                p[0] += below;
+                p[1] += at;
+                p[2] += above;
             }
             for &i in group.iter().filter(|&&i| event[i]) {
-                tree.add(rank_of(i));
-                inside += 1;
+                events_seen.add(ranks[i], 1);
+            }
+            for &i in group.iter().filter(|&&i| event[i]) {
+                // An event whose entry is at or after its own time never was at risk; survival
+                // rejects such rows before this point.
+                if entry.is_none_or(|e| e[i] < t) {
+                    join(i, &mut at_risk, &events_seen, &mut pairs);
+                    inside[i] = true;
+                }
             }
             a = b;
+        }
+        // Still at risk at the start of time: their later-member counts run to the end.
+        for &i in &order[start..end] {
+            if inside[i] {
+                leave(i, &mut at_risk, &events_seen, &mut pairs);
+                inside[i] = false;
+            }
+        }
+        for &i in order[start..end].iter().filter(|&&i| event[i]) {
+            events_seen.add(ranks[i], -1);
         }
         start = end;
     }
     let comparable = (concordant + discordant + tied_x) as f64;
+    let somers = (concordant as f64 - discordant as f64) / comparable;
+    let variance: f64 = pairs
+        .iter()
+        .map(|&[c, t, d]| {
+            let (c, t, d) = (c as f64, t as f64, d as f64);
+            let dfbeta = (c - d) / comparable - somers / comparable * (c + d + t);
+            dfbeta * dfbeta
+        })
+        .sum::<f64>()
+        / 4.0;
     Concordance {
         estimate: (concordant as f64 + tied_x as f64 / 2.0) / comparable,
+        std_err: variance.sqrt(),
         concordant,
         discordant,
         tied_x,
         tied_y,
     }
 }
+
+/// Newton–Raphson iterations before giving up (coxph's default is 20; the stricter
+/// convergence rule here may take a few more).
+const MAX_ITERATIONS: usize = 50;
 
 /// Fits `Surv(entry, time, event) ~ covariates + strata(strata)`.
 pub fn coxph(
@@ -394,7 +498,8 @@ pub fn coxph(
         .unwrap_or(f64::NAN);
     let (mut loglik, mut score, mut info) = (loglik_null, score0, info0);
     let mut iterations = 0;
-    for _ in 0..50 {
+    let mut converged = false;
+    for _ in 0..MAX_ITERATIONS {
         let Some(chol) = info.clone().cholesky() else {
             return Err(StatsError::SingularDesign(Vec::new()));
         };
@@ -417,12 +522,23 @@ pub fn coxph(
         // converges quadratically, so the coefficients are then exact to well below 1e-10.
         // (A bound on the step as well never holds on large data: ℓ's rounding noise moves it.)
         if change <= 1e-12 * loglik.abs().max(1.0) {
+            converged = true;
             break;
         }
     }
     let Some(vcov) = info.clone().try_inverse() else {
         return Err(StatsError::SingularDesign(Vec::new()));
     };
+    // coxph's check for a monotone likelihood: the log-likelihood has converged, yet the next
+    // Newton step (V·U) would still move a coefficient by more than eps and more than
+    // toler.inf = √eps times its size (coxph.control's defaults, eps = 1e-9).
+    let next_step = &vcov * &score;
+    let may_be_infinite = (0..p)
+        .map(|j| {
+            let step = next_step[j].abs();
+            converged && step > 1e-9 && step > 1e-9f64.sqrt() * beta[j].abs()
+        })
+        .collect();
     let coef: Vec<f64> = beta.iter().copied().collect();
     let se: Vec<f64> = (0..p).map(|j| vcov[(j, j)].sqrt()).collect();
     let z: Vec<f64> = coef.iter().zip(&se).map(|(b, s)| b / s).collect();
@@ -446,8 +562,10 @@ pub fn coxph(
         wald_test: chi_square_test(wald, p),
         score_test: chi_square_test(score_chisq, p),
         iterations,
+        converged,
+        may_be_infinite,
         n,
         events: event.iter().filter(|e| **e).count(),
-        concordance: concordance(time, event, &eta, strata),
+        concordance: concordance(time, event, entry, &eta, strata),
     })
 }

@@ -16,16 +16,22 @@ pub struct CumulativeIncidence {
     pub estimate: Vec<f64>,
     /// Its variance.
     pub variance: Vec<f64>,
+    /// The last time observed (event or censoring): the curve ends there.
+    pub last_time: f64,
 }
 
 impl CumulativeIncidence {
-    /// Estimate and variance at `t` (the step function: 0 before the first event).
-    pub fn at(&self, t: f64) -> (f64, f64) {
+    /// Estimate and variance at `t` (the step function: 0 before the first event), or `None`
+    /// after the last time observed, as `cmprsk::timepoints` gives NA there.
+    pub fn at(&self, t: f64) -> Option<(f64, f64)> {
+        if t > self.last_time {
+            return None;
+        }
         let k = self.times.partition_point(|&x| x <= t);
-        match k.checked_sub(1) {
+        Some(match k.checked_sub(1) {
             Some(k) => (self.estimate[k], self.variance[k]),
             None => (0.0, 0.0),
-        }
+        })
     }
 }
 
@@ -54,6 +60,7 @@ pub fn cumulative_incidence(
         times: Vec::new(),
         estimate: Vec::new(),
         variance: Vec::new(),
+        last_time: time[order[n - 1]],
     };
     let mut at_risk = n as f64;
     let mut i = 0;

@@ -3,7 +3,8 @@
 //! every expected value). So far: Kaplan–Meier ([`km`]), the G-rho log-rank family
 //! ([`logrank`]), restricted mean survival ([`rmst`]), proportions ([`proportion`]) and 2×2
 //! tables ([`two_by_two`]), logistic regression ([`logistic`]), Cox regression ([`cox`]) and
-//! cumulative incidence with competing risks ([`cuminc`]).
+//! cumulative incidence with competing risks ([`cuminc`]) and Fine–Gray regression
+//! ([`fine_gray`]).
 
 /// Row indices sorted by stratum, then by time (ascending or descending): the order every
 /// risk-set sweep walks.
@@ -43,6 +44,7 @@ pub(crate) fn bisect_increasing(mut lo: f64, mut hi: f64, f: impl Fn(f64) -> f64
 
 pub mod cox;
 pub mod cuminc;
+pub mod fine_gray;
 pub mod km;
 pub mod logistic;
 pub mod logrank;
@@ -84,4 +86,7 @@ pub enum StatsError {
     /// Fewer than two groups have an expected count above zero.
     #[error("a test needs at least two groups with expected events")]
     TooFewGroups,
+    /// No event of the cause being modelled.
+    #[error("no event of the cause being modelled")]
+    NoEvents,
 }
