@@ -101,6 +101,9 @@ struct Data {
     time: Vec<f64>,
     event: Vec<bool>,
     entry: Option<Vec<f64>>,
+    /// With delayed entry, each stratum's rows (sweep positions) by entry time, latest first:
+    /// the order in which they leave the risk set going down in time.
+    leaving: Vec<usize>,
     /// Centred covariates, row-major (n × p).
     x: Vec<f64>,
     p: usize,
@@ -108,7 +111,20 @@ struct Data {
     strata: Vec<std::ops::Range<usize>>,
 }
 
-/// Running sums over a risk set: Σw, Σw·x, Σw·x·xᵀ (upper triangle used, full kept).
+impl Data {
+    fn row(&self, r: usize) -> &[f64] {
+        &self.x[r * self.p..(r + 1) * self.p]
+    }
+
+    /// The linear predictor of every row (centred covariates, as coxph's).
+    fn linear_predictor(&self, beta: &[f64]) -> Vec<f64> {
+        (0..self.time.len())
+            .map(|r| self.row(r).iter().zip(beta).map(|(x, b)| x * b).sum())
+            .collect()
+    }
+}
+
+/// Running sums over a risk set: Σw, Σw·x, Σw·x·xᵀ (upper triangle of p × p).
 struct RiskSums {
     s0: f64,
     s1: Vec<f64>,
@@ -128,102 +144,101 @@ impl RiskSums {
         self.s1.iter_mut().for_each(|v| *v = 0.0);
         self.s2.iter_mut().for_each(|v| *v = 0.0);
     }
-    /// Adds (sign 1) or removes (sign −1) a row of weight w.
+    /// Adds a row of weight w (negative to remove it).
     fn add(&mut self, x: &[f64], w: f64) {
         let p = x.len();
         self.s0 += w;
         for a in 0..p {
             let wa = w * x[a];
             self.s1[a] += wa;
-            let row = &mut self.s2[a * p..(a + 1) * p];
-            for (cell, xb) in row.iter_mut().zip(x) {
+            for (cell, xb) in self.s2[a * p + a..(a + 1) * p].iter_mut().zip(&x[a..]) {
                 *cell += wa * xb;
             }
         }
     }
 }
 
-/// Log partial likelihood, score and information at `beta` (flat arrays: no allocation per
-/// row, one pass per stratum).
+/// Log partial likelihood, score and information at `beta`: one pass per stratum over the
+/// sweep-ordered rows, no allocation per row. Tied deaths enter through scalar sums over
+/// their Efron fractions, so a time with d deaths costs O(d + p²), not O(d p²).
+#[allow(clippy::needless_range_loop)] // (a, b) index the p × p matrices as the formulas do
 fn partial_likelihood(
     data: &Data,
     beta: &DVector<f64>,
     ties: Ties,
 ) -> (f64, DVector<f64>, DMatrix<f64>) {
     let p = data.p;
-    let row = |r: usize| &data.x[r * p..(r + 1) * p];
-    let eta: Vec<f64> = (0..data.time.len())
-        .map(|r| row(r).iter().zip(beta.iter()).map(|(x, b)| x * b).sum())
-        .collect();
+    let beta: Vec<f64> = beta.iter().copied().collect();
+    let eta = data.linear_predictor(&beta);
     let mut loglik = 0.0;
     let mut score = vec![0.0; p];
     let mut info = vec![0.0; p * p];
     let mut risk = RiskSums::new(p);
     let mut dead = RiskSums::new(p);
-    let mut a_vec = vec![0.0; p];
     for range in &data.strata {
-        // Rows are contiguous in sweep order; `rows[k]` is the k-th row of the stratum.
-        let rows: Vec<usize> = range.clone().collect();
         risk.clear();
-        // Entries of this stratum, descending: removed from the risk set once t <= entry.
-        let mut entries: Vec<usize> = if data.entry.is_some() {
-            rows.clone()
-        } else {
-            Vec::new()
-        };
-        if let Some(entry) = &data.entry {
-            entries.sort_by(|&a, &b| entry[b].total_cmp(&entry[a]));
-        }
-        let mut next_entry = 0;
-        let mut i = 0;
-        while i < rows.len() {
-            let t = data.time[rows[i]];
+        let mut next_leaving = range.start;
+        let mut i = range.start;
+        while i < range.end {
+            let t = data.time[i];
             dead.clear();
-            let mut d = 0.0;
+            let mut d = 0usize;
             let mut j = i;
-            while j < rows.len() && data.time[rows[j]] == t {
-                let r = rows[j];
-                let w = eta[r].exp();
-                risk.add(row(r), w);
-                if data.event[r] {
-                    d += 1.0;
-                    dead.add(row(r), w);
-                    loglik += eta[r];
-                    for (s, x) in score.iter_mut().zip(row(r)) {
+            while j < range.end && data.time[j] == t {
+                let w = eta[j].exp();
+                risk.add(data.row(j), w);
+                if data.event[j] {
+                    d += 1;
+                    dead.add(data.row(j), w);
+                    loglik += eta[j];
+                    for (s, x) in score.iter_mut().zip(data.row(j)) {
                         *s += x;
                     }
                 }
                 j += 1;
             }
             if let Some(entry) = &data.entry {
-                while next_entry < entries.len() && entry[entries[next_entry]] >= t {
-                    let r = entries[next_entry];
-                    risk.add(row(r), -eta[r].exp());
-                    next_entry += 1;
+                while next_leaving < range.end && entry[data.leaving[next_leaving]] >= t {
+                    let r = data.leaving[next_leaving];
+                    risk.add(data.row(r), -eta[r].exp());
+                    next_leaving += 1;
                 }
             }
-            if d > 0.0 {
-                for k in 0..d as usize {
-                    let frac = match ties {
-                        Ties::Efron => k as f64 / d,
+            if d > 0 {
+                // Σ over the d deaths of 1/den, f/den, 1/den², f/den², f²/den², where
+                // den = S0 − f·D0 and f = k/d (Efron) or 0 (Breslow).
+                let (mut a1, mut af, mut c1, mut cf, mut cff) = (0.0, 0.0, 0.0, 0.0, 0.0);
+                for k in 0..d {
+                    let f = match ties {
+                        Ties::Efron => k as f64 / d as f64,
                         Ties::Breslow => 0.0,
                     };
-                    let den = risk.s0 - frac * dead.s0;
+                    let den = risk.s0 - f * dead.s0;
                     loglik -= den.ln();
-                    for a in 0..p {
-                        a_vec[a] = (risk.s1[a] - frac * dead.s1[a]) / den;
-                        score[a] -= a_vec[a];
-                    }
-                    for a in 0..p {
-                        for b in 0..p {
-                            let idx = a * p + b;
-                            info[idx] +=
-                                (risk.s2[idx] - frac * dead.s2[idx]) / den - a_vec[a] * a_vec[b];
-                        }
+                    let inv = 1.0 / den;
+                    a1 += inv;
+                    af += f * inv;
+                    c1 += inv * inv;
+                    cf += f * inv * inv;
+                    cff += f * f * inv * inv;
+                }
+                for a in 0..p {
+                    score[a] -= risk.s1[a] * a1 - dead.s1[a] * af;
+                    for b in a..p {
+                        let idx = a * p + b;
+                        let (s1a, s1b, d1a, d1b) = (risk.s1[a], risk.s1[b], dead.s1[a], dead.s1[b]);
+                        info[idx] += risk.s2[idx] * a1 - dead.s2[idx] * af - s1a * s1b * c1
+                            + (s1a * d1b + d1a * s1b) * cf
+                            - d1a * d1b * cff;
                     }
                 }
             }
             i = j;
+        }
+    }
+    for a in 0..p {
+        for b in 0..a {
+            info[a * p + b] = info[b * p + a];
         }
     }
     (
@@ -238,42 +253,42 @@ pub(crate) fn chi_square_test(chisq: f64, df: usize) -> GlobalTest {
     GlobalTest { chisq, df, p }
 }
 
-/// A Fenwick tree counting inserted ranks: prefix counts in O(log n).
+/// A Fenwick tree counting inserted ranks: prefix counts in O(log n) (32-bit counts keep a
+/// million-rank tree in 4 MB), with the count at each rank kept apart so that a read of
+/// [below, at, above] costs one walk.
 struct Fenwick {
-    tree: Vec<i64>,
-    total: i64,
+    tree: Vec<i32>,
+    at: Vec<i32>,
+    total: i32,
 }
 
 impl Fenwick {
     fn new(size: usize) -> Self {
         Self {
             tree: vec![0; size + 1],
+            at: vec![0; size],
             total: 0,
         }
     }
     /// Inserts (`count` 1) or removes (−1) a rank.
-    fn add(&mut self, rank: usize, count: i64) {
+    fn add(&mut self, rank: usize, count: i32) {
         self.total += count;
+        self.at[rank] += count;
         let mut i = rank + 1;
         while i < self.tree.len() {
             self.tree[i] += count;
             i += i & i.wrapping_neg();
         }
     }
-    /// Number of inserted ranks < `rank`.
-    fn below(&self, rank: usize) -> i64 {
-        let (mut i, mut total) = (rank, 0);
+    /// Numbers of inserted ranks below, equal to and above `rank`.
+    fn split(&self, rank: usize) -> [i32; 3] {
+        let (mut i, mut below) = (rank, 0);
         while i > 0 {
-            total += self.tree[i];
+            below += self.tree[i];
             i -= i & i.wrapping_neg();
         }
-        total
-    }
-    /// Numbers of inserted ranks below, equal to and above `rank`.
-    fn split(&self, rank: usize) -> [i64; 3] {
-        let below = self.below(rank);
-        let at_or_below = self.below(rank + 1);
-        [below, at_or_below - below, self.total - at_or_below]
+        let at = self.at[rank];
+        [below, at, self.total - below - at]
     }
 }
 
@@ -282,13 +297,10 @@ impl Fenwick {
 ///
 /// A pair is comparable when the earlier time is an event and the other subject is at risk
 /// then (time later, or censored at the same time; with `entry`, entered before it); pairs
-/// tied on an event time are not. Times are swept from the latest down while a Fenwick tree
-/// over the ranks of `eta` holds everyone at risk. The standard error is survival's
-/// infinitesimal jackknife: each subject's counts of concordant, discordant and tied pairs
-/// (as the earlier or the later member) give dfbetaᵢ = (cᵢ − dᵢ)/N − (S/N)(cᵢ + dᵢ + tᵢ),
-/// S Somers' d and N the comparable pairs, and var(C) = Σ dfbetaᵢ² / 4. The later member's
-/// counts come from a second tree of the events seen so far, read when it joins the risk set
-/// and again when it leaves.
+/// tied on an event time are not. The standard error is survival's infinitesimal
+/// jackknife: each subject's counts of concordant, discordant and tied pairs (as the earlier
+/// or the later member) give dfbetaᵢ = (cᵢ − dᵢ)/N − (S/N)(cᵢ + dᵢ + tᵢ), S Somers' d and N
+/// the comparable pairs, and var(C) = Σ dfbetaᵢ² / 4.
 pub fn concordance(
     time: &[f64],
     event: &[bool],
@@ -296,124 +308,78 @@ pub fn concordance(
     eta: &[f64],
     strata: Option<&[usize]>,
 ) -> Concordance {
-    let n = time.len();
-    // Dense ranks of the scores, from one sort (equal scores share a rank).
-    let mut by_score: Vec<usize> = (0..n).collect();
-    by_score.sort_by(|&a, &b| eta[a].total_cmp(&eta[b]));
-    let mut ranks = vec![0usize; n];
-    let mut distinct = 0;
-    for (k, &i) in by_score.iter().enumerate() {
-        if k > 0 && eta[i] != eta[by_score[k - 1]] {
-            distinct += 1;
-        }
-        ranks[i] = distinct;
-    }
-    drop(by_score);
-    let stratum = |i: usize| strata.map_or(0, |s| s[i]);
     let order = super::order_by_stratum_and_time(time, strata, true);
-    // Per subject: [concordant, tied, discordant] pairs, from the event's side. As the later
-    // member, an event ranked above the subject is concordant: the split is reversed.
-    let mut pairs = vec![[0i64; 3]; n];
-    let (mut concordant, mut discordant, mut tied_x, mut tied_y) = (0u64, 0u64, 0u64, 0u64);
-    // Both trees are emptied at the end of each stratum, so one allocation serves all.
-    let mut at_risk = Fenwick::new(distinct + 1);
-    let mut events_seen = Fenwick::new(distinct + 1);
-    let mut inside = vec![false; n];
+    let stratum = |i: usize| strata.map_or(0, |s| s[i]);
+    let mut ranges = Vec::new();
     let mut start = 0;
-    while start < n {
-        let s = stratum(order[start]);
-        let end = start + order[start..].partition_point(|&i| stratum(i) == s);
-        // Leaving the risk set going down in time: entry times, latest first.
-        let mut leaving: Vec<usize> = match entry {
-            Some(_) => order[start..end].to_vec(),
-            None => Vec::new(),
-        };
-        if let Some(e) = entry {
-            leaving.sort_by(|&a, &b| e[b].total_cmp(&e[a]));
+    for k in 1..=order.len() {
+        if k == order.len() || stratum(order[k]) != stratum(order[start]) {
+            ranges.push(start..k);
+            start = k;
         }
-        let mut next_leaving = 0;
-        let join =
-            |i: usize, at_risk: &mut Fenwick, events_seen: &Fenwick, pairs: &mut [[i64; 3]]| {
-                at_risk.add(ranks[i], 1);
-                let [below, at, above] = events_seen.split(ranks[i]);
-                let p = &mut pairs[i];
-                p[0] -= above;
-                p[1] -= at;
-                p[2] -= below;
-            };
-        let leave =
-            |i: usize, at_risk: &mut Fenwick, events_seen: &Fenwick, pairs: &mut [[i64; 3]]| {
-                at_risk.add(ranks[i], -1);
-                let [below, at, above] = events_seen.split(ranks[i]);
-                let p = &mut pairs[i];
-                p[0] += above;
-                p[1] += at;
-                p[2] += below;
-            };
-        let mut a = start;
-        while a < end {
-            let t = time[order[a]];
-            let b = a + order[a..end].partition_point(|&i| time[i] == t);
-            let group = &order[a..b];
-            // Censored at t outlive the events at t: they join first.
-            for &i in group.iter().filter(|&&i| !event[i]) {
-                join(i, &mut at_risk, &events_seen, &mut pairs);
-                inside[i] = true;
-            }
-            // With delayed entry, only those who entered before t are at risk at t.
-            if let Some(e) = entry {
-                while next_leaving < leaving.len() && e[leaving[next_leaving]] >= t {
-                    let i = leaving[next_leaving];
-                    if inside[i] {
-                        leave(i, &mut at_risk, &events_seen, &mut pairs);
-                        inside[i] = false;
-                    }
-                    next_leaving += 1;
-                }
-            }
-            let deaths = group.iter().filter(|&&i| event[i]).count() as u64;
-            tied_y += deaths * deaths.saturating_sub(1) / 2;
-            for &i in group.iter().filter(|&&i| event[i]) {
-                let [below, at, above] = at_risk.split(ranks[i]);
-                concordant += below as u64;
-                tied_x += at as u64;
-                discordant += above as u64;
-                let p = &mut pairs[i];
-                p[0] += below;
-                p[1] += at;
-                p[2] += above;
-            }
-            for &i in group.iter().filter(|&&i| event[i]) {
-                events_seen.add(ranks[i], 1);
-            }
-            for &i in group.iter().filter(|&&i| event[i]) {
-                // An event whose entry is at or after its own time never was at risk; survival
-                // rejects such rows before this point.
-                if entry.is_none_or(|e| e[i] < t) {
-                    join(i, &mut at_risk, &events_seen, &mut pairs);
-                    inside[i] = true;
-                }
-            }
-            a = b;
-        }
-        // Still at risk at the start of time: their later-member counts run to the end.
-        for &i in &order[start..end] {
-            if inside[i] {
-                leave(i, &mut at_risk, &events_seen, &mut pairs);
-                inside[i] = false;
-            }
-        }
-        for &i in order[start..end].iter().filter(|&&i| event[i]) {
-            events_seen.add(ranks[i], -1);
-        }
-        start = end;
     }
+    let sorted = |v: &[f64]| order.iter().map(|&i| v[i]).collect::<Vec<f64>>();
+    concordance_sorted(
+        &sorted(time),
+        &order.iter().map(|&i| event[i]).collect::<Vec<bool>>(),
+        entry.map(sorted).as_deref(),
+        &sorted(eta),
+        &ranges,
+    )
+}
+
+/// Which member of its comparable pairs a subject's counts are taken as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Member {
+    /// The event that happens first: compared with everyone at risk then.
+    Earlier,
+    /// The one still at risk: compared with every event while it is at risk.
+    Later,
+}
+
+/// [`concordance`] on rows already in sweep order (each stratum's range by time descending).
+///
+/// Two independent sweeps, run in parallel, walk times from the latest down while subjects
+/// join the risk set (at their time; censored before the events tied with them) and leave it
+/// (at their entry, with delayed entry). One keeps a Fenwick tree over the ranks of `eta` of
+/// everyone at risk: each event reads how many rank below, equal and above it. The other
+/// keeps a tree of the events seen so far: a subject's counts as the later member of its
+/// pairs are that tree read when it leaves minus the same read when it joined.
+fn concordance_sorted(
+    time: &[f64],
+    event: &[bool],
+    entry: Option<&[f64]>,
+    eta: &[f64],
+    strata: &[std::ops::Range<usize>],
+) -> Concordance {
+    let n = time.len();
+    // Dense ranks of the scores within each stratum (equal scores share a rank).
+    let mut ranks = vec![0u32; n];
+    let mut sizes = Vec::with_capacity(strata.len());
+    for range in strata {
+        let by_score = super::order_by(&eta[range.clone()]);
+        let mut distinct = 0u32;
+        for (k, &i) in by_score.iter().enumerate() {
+            if k > 0 && eta[range.start + i] != eta[range.start + by_score[k - 1]] {
+                distinct += 1;
+            }
+            ranks[range.start + i] = distinct;
+        }
+        sizes.push(distinct as usize + 1);
+    }
+    let sweep = |member| pair_counts(time, event, entry, &ranks, &sizes, strata, member);
+    let ((earlier, [concordant, tied_x, discordant, tied_y]), (later, _)) =
+        rayon::join(|| sweep(Member::Earlier), || sweep(Member::Later));
     let comparable = (concordant + discordant + tied_x) as f64;
     let somers = (concordant as f64 - discordant as f64) / comparable;
-    let variance: f64 = pairs
+    // var(C) = Σ dfbetaᵢ² / 4 with dfbetaᵢ = (cᵢ − dᵢ)/N − (S/N)(cᵢ + dᵢ + tᵢ).
+    let variance: f64 = earlier
         .iter()
-        .map(|&[c, t, d]| {
-            let (c, t, d) = (c as f64, t as f64, d as f64);
+        .zip(&later)
+        .map(|(e, l)| {
+            let c = f64::from(e[0] + l[0]);
+            let t = f64::from(e[1] + l[1]);
+            let d = f64::from(e[2] + l[2]);
             let dfbeta = (c - d) / comparable - somers / comparable * (c + d + t);
             dfbeta * dfbeta
         })
@@ -427,6 +393,98 @@ pub fn concordance(
         tied_x,
         tied_y,
     }
+}
+
+/// One sweep of [`concordance_sorted`]: each row's [concordant, tied, discordant] pairs as
+/// `member`, and (as the earlier member) the totals [concordant, tied_x, discordant, tied_y].
+fn pair_counts(
+    time: &[f64],
+    event: &[bool],
+    entry: Option<&[f64]>,
+    ranks: &[u32],
+    sizes: &[usize],
+    strata: &[std::ops::Range<usize>],
+    member: Member,
+) -> (Vec<[i32; 3]>, [u64; 4]) {
+    let mut pairs = vec![[0i32; 3]; time.len()];
+    let mut totals = [0u64; 4];
+    let mut inside = vec![false; time.len()];
+    let rank = |i: usize| ranks[i] as usize;
+    // A later member's read of the events-seen tree, [below, at, above] its rank, added
+    // (sign 1) or subtracted (−1): an event ranked above it is a concordant pair.
+    let later = |pairs: &mut [i32; 3], [below, at, above]: [i32; 3], sign: i32| {
+        pairs[0] += sign * above;
+        pairs[1] += sign * at;
+        pairs[2] += sign * below;
+    };
+    for (range, &size) in strata.iter().zip(sizes) {
+        // At risk (earlier member's sweep) or events seen (later member's).
+        let mut tree = Fenwick::new(size);
+        let join = |i: usize, tree: &mut Fenwick, pairs: &mut [[i32; 3]], inside: &mut [bool]| {
+            inside[i] = true;
+            match member {
+                Member::Earlier => tree.add(rank(i), 1),
+                Member::Later => later(&mut pairs[i], tree.split(rank(i)), -1),
+            }
+        };
+        let leaving: Vec<usize> = match entry {
+            Some(e) => super::order_by_descending(&e[range.clone()])
+                .into_iter()
+                .map(|k| range.start + k)
+                .collect(),
+            None => Vec::new(),
+        };
+        let mut next_leaving = 0;
+        let mut a = range.start;
+        while a < range.end {
+            let t = time[a];
+            let b = a + time[a..range.end].partition_point(|&x| x == t);
+            for i in (a..b).filter(|&i| !event[i]) {
+                join(i, &mut tree, &mut pairs, &mut inside);
+            }
+            if let Some(e) = entry {
+                while next_leaving < leaving.len() && e[leaving[next_leaving]] >= t {
+                    let i = leaving[next_leaving];
+                    next_leaving += 1;
+                    if !std::mem::take(&mut inside[i]) {
+                        continue;
+                    }
+                    match member {
+                        Member::Earlier => tree.add(rank(i), -1),
+                        Member::Later => later(&mut pairs[i], tree.split(rank(i)), 1),
+                    }
+                }
+            }
+            for i in (a..b).filter(|&i| event[i]) {
+                match member {
+                    Member::Earlier => {
+                        let read = tree.split(rank(i));
+                        pairs[i] = read;
+                        totals[0] += read[0] as u64;
+                        totals[1] += read[1] as u64;
+                        totals[2] += read[2] as u64;
+                    }
+                    Member::Later => tree.add(rank(i), 1),
+                }
+            }
+            let deaths = (a..b).filter(|&i| event[i]).count() as u64;
+            totals[3] += deaths * deaths.saturating_sub(1) / 2;
+            for i in (a..b).filter(|&i| event[i]) {
+                // An event never at risk (entry at or after its time) joins no risk set.
+                if entry.is_none_or(|e| e[i] < t) {
+                    join(i, &mut tree, &mut pairs, &mut inside);
+                }
+            }
+            a = b;
+        }
+        if member == Member::Later {
+            // Still at risk at the start of time: the tree now holds every event.
+            for i in range.clone().filter(|&i| inside[i]) {
+                later(&mut pairs[i], tree.split(rank(i)), 1);
+            }
+        }
+    }
+    (pairs, totals)
 }
 
 /// Newton–Raphson iterations before giving up (coxph's default is 20; the stricter
@@ -477,18 +535,34 @@ pub fn coxph(
             start = k;
         }
     }
+    let entry_sorted: Option<Vec<f64>> = entry.map(|e| order.iter().map(|&i| e[i]).collect());
+    let leaving = match &entry_sorted {
+        Some(e) => ranges
+            .iter()
+            .flat_map(|r| {
+                super::order_by_descending(&e[r.clone()])
+                    .into_iter()
+                    .map(move |k| r.start + k)
+            })
+            .collect(),
+        None => Vec::new(),
+    };
+    let mut x = vec![0.0; n * p];
+    for (r, &i) in order.iter().enumerate() {
+        for j in 0..p {
+            x[r * p + j] = covariates[j][i] - means[j];
+        }
+    }
     let data = Data {
         time: order.iter().map(|&i| time[i]).collect(),
         event: order.iter().map(|&i| event[i]).collect(),
-        entry: entry.map(|e| order.iter().map(|&i| e[i]).collect()),
-        x: order
-            .iter()
-            .flat_map(|&i| (0..p).map(move |j| (i, j)))
-            .map(|(i, j)| covariates[j][i] - means[j])
-            .collect(),
+        entry: entry_sorted,
+        leaving,
+        x,
         p,
         strata: ranges,
     };
+    drop(order);
     let mut beta = DVector::zeros(p);
     let (loglik_null, score0, info0) = partial_likelihood(&data, &beta, ties);
     let score_chisq = info0
@@ -545,9 +619,7 @@ pub fn coxph(
     let normal = Normal::standard();
     let pvalues = z.iter().map(|z| 2.0 * normal.cdf(-z.abs())).collect();
     let wald = beta.dot(&(&info * &beta));
-    let eta: Vec<f64> = (0..n)
-        .map(|i| (0..p).map(|j| covariates[j][i] * coef[j]).sum())
-        .collect();
+    let eta = data.linear_predictor(&coef);
     Ok(CoxFit {
         coef,
         se,
@@ -566,6 +638,12 @@ pub fn coxph(
         may_be_infinite,
         n,
         events: event.iter().filter(|e| **e).count(),
-        concordance: concordance(time, event, entry, &eta, strata),
+        concordance: concordance_sorted(
+            &data.time,
+            &data.event,
+            data.entry.as_deref(),
+            &eta,
+            &data.strata,
+        ),
     })
 }

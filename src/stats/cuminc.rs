@@ -51,8 +51,7 @@ pub fn cumulative_incidence(
     if time.iter().any(|t| !t.is_finite()) {
         return Err(StatsError::NotFinite);
     }
-    let mut order: Vec<usize> = (0..n).collect();
-    order.sort_by(|&a, &b| time[a].total_cmp(&time[b]));
+    let order = super::order_by(time);
     let (mut survival, mut incidence) = (1.0f64, 0.0f64);
     // The three running sums of the variance: Σ a²w, Σ a·b·w, Σ b²w.
     let (mut v1, mut v2, mut v3) = (0.0f64, 0.0f64, 0.0f64);

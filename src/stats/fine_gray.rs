@@ -381,8 +381,7 @@ pub fn fine_gray(
         return Err(StatsError::NotFinite);
     }
     let p = covariates.len();
-    let mut order: Vec<usize> = (0..n).collect();
-    order.sort_by(|&a, &b| time[a].total_cmp(&time[b]));
+    let order = super::order_by(time);
     let outcome: Vec<Outcome> = order
         .iter()
         .map(|&i| match status[i] {

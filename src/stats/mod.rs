@@ -6,24 +6,102 @@
 //! cumulative incidence with competing risks ([`cuminc`]) and Fine–Gray regression
 //! ([`fine_gray`]).
 
-/// Row indices sorted by stratum, then by time (ascending or descending): the order every
-/// risk-set sweep walks.
+/// A key whose unsigned order is `f64::total_cmp`'s order.
+fn total_order_key(x: f64) -> u64 {
+    let bits = x.to_bits();
+    if bits >> 63 == 1 {
+        !bits
+    } else {
+        bits | (1 << 63)
+    }
+}
+
+/// Row indices sorted by stratum, then by time (ascending or descending), ties in row order:
+/// the order every risk-set sweep walks. A least-significant-digit radix sort of the times'
+/// order-preserving bits (bytes equal in every row are skipped: integer times need two or
+/// three passes; keys varying in more bytes are sorted as (key, row) pairs instead), then a
+/// counting sort by stratum; every pass is stable, so ties keep their row order.
 pub(crate) fn order_by_stratum_and_time(
     time: &[f64],
     strata: Option<&[usize]>,
     descending: bool,
 ) -> Vec<usize> {
-    let stratum = |i: usize| strata.map_or(0, |s| s[i]);
-    let mut order: Vec<usize> = (0..time.len()).collect();
-    order.sort_by(|&a, &b| {
-        let by_time = if descending {
-            time[b].total_cmp(&time[a])
-        } else {
-            time[a].total_cmp(&time[b])
-        };
-        stratum(a).cmp(&stratum(b)).then(by_time)
-    });
-    order
+    let n = time.len();
+    let mut keys: Vec<u64> = time
+        .iter()
+        .map(|&t| {
+            let key = total_order_key(t);
+            if descending {
+                !key
+            } else {
+                key
+            }
+        })
+        .collect();
+    let mut histograms = vec![[0usize; 256]; 8];
+    for &k in &keys {
+        for (byte, histogram) in histograms.iter_mut().enumerate() {
+            histogram[((k >> (8 * byte)) & 255) as usize] += 1;
+        }
+    }
+    let passes = histograms.iter().filter(|h| !h.contains(&n)).count();
+    let mut next_order = vec![0usize; n];
+    let mut order: Vec<usize> = if passes > 3 {
+        // Keys that vary in most bytes (continuous values): a comparison sort of (key, row)
+        // pairs is faster than eight scattering passes.
+        let mut pairs: Vec<(u64, usize)> = keys.into_iter().zip(0..n).collect();
+        pairs.sort_unstable();
+        keys = Vec::new();
+        pairs.into_iter().map(|(_, i)| i).collect()
+    } else {
+        (0..n).collect()
+    };
+    let mut next_keys = vec![0u64; if passes > 3 { 0 } else { n }];
+    for (byte, histogram) in histograms.iter().enumerate() {
+        if passes > 3 || histogram.contains(&n) {
+            continue;
+        }
+        let mut offsets = [0usize; 256];
+        let mut sum = 0;
+        for (offset, count) in offsets.iter_mut().zip(histogram) {
+            *offset = sum;
+            sum += count;
+        }
+        for (&k, &i) in keys.iter().zip(&order) {
+            let digit = ((k >> (8 * byte)) & 255) as usize;
+            next_keys[offsets[digit]] = k;
+            next_order[offsets[digit]] = i;
+            offsets[digit] += 1;
+        }
+        std::mem::swap(&mut keys, &mut next_keys);
+        std::mem::swap(&mut order, &mut next_order);
+    }
+    let Some(strata) = strata else {
+        return order;
+    };
+    let groups = strata.iter().max().map_or(0, |m| m + 1);
+    let mut offsets = vec![0usize; groups + 1];
+    for &s in strata {
+        offsets[s + 1] += 1;
+    }
+    for g in 1..=groups {
+        offsets[g] += offsets[g - 1];
+    }
+    for &i in &order {
+        next_order[offsets[strata[i]]] = i;
+        offsets[strata[i]] += 1;
+    }
+    next_order
+}
+
+/// Row indices sorted by `values` ascending, ties in row order.
+pub(crate) fn order_by(values: &[f64]) -> Vec<usize> {
+    order_by_stratum_and_time(values, None, false)
+}
+
+/// Row indices sorted by `values` descending, ties in row order.
+pub(crate) fn order_by_descending(values: &[f64]) -> Vec<usize> {
+    order_by_stratum_and_time(values, None, true)
 }
 
 /// The root of `f`, increasing on [lo, hi] with a sign change, by bisection to the last bit.

@@ -1,0 +1,67 @@
+//! Times each estimator of `bonemet survival` separately on one CSV (a profiling aid for
+//! `just bench-stats`): read, KM per group, log-rank, Cox (with its concordance), concordance
+//! alone. Usage: cargo run --release --example stats_timing -- FILE.csv
+use std::time::Instant;
+
+use bonemet::io::frame::Frame;
+use bonemet::stats::cox::{concordance, coxph, Ties};
+use bonemet::stats::km::{ConfType, KaplanMeier};
+use bonemet::stats::logrank::survdiff;
+
+/// The best of three runs of `f`, in seconds.
+fn best_of_three(mut f: impl FnMut()) -> f64 {
+    (0..3)
+        .map(|_| {
+            let clock = Instant::now();
+            f();
+            clock.elapsed().as_secs_f64()
+        })
+        .fold(f64::INFINITY, f64::min)
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let path = std::env::args()
+        .nth(1)
+        .ok_or("usage: stats_timing FILE.csv")?;
+    let clock = Instant::now();
+    let frame = Frame::read(std::path::Path::new(&path))?;
+    let time = frame.numbers("time")?;
+    let event: Vec<bool> = frame.numbers("status")?.iter().map(|&s| s == 1.0).collect();
+    let group: Vec<usize> = frame
+        .numbers("group")?
+        .iter()
+        .map(|&g| g as usize)
+        .collect();
+    let x: Vec<Vec<f64>> = (1..=6)
+        .map(|k| frame.numbers(&format!("x{k}")))
+        .collect::<Result<_, _>>()?;
+    println!("read            {:>8.3} s", clock.elapsed().as_secs_f64());
+    let km = best_of_three(|| {
+        for g in 0..4 {
+            let idx: Vec<usize> = (0..time.len()).filter(|&i| group[i] == g).collect();
+            let t: Vec<f64> = idx.iter().map(|&i| time[i]).collect();
+            let e: Vec<bool> = idx.iter().map(|&i| event[i]).collect();
+            KaplanMeier::fit(&t, &e, None, 0.95, ConfType::Log).expect("km");
+        }
+    });
+    println!("km x4           {km:>8.3} s");
+    let logrank = best_of_three(|| {
+        survdiff(&time, &event, &group, None, 0.0).expect("logrank");
+    });
+    println!("logrank         {logrank:>8.3} s");
+    let mut fit = None;
+    let cox = best_of_three(|| fit = Some(coxph(&time, &event, None, &x, None, Ties::Efron)));
+    let fit = fit.ok_or("no fit")??;
+    println!(
+        "cox + concord.  {cox:>8.3} s ({} iterations)",
+        fit.iterations
+    );
+    let eta: Vec<f64> = (0..time.len())
+        .map(|i| (0..6).map(|j| x[j][i] * fit.coef[j]).sum())
+        .collect();
+    let c = best_of_three(|| {
+        concordance(&time, &event, None, &eta, None);
+    });
+    println!("concordance     {c:>8.3} s");
+    Ok(())
+}
