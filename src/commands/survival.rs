@@ -498,229 +498,246 @@ pub fn survival(config: &SurvivalConfig) -> Result<SurvivalJson> {
         None => "all".to_string(),
     };
     let group_rows = members(&group_codes, levels.len());
-    let mut groups = Vec::new();
-    for (level, idx) in levels.iter().zip(&group_rows) {
-        let gt: Vec<f64> = idx.iter().map(|&k| t[k]).collect();
-        let ge: Vec<bool> = idx.iter().map(|&k| ev[k]).collect();
-        let gen: Option<Vec<f64>> = en.as_ref().map(|e| idx.iter().map(|&k| e[k]).collect());
-        let km = KaplanMeier::fit(&gt, &ge, gen.as_deref(), 0.95, config.conf_type)
-            .map_err(|e| stats_error("km", e))?;
-        let median = km.median();
-        let rmst_json = config
-            .rmst_tau
-            .map(|tau| {
-                rmst(&km, tau).map(|r| RmstJson {
-                    tau: r.tau,
-                    estimate: r.estimate,
-                    std_err: r.std_err,
-                })
-            })
-            .transpose()
-            .map_err(|e| stats_error("--rmst-tau", e))?;
-        groups.push(GroupJson {
-            group: group_name(level),
-            n: km.n,
-            events: km.events,
-            median: median.estimate,
-            median_lower: median.lower,
-            median_upper: median.upper,
-            at_times: km
-                .at_times(&config.times)
-                .iter()
-                .map(|a| AtTimeJson {
-                    time: a.time,
-                    n_risk: a.n_risk,
-                    survival: a.survival,
-                    std_err: a.std_err,
-                    lower: a.lower,
-                    upper: a.upper,
-                })
-                .collect(),
-            rmst: rmst_json,
-            curve: km
-                .curve
-                .iter()
-                .map(|p| CurveJson {
-                    time: p.time,
-                    n_risk: p.n_risk,
-                    n_event: p.n_event,
-                    n_censor: p.n_censor,
-                    survival: p.survival,
-                    std_err: p.std_err_log,
-                    lower: p.lower,
-                    upper: p.upper,
-                })
-                .collect(),
-        });
-    }
     let strata_codes: Option<Vec<usize>> = strata.as_ref().map(|s| compact(s, &rows).1);
-    drop(strata);
-    let logrank = match (&by, &en) {
-        (Some(_), None) if levels.len() > 1 => {
-            let test = survdiff(&t, &ev, &group_codes, strata_codes.as_deref(), 0.0)
-                .map_err(|e| stats_error("logrank", e))?;
-            Some(LogRankJson {
-                chisq: test.chisq,
-                df: test.df,
-                p: test.p,
-                observed: test.observed,
-                expected: test.expected,
-            })
-        }
-        _ => None,
-    };
     let (names, columns) = design(config, &covariates, &rows)?;
-    drop(covariates);
-    let cox = if columns.is_empty() {
-        None
-    } else {
-        let fit = coxph(
-            &t,
-            &ev,
-            en.as_deref(),
-            &columns,
-            strata_codes.as_deref(),
-            config.ties,
-        )
-        .map_err(|e| stats_error("cox", e))?;
-        if !fit.converged {
-            warnings.push("cox: ran out of iterations and did not converge".into());
-        }
-        let infinite: Vec<&str> = names
-            .iter()
-            .zip(&fit.may_be_infinite)
-            .filter(|(_, inf)| **inf)
-            .map(|(n, _)| n.as_str())
-            .collect();
-        if !infinite.is_empty() {
-            warnings.push(format!(
-                "cox: loglik converged before {}; coefficient may be infinite",
-                infinite.join(", ")
-            ));
-        }
-        Some(CoxJson {
-            n: fit.n,
-            events: fit.events,
-            ties: match config.ties {
-                Ties::Efron => "efron",
-                Ties::Breslow => "breslow",
-            },
-            terms: names
-                .iter()
-                .enumerate()
-                .map(|(j, name)| {
-                    let (hr, lo, hi) = fit.hazard_ratio(j, 0.95);
-                    TermJson {
-                        term: name.clone(),
-                        coef: fit.coef[j],
-                        hr,
-                        se: fit.se[j],
-                        z: fit.z[j],
-                        p: fit.p[j],
-                        hr_lower: lo,
-                        hr_upper: hi,
-                    }
-                })
-                .collect(),
-            loglik_null: fit.loglik_null,
-            loglik: fit.loglik,
-            lr_test: test_json(&fit.lr_test),
-            wald_test: test_json(&fit.wald_test),
-            score_test: test_json(&fit.score_test),
-            concordance: ConcordanceJson {
-                estimate: fit.concordance.estimate,
-                std_err: fit.concordance.std_err,
-            },
-        })
-    };
-    let (cif, fine_gray_json) = if competing_value.is_some() {
-        let mut cif_groups = Vec::new();
-        for (level, idx) in levels.iter().zip(&group_rows) {
-            let gt: Vec<f64> = idx.iter().map(|&k| t[k]).collect();
-            let gs: Vec<u32> = idx.iter().map(|&k| status[k]).collect();
-            let curve = cumulative_incidence(&gt, &gs, 1).map_err(|e| stats_error("cif", e))?;
-            cif_groups.push(CifGroupJson {
-                group: group_name(level),
-                n: idx.len(),
-                events: gs.iter().filter(|&&s| s == 1).count(),
-                competing: gs.iter().filter(|&&s| s == 2).count(),
-                at_times: config
-                    .times
-                    .iter()
-                    .map(|&time| {
-                        let at = curve.at(time);
-                        CifAtTimeJson {
-                            time,
-                            estimate: at.map(|a| a.0),
-                            variance: at.map(|a| a.1),
-                        }
+    // The KM curves and log-rank test (with the competing-risks analyses) on one core, the Cox
+    // model on the other: independent, and each deterministic.
+    let (left, right) = rayon::join(
+        || -> Result<_> {
+            let mut fine_gray_warnings = Vec::new();
+            let mut groups = Vec::new();
+            for (level, idx) in levels.iter().zip(&group_rows) {
+                let gt: Vec<f64> = idx.iter().map(|&k| t[k]).collect();
+                let ge: Vec<bool> = idx.iter().map(|&k| ev[k]).collect();
+                let gen: Option<Vec<f64>> =
+                    en.as_ref().map(|e| idx.iter().map(|&k| e[k]).collect());
+                let km = KaplanMeier::fit(&gt, &ge, gen.as_deref(), 0.95, config.conf_type)
+                    .map_err(|e| stats_error("km", e))?;
+                let median = km.median();
+                let rmst_json = config
+                    .rmst_tau
+                    .map(|tau| {
+                        rmst(&km, tau).map(|r| RmstJson {
+                            tau: r.tau,
+                            estimate: r.estimate,
+                            std_err: r.std_err,
+                        })
                     })
-                    .collect(),
-                curve: (0..curve.times.len())
-                    .map(|k| CifPointJson {
-                        time: curve.times[k],
-                        estimate: curve.estimate[k],
-                        variance: curve.variance[k],
-                    })
-                    .collect(),
-            });
-        }
-        let gray = if levels.len() > 1 {
-            let test = gray_test(&t, &status, 1, &group_codes, strata_codes.as_deref(), 0.0)
-                .map_err(|e| stats_error("gray_test", e))?;
-            Some(TestJson {
-                chisq: test.chisq,
-                df: test.df,
-                p: test.p,
-            })
-        } else {
-            None
-        };
-        let fg = if columns.is_empty() {
-            None
-        } else {
-            let fit =
-                fine_gray(&t, &status, 1, &columns).map_err(|e| stats_error("fine_gray", e))?;
-            if !fit.converged {
-                warnings.push("fine_gray: did not converge".into());
+                    .transpose()
+                    .map_err(|e| stats_error("--rmst-tau", e))?;
+                groups.push(GroupJson {
+                    group: group_name(level),
+                    n: km.n,
+                    events: km.events,
+                    median: median.estimate,
+                    median_lower: median.lower,
+                    median_upper: median.upper,
+                    at_times: km
+                        .at_times(&config.times)
+                        .iter()
+                        .map(|a| AtTimeJson {
+                            time: a.time,
+                            n_risk: a.n_risk,
+                            survival: a.survival,
+                            std_err: a.std_err,
+                            lower: a.lower,
+                            upper: a.upper,
+                        })
+                        .collect(),
+                    rmst: rmst_json,
+                    curve: km
+                        .curve
+                        .iter()
+                        .map(|p| CurveJson {
+                            time: p.time,
+                            n_risk: p.n_risk,
+                            n_event: p.n_event,
+                            n_censor: p.n_censor,
+                            survival: p.survival,
+                            std_err: p.std_err_log,
+                            lower: p.lower,
+                            upper: p.upper,
+                        })
+                        .collect(),
+                });
             }
-            Some(FineGrayJson {
-                n: fit.n,
-                events: fit.events,
-                competing: fit.competing,
-                converged: fit.converged,
-                terms: names
-                    .iter()
-                    .enumerate()
-                    .map(|(j, name)| {
-                        let (shr, lo, hi) = fit.hazard_ratio(j, 0.95);
-                        FineGrayTermJson {
-                            term: name.clone(),
-                            coef: fit.coef[j],
-                            shr,
-                            se: fit.se[j],
-                            z: fit.z[j],
-                            p: fit.p[j],
-                            shr_lower: lo,
-                            shr_upper: hi,
-                        }
+            let logrank = match (&by, &en) {
+                (Some(_), None) if levels.len() > 1 => {
+                    let test = survdiff(&t, &ev, &group_codes, strata_codes.as_deref(), 0.0)
+                        .map_err(|e| stats_error("logrank", e))?;
+                    Some(LogRankJson {
+                        chisq: test.chisq,
+                        df: test.df,
+                        p: test.p,
+                        observed: test.observed,
+                        expected: test.expected,
                     })
-                    .collect(),
-                loglik_null: fit.loglik_null,
-                loglik: fit.loglik,
-                lr_test: test_json(&fit.lr_test),
-            })
-        };
-        (
-            Some(CifJson {
-                groups: cif_groups,
-                gray_test: gray,
-            }),
-            fg,
-        )
-    } else {
-        (None, None)
-    };
+                }
+                _ => None,
+            };
+            let (cif, fine_gray_json) = if competing_value.is_some() {
+                let mut cif_groups = Vec::new();
+                for (level, idx) in levels.iter().zip(&group_rows) {
+                    let gt: Vec<f64> = idx.iter().map(|&k| t[k]).collect();
+                    let gs: Vec<u32> = idx.iter().map(|&k| status[k]).collect();
+                    let curve =
+                        cumulative_incidence(&gt, &gs, 1).map_err(|e| stats_error("cif", e))?;
+                    cif_groups.push(CifGroupJson {
+                        group: group_name(level),
+                        n: idx.len(),
+                        events: gs.iter().filter(|&&s| s == 1).count(),
+                        competing: gs.iter().filter(|&&s| s == 2).count(),
+                        at_times: config
+                            .times
+                            .iter()
+                            .map(|&time| {
+                                let at = curve.at(time);
+                                CifAtTimeJson {
+                                    time,
+                                    estimate: at.map(|a| a.0),
+                                    variance: at.map(|a| a.1),
+                                }
+                            })
+                            .collect(),
+                        curve: (0..curve.times.len())
+                            .map(|k| CifPointJson {
+                                time: curve.times[k],
+                                estimate: curve.estimate[k],
+                                variance: curve.variance[k],
+                            })
+                            .collect(),
+                    });
+                }
+                let gray = if levels.len() > 1 {
+                    let test =
+                        gray_test(&t, &status, 1, &group_codes, strata_codes.as_deref(), 0.0)
+                            .map_err(|e| stats_error("gray_test", e))?;
+                    Some(TestJson {
+                        chisq: test.chisq,
+                        df: test.df,
+                        p: test.p,
+                    })
+                } else {
+                    None
+                };
+                let fg = if columns.is_empty() {
+                    None
+                } else {
+                    let fit = fine_gray(&t, &status, 1, &columns)
+                        .map_err(|e| stats_error("fine_gray", e))?;
+                    if !fit.converged {
+                        fine_gray_warnings.push("fine_gray: did not converge".into());
+                    }
+                    Some(FineGrayJson {
+                        n: fit.n,
+                        events: fit.events,
+                        competing: fit.competing,
+                        converged: fit.converged,
+                        terms: names
+                            .iter()
+                            .enumerate()
+                            .map(|(j, name)| {
+                                let (shr, lo, hi) = fit.hazard_ratio(j, 0.95);
+                                FineGrayTermJson {
+                                    term: name.clone(),
+                                    coef: fit.coef[j],
+                                    shr,
+                                    se: fit.se[j],
+                                    z: fit.z[j],
+                                    p: fit.p[j],
+                                    shr_lower: lo,
+                                    shr_upper: hi,
+                                }
+                            })
+                            .collect(),
+                        loglik_null: fit.loglik_null,
+                        loglik: fit.loglik,
+                        lr_test: test_json(&fit.lr_test),
+                    })
+                };
+                (
+                    Some(CifJson {
+                        groups: cif_groups,
+                        gray_test: gray,
+                    }),
+                    fg,
+                )
+            } else {
+                (None, None)
+            };
+            Ok((groups, logrank, cif, fine_gray_json, fine_gray_warnings))
+        },
+        || -> Result<_> {
+            let mut cox_warnings = Vec::new();
+            let cox = if columns.is_empty() {
+                None
+            } else {
+                let fit = coxph(
+                    &t,
+                    &ev,
+                    en.as_deref(),
+                    &columns,
+                    strata_codes.as_deref(),
+                    config.ties,
+                )
+                .map_err(|e| stats_error("cox", e))?;
+                if !fit.converged {
+                    cox_warnings.push("cox: ran out of iterations and did not converge".into());
+                }
+                let infinite: Vec<&str> = names
+                    .iter()
+                    .zip(&fit.may_be_infinite)
+                    .filter(|(_, inf)| **inf)
+                    .map(|(n, _)| n.as_str())
+                    .collect();
+                if !infinite.is_empty() {
+                    cox_warnings.push(format!(
+                        "cox: loglik converged before {}; coefficient may be infinite",
+                        infinite.join(", ")
+                    ));
+                }
+                Some(CoxJson {
+                    n: fit.n,
+                    events: fit.events,
+                    ties: match config.ties {
+                        Ties::Efron => "efron",
+                        Ties::Breslow => "breslow",
+                    },
+                    terms: names
+                        .iter()
+                        .enumerate()
+                        .map(|(j, name)| {
+                            let (hr, lo, hi) = fit.hazard_ratio(j, 0.95);
+                            TermJson {
+                                term: name.clone(),
+                                coef: fit.coef[j],
+                                hr,
+                                se: fit.se[j],
+                                z: fit.z[j],
+                                p: fit.p[j],
+                                hr_lower: lo,
+                                hr_upper: hi,
+                            }
+                        })
+                        .collect(),
+                    loglik_null: fit.loglik_null,
+                    loglik: fit.loglik,
+                    lr_test: test_json(&fit.lr_test),
+                    wald_test: test_json(&fit.wald_test),
+                    score_test: test_json(&fit.score_test),
+                    concordance: ConcordanceJson {
+                        estimate: fit.concordance.estimate,
+                        std_err: fit.concordance.std_err,
+                    },
+                })
+            };
+            Ok((cox, cox_warnings))
+        },
+    );
+    let (groups, logrank, cif, fine_gray_json, fine_gray_warnings) = left?;
+    let (cox, cox_warnings) = right?;
+    warnings.extend(cox_warnings);
+    warnings.extend(fine_gray_warnings);
     Ok(SurvivalJson {
         n: rows.len(),
         n_dropped_missing: n_all - rows.len(),

@@ -144,9 +144,11 @@ impl RiskSums {
         self.s1.iter_mut().for_each(|v| *v = 0.0);
         self.s2.iter_mut().for_each(|v| *v = 0.0);
     }
-    /// Adds a row of weight w (negative to remove it).
-    fn add(&mut self, x: &[f64], w: f64) {
-        let p = x.len();
+    /// Adds a row of weight w (negative to remove it); `p` is the row's width, a constant
+    /// where the caller is specialised for it.
+    #[inline(always)]
+    fn add(&mut self, x: &[f64], w: f64, p: usize) {
+        let x = &x[..p];
         self.s0 += w;
         for a in 0..p {
             let wa = w * x[a];
@@ -161,13 +163,33 @@ impl RiskSums {
 /// Log partial likelihood, score and information at `beta`: one pass per stratum over the
 /// sweep-ordered rows, no allocation per row. Tied deaths enter through scalar sums over
 /// their Efron fractions, so a time with d deaths costs O(d + p²), not O(d p²).
-#[allow(clippy::needless_range_loop)] // (a, b) index the p × p matrices as the formulas do
 fn partial_likelihood(
     data: &Data,
     beta: &DVector<f64>,
     ties: Ties,
 ) -> (f64, DVector<f64>, DMatrix<f64>) {
-    let p = data.p;
+    // Compiled once per small width, so that the per-row loops over p unroll and vectorise.
+    match data.p {
+        1 => partial_likelihood_for::<1>(data, beta, ties),
+        2 => partial_likelihood_for::<2>(data, beta, ties),
+        3 => partial_likelihood_for::<3>(data, beta, ties),
+        4 => partial_likelihood_for::<4>(data, beta, ties),
+        5 => partial_likelihood_for::<5>(data, beta, ties),
+        6 => partial_likelihood_for::<6>(data, beta, ties),
+        7 => partial_likelihood_for::<7>(data, beta, ties),
+        8 => partial_likelihood_for::<8>(data, beta, ties),
+        _ => partial_likelihood_for::<0>(data, beta, ties),
+    }
+}
+
+/// [`partial_likelihood`] for `P` covariates (0: any number, read from the data).
+#[allow(clippy::needless_range_loop)] // (a, b) index the p × p matrices as the formulas do
+fn partial_likelihood_for<const P: usize>(
+    data: &Data,
+    beta: &DVector<f64>,
+    ties: Ties,
+) -> (f64, DVector<f64>, DMatrix<f64>) {
+    let p = if P > 0 { P } else { data.p };
     let beta: Vec<f64> = beta.iter().copied().collect();
     let eta = data.linear_predictor(&beta);
     let mut loglik = 0.0;
@@ -186,10 +208,10 @@ fn partial_likelihood(
             let mut j = i;
             while j < range.end && data.time[j] == t {
                 let w = eta[j].exp();
-                risk.add(data.row(j), w);
+                risk.add(data.row(j), w, p);
                 if data.event[j] {
                     d += 1;
-                    dead.add(data.row(j), w);
+                    dead.add(data.row(j), w, p);
                     loglik += eta[j];
                     for (s, x) in score.iter_mut().zip(data.row(j)) {
                         *s += x;
@@ -200,7 +222,7 @@ fn partial_likelihood(
             if let Some(entry) = &data.entry {
                 while next_leaving < range.end && entry[data.leaving[next_leaving]] >= t {
                     let r = data.leaving[next_leaving];
-                    risk.add(data.row(r), -eta[r].exp());
+                    risk.add(data.row(r), -eta[r].exp(), p);
                     next_leaving += 1;
                 }
             }

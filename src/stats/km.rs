@@ -174,8 +174,7 @@ impl KaplanMeier {
             return Err(StatsError::ConfLevel(conf_level));
         }
         // One sort of exits (and of entries, with delayed entry), then one sweep.
-        let mut order: Vec<usize> = (0..n).collect();
-        order.sort_by(|&a, &b| time[a].total_cmp(&time[b]));
+        let order = super::order_by(time);
         let entries: Vec<f64> = match entry {
             Some(e) => {
                 let mut e = e.to_vec();
