@@ -118,9 +118,20 @@ impl Data {
 
     /// The linear predictor of every row (centred covariates, as coxph's).
     fn linear_predictor(&self, beta: &[f64]) -> Vec<f64> {
-        (0..self.time.len())
-            .map(|r| self.row(r).iter().zip(beta).map(|(x, b)| x * b).sum())
+        use rayon::prelude::*;
+        self.x
+            .par_chunks_exact(self.p)
+            .map(|row| row.iter().zip(beta).map(|(x, b)| x * b).sum())
             .collect()
+    }
+
+    /// The linear predictor and its exponential (the risk weight) of every row, computed in
+    /// parallel (the sweep that uses them cannot be).
+    fn risk_weights(&self, beta: &[f64]) -> (Vec<f64>, Vec<f64>) {
+        use rayon::prelude::*;
+        let eta = self.linear_predictor(beta);
+        let weight = eta.par_iter().map(|e| e.exp()).collect();
+        (eta, weight)
     }
 }
 
@@ -191,7 +202,7 @@ fn partial_likelihood_for<const P: usize>(
 ) -> (f64, DVector<f64>, DMatrix<f64>) {
     let p = if P > 0 { P } else { data.p };
     let beta: Vec<f64> = beta.iter().copied().collect();
-    let eta = data.linear_predictor(&beta);
+    let (eta, weight) = data.risk_weights(&beta);
     let mut loglik = 0.0;
     let mut score = vec![0.0; p];
     let mut info = vec![0.0; p * p];
@@ -207,7 +218,7 @@ fn partial_likelihood_for<const P: usize>(
             let mut d = 0usize;
             let mut j = i;
             while j < range.end && data.time[j] == t {
-                let w = eta[j].exp();
+                let w = weight[j];
                 risk.add(data.row(j), w, p);
                 if data.event[j] {
                     d += 1;
@@ -222,7 +233,7 @@ fn partial_likelihood_for<const P: usize>(
             if let Some(entry) = &data.entry {
                 while next_leaving < range.end && entry[data.leaving[next_leaving]] >= t {
                     let r = data.leaving[next_leaving];
-                    risk.add(data.row(r), -eta[r].exp(), p);
+                    risk.add(data.row(r), -weight[r], p);
                     next_leaving += 1;
                 }
             }
@@ -275,19 +286,27 @@ pub(crate) fn chi_square_test(chisq: f64, df: usize) -> GlobalTest {
     GlobalTest { chisq, df, p }
 }
 
-/// A Fenwick tree counting inserted ranks: prefix counts in O(log n) (32-bit counts keep a
-/// million-rank tree in 4 MB), with the count at each rank kept apart so that a read of
-/// [below, at, above] costs one walk.
+/// Counts of inserted ranks with prefix counts in O(log n): a Fenwick tree over blocks of 64
+/// ranks (small enough to stay in cache: 64 KB for a million ranks) and a 64-entry Fenwick
+/// tree inside each block (four cache lines), so that a read or an update touches memory in
+/// a few places instead of one per level of a tree over all ranks. The count at each rank is
+/// kept apart, so that a read of [below, at, above] costs one walk.
 struct Fenwick {
-    tree: Vec<i32>,
+    blocks: Vec<i32>,
+    within: Vec<i32>,
     at: Vec<i32>,
     total: i32,
 }
 
+/// Ranks per block of [`Fenwick`].
+const BLOCK: usize = 64;
+
 impl Fenwick {
     fn new(size: usize) -> Self {
+        let blocks = size.div_ceil(BLOCK);
         Self {
-            tree: vec![0; size + 1],
+            blocks: vec![0; blocks + 1],
+            within: vec![0; blocks * BLOCK],
             at: vec![0; size],
             total: 0,
         }
@@ -296,17 +315,32 @@ impl Fenwick {
     fn add(&mut self, rank: usize, count: i32) {
         self.total += count;
         self.at[rank] += count;
-        let mut i = rank + 1;
-        while i < self.tree.len() {
-            self.tree[i] += count;
+        let (block, offset) = (rank / BLOCK, rank % BLOCK);
+        let inner = &mut self.within[block * BLOCK..(block + 1) * BLOCK];
+        let mut i = offset + 1;
+        while i <= BLOCK {
+            inner[i - 1] += count;
+            i += i & i.wrapping_neg();
+        }
+        let mut i = block + 1;
+        while i < self.blocks.len() {
+            self.blocks[i] += count;
             i += i & i.wrapping_neg();
         }
     }
     /// Numbers of inserted ranks below, equal to and above `rank`.
     fn split(&self, rank: usize) -> [i32; 3] {
-        let (mut i, mut below) = (rank, 0);
+        let (block, offset) = (rank / BLOCK, rank % BLOCK);
+        let mut below = 0;
+        let mut i = block;
         while i > 0 {
-            below += self.tree[i];
+            below += self.blocks[i];
+            i -= i & i.wrapping_neg();
+        }
+        let inner = &self.within[block * BLOCK..(block + 1) * BLOCK];
+        let mut i = offset;
+        while i > 0 {
+            below += inner[i - 1];
             i -= i & i.wrapping_neg();
         }
         let at = self.at[rank];
@@ -570,10 +604,15 @@ pub fn coxph(
         None => Vec::new(),
     };
     let mut x = vec![0.0; n * p];
-    for (r, &i) in order.iter().enumerate() {
-        for j in 0..p {
-            x[r * p + j] = covariates[j][i] - means[j];
-        }
+    {
+        use rayon::prelude::*;
+        x.par_chunks_exact_mut(p)
+            .zip(order.par_iter())
+            .for_each(|(row, &i)| {
+                for (j, cell) in row.iter_mut().enumerate() {
+                    *cell = covariates[j][i] - means[j];
+                }
+            });
     }
     let data = Data {
         time: order.iter().map(|&i| time[i]).collect(),

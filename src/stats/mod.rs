@@ -49,8 +49,9 @@ pub(crate) fn order_by_stratum_and_time(
     let mut order: Vec<usize> = if passes > 3 {
         // Keys that vary in most bytes (continuous values): a comparison sort of (key, row)
         // pairs is faster than eight scattering passes.
+        use rayon::slice::ParallelSliceMut;
         let mut pairs: Vec<(u64, usize)> = keys.into_iter().zip(0..n).collect();
-        pairs.sort_unstable();
+        pairs.par_sort_unstable();
         keys = Vec::new();
         pairs.into_iter().map(|(_, i)| i).collect()
     } else {
