@@ -33,6 +33,10 @@ bench-validate n="1000000" repeats="3" format="csv":
 bench-stats n="1000000" repeats="3":
     python3 scripts/bench_stats.py {{n}} {{repeats}}
 
+# Fine-Gray: bonemet survival --competing-value against cmprsk::crr (R), same file, same run.
+bench-fine-gray n="10000":
+    python3 scripts/bench_fine_gray.py {{n}}
+
 # Classifiers alone (criterion: 1M and 10M patients, 1 vs 2 threads), then classify vs
 # validate end to end on a 1,000,000-patient Parquet cohort.
 bench-classify:
