@@ -1304,3 +1304,40 @@ fn the_survival_command_warns_as_r_does() {
         .unwrap()
         .contains("no row has the event value '2' in status (values: 0, 1)"));
 }
+
+/// Competing risks by hand. 5 subjects: times 1..5, status event, competing, censored, event,
+/// censored (the example checked against `cuminc(c(1,2,3,4,5), c(1,2,0,1,0))`: F = 0.2 at 1,
+/// 0.5 at 4, variance 0.04 then 0.115625; NA after 5). All censored: F stays 0. One subject:
+/// F jumps to 1. Every time tied: one step to the cause's share.
+#[test]
+fn competing_risks_small_cases_by_hand() {
+    use bonemet::stats::cuminc::cumulative_incidence;
+    use bonemet::stats::fine_gray::fine_gray;
+    let t = [1.0, 2.0, 3.0, 4.0, 5.0];
+    let f = cumulative_incidence(&t, &[1, 2, 0, 1, 0], 1).unwrap();
+    assert_eq!(f.times, vec![1.0, 4.0]);
+    close(f.estimate[0], 0.2, "F(1)");
+    close(f.estimate[1], 0.5, "F(4)");
+    close(f.variance[0], 0.04, "var(1)");
+    close(f.variance[1], 0.115625, "var(4)");
+    assert_eq!(f.at(0.5), Some((0.0, 0.0)));
+    assert_eq!(f.at(4.5).map(|a| a.0), Some(0.5));
+    assert_eq!(f.at(6.0), None, "after the last time, as timepoints' NA");
+    let none = cumulative_incidence(&t, &[0; 5], 1).unwrap();
+    assert!(none.times.is_empty());
+    assert_eq!(none.at(3.0), Some((0.0, 0.0)));
+    let one = cumulative_incidence(&[2.0], &[1], 1).unwrap();
+    assert_eq!(
+        (one.times.clone(), one.estimate.clone()),
+        (vec![2.0], vec![1.0])
+    );
+    let tied = cumulative_incidence(&[3.0; 4], &[1, 2, 1, 0], 1).unwrap();
+    assert_eq!(tied.estimate, vec![0.5]);
+    // Fine–Gray on five subjects gives a finite fit; a constant covariate is a singular
+    // design, reported as an error, never a silent NaN.
+    let x = vec![vec![0.0, 1.0, 0.0, 1.0, 0.0]];
+    let fit = fine_gray(&t, &[1, 2, 0, 1, 0], 1, &x).unwrap();
+    assert!(fit.coef[0].is_finite() && fit.se[0].is_finite());
+    let constant = vec![vec![1.0; 5]];
+    assert!(fine_gray(&t, &[1, 2, 0, 1, 0], 1, &constant).is_err());
+}
