@@ -49,6 +49,21 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// The main job: validate, classify, analyse and report a cohort into one directory.
+    #[command(
+        after_help = "Writes DIR/report.html (self-contained), report.md, summary.json (every number \
+of the report; docs/outputs.md), tables/ (Parquet and CSV: classified patients, incidence, \
+survival, models, the published figures beside the cohort's), rejected.csv and run.json. DIR \
+appears whole or not at all: the run writes beside it and renames at the end, replacing a \
+previous DIR. Counts from 1 to --min-cell - 1 are shown as <N and the figures derived from \
+them are suppressed. Progress goes to stderr on a terminal; --json-log writes one JSON object \
+per stage event to stderr. Set SOURCE_DATE_EPOCH to fix the run timestamp.\n\n\
+Examples:\n  \
+bonemet run data/demo --out reports/demo\n  \
+bonemet run registry/ --mapping data/mappings/seer-style.toml --study study.toml --out /srv/reports/nightly --json-log\n  \
+bonemet run data/demo --out reports/demo --min-cell 10 --threads 1"
+    )]
+    Run(RunArgs),
     /// Validate a cohort against the input contract and account for every row.
     #[command(after_help = "Examples:\n  \
 bonemet validate data/demo\n  \
@@ -433,10 +448,99 @@ fn run_validate(args: &ValidateArgs) -> bonemet::Result<ExitStatus> {
     Ok(gate_status(&outcome.gate))
 }
 
+#[derive(Debug, Args)]
+struct RunArgs {
+    #[command(flatten)]
+    cohort: CohortArgs,
+    /// Study settings (TOML; every key optional, defaults as in the clinical contract).
+    #[arg(long, value_name = "FILE")]
+    study: Option<PathBuf>,
+    /// Output directory (replaced as a whole when the run succeeds).
+    #[arg(long, value_name = "DIR")]
+    out: PathBuf,
+    /// Threads for the classifiers (default: one per core; 1 runs without a thread pool).
+    #[arg(long, value_name = "N")]
+    threads: Option<usize>,
+    /// Exit with code 3 when any table's rejected share of rows is above F (0 to 1).
+    #[arg(long, value_name = "F", default_value_t = DEFAULT_MAX_REJECTED_SHARE)]
+    max_rejected_share: f64,
+    /// Disclosure control: counts from 1 to N-1 are shown as <N (0 turns it off).
+    #[arg(long, value_name = "N", default_value_t = 5)]
+    min_cell: u64,
+    /// Write each stage's start and end as a JSON line on stderr.
+    #[arg(long)]
+    json_log: bool,
+}
+
+/// The run's timestamp: SOURCE_DATE_EPOCH when set (reproducible runs), else now; UTC.
+fn run_timestamp() -> String {
+    let seconds = std::env::var("SOURCE_DATE_EPOCH")
+        .ok()
+        .and_then(|s| s.trim().parse::<i64>().ok())
+        .unwrap_or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs() as i64)
+        });
+    chrono::DateTime::from_timestamp(seconds, 0).map_or_else(
+        || seconds.to_string(),
+        |t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+    )
+}
+
+fn run_run(args: &RunArgs) -> bonemet::Result<ExitStatus> {
+    use bonemet::commands::run::{run, RunConfig};
+    use std::io::IsTerminal;
+    let config = RunConfig {
+        files: args.cohort.files()?,
+        mapping: args.cohort.mapping.clone(),
+        study: args.study.clone(),
+        out_dir: args.out.clone(),
+        threads: args.threads.map_or(Threads::All, Threads::Exactly),
+        max_rejected_share: check_share("--max-rejected-share", args.max_rejected_share)?,
+        min_cell: args.min_cell,
+        timestamp: run_timestamp(),
+    };
+    let terminal = std::io::stderr().is_terminal();
+    let mut progress = |event: &bonemet::commands::run::StageEvent| {
+        if args.json_log {
+            if let Ok(line) = serde_json::to_string(event) {
+                eprintln!("{line}");
+            }
+        } else if terminal {
+            let stage = serde_json::to_string(&event.stage).unwrap_or_default();
+            eprintln!(
+                "[{:>7.2} s] {} {}",
+                event.elapsed_s,
+                stage.trim_matches('"'),
+                if event.event == "start" {
+                    "..."
+                } else {
+                    "done"
+                }
+            );
+        }
+    };
+    let outcome = run(&config, &mut progress)?;
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    let _ = writeln!(
+        out,
+        "report written to {} ({} published figures beside the cohort's estimates; {} counts suppressed below {})",
+        args.out.join("report.html").display(),
+        outcome.summary.published.len(),
+        outcome.summary.suppressed_counts,
+        args.min_cell
+    );
+    let _ = out.flush();
+    Ok(gate_status(&outcome.gate))
+}
+
 /// Entry point of the binary.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match &cli.command {
+        Command::Run(args) => run_run(args),
         Command::Validate(args) => run_validate(args),
         Command::Classify(args) => run_classify(args),
         Command::Synth(args) => run_synth(args),

@@ -5,6 +5,7 @@
 //! clinical classifiers to every patient → later stages analyse, plot and report. [`ingest`]
 //! drives the first two; [`commands`] are what the binary runs.
 
+pub mod analysis;
 pub mod classify;
 pub mod commands;
 pub mod error;

@@ -7,6 +7,7 @@ mod fixture;
 mod mapping;
 mod minimal_stats;
 mod random_cohort;
+mod run;
 mod stats;
 mod synth;
 mod util;

@@ -3,6 +3,7 @@
 //! Shared here: the quality gate and the run record (`run.json`).
 
 pub mod classify;
+pub mod run;
 pub mod survival;
 pub mod validate;
 

@@ -1,4 +1,7 @@
-//! Human-readable output. For now: the summary `validate` prints.
+//! Human-readable output: the summary `validate` prints, and the report of `bonemet run`
+//! ([`run`]).
+
+pub mod run;
 
 use std::io::Write;
 

@@ -1,0 +1,1271 @@
+//! The study of domain.md §3: which analyses `bonemet run` performs, on which patients, with
+//! which groups, and which published figure (§4, F1–F11) each estimate stands beside.
+//!
+//! Every analysis is declared here in the domain's words and computed by `crate::stats`; the
+//! result is the [`model::RunSummary`] the report renders. Estimates are never adjusted toward
+//! the literature: the side-by-side table only says whether the published value lies in the
+//! cohort's 95% interval. Time is in months (days / 30.4375).
+
+pub mod model;
+
+use chrono::NaiveDate;
+
+use crate::classify::{
+    BoneMetsTiming, HistologyGroup, MetastaticPattern, MolecularSubgroup, NtxClass,
+    PatientClassification,
+};
+use crate::ingest::TableBalance;
+use crate::schema::vocab::{
+    BoneAgent, EventType, Histology, Kras, NStage, Sex, Stage, VitalStatus, Vocabulary,
+};
+use crate::schema::Cohort;
+use crate::stats::cox::{coxph, Ties};
+use crate::stats::km::{ConfType, KaplanMeier};
+use crate::stats::logistic::LogisticFit;
+use crate::stats::logrank::survdiff;
+use crate::stats::proportion::{clopper_pearson, wilson};
+use crate::stats::two_by_two;
+use model::*;
+
+/// Days per month (365.25 / 12), as domain.md fixes it.
+pub const DAYS_PER_MONTH: f64 = 30.4375;
+
+/// Times at which survival is reported, months.
+const SURVIVAL_MONTHS: [f64; 3] = [6.0, 12.0, 24.0];
+
+/// Per-patient facts every analysis draws on.
+struct Patients<'a> {
+    cohort: &'a Cohort,
+    classified: &'a [PatientClassification],
+    /// SRE types (and hypercalcaemia) each patient had, from the events table.
+    event_types: Vec<u8>,
+}
+
+impl Patients<'_> {
+    fn n(&self) -> usize {
+        self.classified.len()
+    }
+    fn os_months(&self, i: usize) -> f64 {
+        let p = &self.cohort.patients;
+        let end = if p.vital_status[i] == VitalStatus::Dead {
+            p.death_date[i].unwrap_or(p.last_contact_date[i])
+        } else {
+            p.last_contact_date[i]
+        };
+        months_between(p.diagnosis_date[i], end)
+    }
+    fn dead(&self, i: usize) -> bool {
+        self.cohort.patients.vital_status[i] == VitalStatus::Dead
+    }
+    fn bone_ever(&self, i: usize) -> bool {
+        self.cohort.patients.bone_mets_date[i].is_some()
+    }
+    fn bone_at_diagnosis(&self, i: usize) -> bool {
+        self.classified[i].baseline.bone_mets_timing == BoneMetsTiming::Synchronous
+    }
+    fn stage_iv(&self, i: usize) -> bool {
+        matches!(
+            self.cohort.patients.stage[i],
+            Some(Stage::Iva | Stage::Ivb | Stage::Iv)
+        )
+    }
+    fn non_squamous_nsclc(&self, i: usize) -> bool {
+        !matches!(
+            self.cohort.patients.histology[i],
+            Histology::Squamous | Histology::SmallCell
+        )
+    }
+    fn subgroup(&self, i: usize) -> MolecularSubgroup {
+        self.classified[i].baseline.molecular_subgroup
+    }
+    fn untreated_bone(&self, i: usize) -> bool {
+        self.bone_ever(i) && self.cohort.patients.bone_agent[i] == Some(BoneAgent::None)
+    }
+    fn had(&self, i: usize, event: EventType) -> bool {
+        self.event_types[i] & (1 << event.index()) != 0
+    }
+    fn any_sre(&self, i: usize) -> bool {
+        self.classified[i].sre.any()
+    }
+}
+
+fn months_between(from: NaiveDate, to: NaiveDate) -> f64 {
+    (to - from).num_days() as f64 / DAYS_PER_MONTH
+}
+
+/// A proportion k/n in one group, with its suppression applied.
+fn proportion(d: &Disclosure, group: &str, k: u64, n: u64) -> ProportionJson {
+    let (mut w, mut e) = (Estimate::NONE, Estimate::NONE);
+    if n > 0 && !d.hides_split(k, n) {
+        if let Ok(p) = wilson(k, n, 0.95, false) {
+            w = Estimate {
+                estimate: Some(p.estimate),
+                lower: Some(p.lower),
+                upper: Some(p.upper),
+            };
+        }
+        if let Ok(p) = clopper_pearson(k, n, 0.95) {
+            e = Estimate {
+                estimate: Some(p.estimate),
+                lower: Some(p.lower),
+                upper: Some(p.upper),
+            };
+        }
+    }
+    ProportionJson {
+        group: group.to_string(),
+        n: d.count(n),
+        events: d.count(k),
+        wilson: w,
+        exact: e,
+    }
+}
+
+/// Counts of `outcome` among `rows`.
+fn count(rows: &[usize], outcome: &dyn Fn(usize) -> bool) -> (u64, u64) {
+    let k = rows.iter().filter(|&&i| outcome(i)).count() as u64;
+    (k, rows.len() as u64)
+}
+
+/// The groups of a breakdown, in a fixed order, with their rows.
+type Breakdown = Vec<(String, Vec<usize>)>;
+
+fn breakdown<K: Ord + Clone>(
+    rows: &[usize],
+    key: impl Fn(usize) -> K,
+    name: impl Fn(&K) -> String,
+) -> Breakdown {
+    let mut groups: std::collections::BTreeMap<K, Vec<usize>> = Default::default();
+    for &i in rows {
+        groups.entry(key(i)).or_default().push(i);
+    }
+    groups.into_iter().map(|(k, v)| (name(&k), v)).collect()
+}
+
+fn incidence(
+    d: &Disclosure,
+    id: &str,
+    outcome: &str,
+    population: &str,
+    by: &str,
+    groups: &Breakdown,
+    event: &dyn Fn(usize) -> bool,
+) -> IncidenceJson {
+    IncidenceJson {
+        id: id.into(),
+        outcome: outcome.into(),
+        population: population.into(),
+        by: by.into(),
+        groups: groups
+            .iter()
+            .map(|(name, rows)| {
+                let (k, n) = count(rows, event);
+                proportion(d, name, k, n)
+            })
+            .collect(),
+    }
+}
+
+/// Exposed vs reference odds ratio of `event`.
+fn association(
+    d: &Disclosure,
+    id: &str,
+    comparison: &str,
+    population: &str,
+    (exposed_name, exposed): (&str, &[usize]),
+    (reference_name, reference): (&str, &[usize]),
+    event: &dyn Fn(usize) -> bool,
+) -> AssociationJson {
+    let (a, n1) = count(exposed, event);
+    let (c, n0) = count(reference, event);
+    let hidden = d.hides_split(a, n1) || d.hides_split(c, n0);
+    let table = if hidden {
+        None
+    } else {
+        two_by_two::analyse(a, n1 - a, c, n0 - c, 0.95).ok()
+    };
+    let interval = |i: &two_by_two::Interval| Estimate {
+        estimate: finite(i.estimate),
+        lower: finite(i.lower),
+        upper: finite(i.upper),
+    };
+    AssociationJson {
+        id: id.into(),
+        comparison: comparison.into(),
+        population: population.into(),
+        exposed: proportion(d, exposed_name, a, n1),
+        reference: proportion(d, reference_name, c, n0),
+        odds_ratio: table
+            .as_ref()
+            .map_or(Estimate::NONE, |t| interval(&t.odds_ratio)),
+        exact_odds_ratio: table.as_ref().map_or(Estimate::NONE, |t| Estimate {
+            estimate: finite(t.fisher.odds_ratio),
+            lower: finite(t.fisher.lower),
+            upper: finite(t.fisher.upper),
+        }),
+        risk_ratio: table
+            .as_ref()
+            .map_or(Estimate::NONE, |t| interval(&t.risk_ratio)),
+        fisher_p: table.as_ref().map(|t| t.fisher.p),
+        chisq_p: table.as_ref().and_then(|t| finite(t.chisq.p)),
+    }
+}
+
+fn finite(x: f64) -> Option<f64> {
+    x.is_finite().then_some(x)
+}
+
+/// Kaplan–Meier per group (log-log CIs), log-rank between them, and with two groups the Cox
+/// hazard ratio of the first against the second.
+fn survival(
+    d: &Disclosure,
+    id: &str,
+    endpoint: &str,
+    population: &str,
+    groups: &Breakdown,
+    time_event: &dyn Fn(usize) -> (f64, bool),
+) -> SurvivalJson {
+    let mut out = Vec::new();
+    let (mut all_t, mut all_e, mut all_g) = (Vec::new(), Vec::new(), Vec::new());
+    for (g, (name, rows)) in groups.iter().enumerate() {
+        let (t, e): (Vec<f64>, Vec<bool>) = rows.iter().map(|&i| time_event(i)).unzip();
+        let deaths = e.iter().filter(|x| **x).count() as u64;
+        all_t.extend_from_slice(&t);
+        all_e.extend_from_slice(&e);
+        all_g.extend(std::iter::repeat_n(g, t.len()));
+        let hidden = d.hides(rows.len() as u64) || d.hides(deaths);
+        let km = if hidden || rows.is_empty() {
+            None
+        } else {
+            KaplanMeier::fit(&t, &e, None, 0.95, ConfType::LogLog).ok()
+        };
+        let median = km.as_ref().map_or(Estimate::NONE, |km| {
+            let m = km.median();
+            Estimate {
+                estimate: m.estimate,
+                lower: m.lower,
+                upper: m.upper,
+            }
+        });
+        let at_months = match &km {
+            Some(km) => km
+                .at_times(&SURVIVAL_MONTHS)
+                .iter()
+                .map(|a| SurvivalAtJson {
+                    months: a.time,
+                    n_risk: d.count(a.n_risk as u64),
+                    survival: if d.hides(a.n_risk as u64) {
+                        Estimate::NONE
+                    } else {
+                        Estimate {
+                            estimate: Some(a.survival),
+                            lower: a.lower,
+                            upper: a.upper,
+                        }
+                    },
+                })
+                .collect(),
+            None => Vec::new(),
+        };
+        out.push(SurvivalGroupJson {
+            group: name.clone(),
+            n: d.count(rows.len() as u64),
+            events: d.count(deaths),
+            median_months: median,
+            at_months,
+        });
+    }
+    let shown = out
+        .iter()
+        .all(|g| !g.n.is_suppressed() && !g.events.is_suppressed());
+    let logrank = (shown && groups.len() > 1)
+        .then(|| survdiff(&all_t, &all_e, &all_g, None, 0.0).ok())
+        .flatten()
+        .map(|t| TestJson {
+            chisq: t.chisq,
+            df: t.df,
+            p: t.p,
+        });
+    let hazard_ratio = (shown && groups.len() == 2)
+        .then(|| {
+            let first: Vec<f64> = all_g.iter().map(|&g| f64::from(u8::from(g == 0))).collect();
+            coxph(&all_t, &all_e, None, &[first], None, Ties::Efron).ok()
+        })
+        .flatten()
+        .map(|fit| {
+            let (hr, lower, upper) = fit.hazard_ratio(0, 0.95);
+            TermJson {
+                term: format!("{} vs {}", groups[0].0, groups[1].0),
+                ratio: Estimate {
+                    estimate: Some(hr),
+                    lower: Some(lower),
+                    upper: Some(upper),
+                },
+                p: fit.p[0],
+            }
+        });
+    SurvivalJson {
+        id: id.into(),
+        endpoint: endpoint.into(),
+        population: population.into(),
+        groups: out,
+        logrank,
+        hazard_ratio,
+    }
+}
+
+/// Adjusted odds ratios of bone metastases at diagnosis (domain.md §3: sex, age, size, N,
+/// histology, molecular subgroup), among patients with every covariate recorded.
+fn risk_factor_model(d: &Disclosure, p: &Patients) -> ModelJson {
+    let pt = &p.cohort.patients;
+    let rows: Vec<usize> = (0..p.n())
+        .filter(|&i| {
+            pt.tumor_size_mm[i].is_some() && matches!(pt.n_stage[i], Some(s) if s != NStage::Nx)
+        })
+        .collect();
+    let outcome: Vec<bool> = rows.iter().map(|&i| p.bone_at_diagnosis(i)).collect();
+    let mut names = vec![
+        "sex=m".to_string(),
+        "age (per 10 years)".into(),
+        "tumour size > 20 mm".into(),
+        "N1-N3".into(),
+        "non-bone metastatic site at diagnosis".into(),
+    ];
+    let mut columns: Vec<Vec<f64>> = vec![
+        rows.iter()
+            .map(|&i| f64::from(u8::from(pt.sex[i] == Sex::Male)))
+            .collect(),
+        rows.iter()
+            .map(|&i| f64::from(pt.age_at_diagnosis[i]) / 10.0)
+            .collect(),
+        rows.iter()
+            .map(|&i| f64::from(u8::from(pt.tumor_size_mm[i].is_some_and(|s| s > 20.0))))
+            .collect(),
+        rows.iter()
+            .map(|&i| f64::from(u8::from(!matches!(pt.n_stage[i], Some(NStage::N0)))))
+            .collect(),
+        rows.iter()
+            .map(|&i| {
+                f64::from(u8::from(matches!(
+                    p.classified[i].baseline.metastatic_pattern,
+                    MetastaticPattern::VisceralOnly | MetastaticPattern::BoneAndVisceral
+                )))
+            })
+            .collect(),
+    ];
+    for group in [
+        HistologyGroup::Squamous,
+        HistologyGroup::OtherNsclc,
+        HistologyGroup::SmallCell,
+        HistologyGroup::Other,
+    ] {
+        names.push(format!("histology={} (vs adenocarcinoma)", group.as_str()));
+        columns.push(
+            rows.iter()
+                .map(|&i| f64::from(u8::from(p.classified[i].baseline.histology_group == group)))
+                .collect(),
+        );
+    }
+    type Family = fn(MolecularSubgroup) -> bool;
+    let families: [(&str, Family); 4] = [
+        ("EGFR-mutant", |m| m.is_egfr()),
+        ("ALK-rearranged", |m| m == MolecularSubgroup::Alk),
+        ("KRAS-mutant", |m| m.is_kras()),
+        ("incompletely tested", |m| {
+            m == MolecularSubgroup::IncompletelyTested
+        }),
+    ];
+    for (name, is) in families {
+        names.push(format!("molecular={name} (vs triple-negative)"));
+        columns.push(
+            rows.iter()
+                .map(|&i| f64::from(u8::from(is(p.subgroup(i)))))
+                .collect(),
+        );
+    }
+    // A level nobody has would make the design singular: keep the columns that vary.
+    let keep: Vec<usize> = (0..columns.len())
+        .filter(|&j| columns[j].iter().any(|&v| v != columns[j][0]))
+        .collect();
+    let names: Vec<String> = keep.iter().map(|&j| names[j].clone()).collect();
+    let columns: Vec<Vec<f64>> = keep.iter().map(|&j| columns[j].clone()).collect();
+    let events = outcome.iter().filter(|e| **e).count() as u64;
+    let n = rows.len() as u64;
+    let mut model = ModelJson {
+        id: "risk_factors_bone_at_diagnosis".into(),
+        model: "logistic regression of bone metastases at diagnosis".into(),
+        population: "patients with tumour size and N stage recorded".into(),
+        n: d.count(n),
+        events: d.count(events),
+        terms: Vec::new(),
+        not_fitted: None,
+    };
+    if d.hides_split(events, n) {
+        model.not_fitted = Some("suppressed: a count below the disclosure threshold".into());
+        return model;
+    }
+    match LogisticFit::fit(&outcome, &columns, &names) {
+        Ok(fit) => {
+            for (j, name) in names.iter().enumerate() {
+                // Coefficient j + 1: the intercept comes first.
+                let (lower, upper) = fit.wald_interval(j + 1, 0.95);
+                model.terms.push(TermJson {
+                    term: name.clone(),
+                    ratio: Estimate {
+                        estimate: Some(fit.coef[j + 1].exp()),
+                        lower: Some(lower.exp()),
+                        upper: Some(upper.exp()),
+                    },
+                    p: fit.p[j + 1],
+                });
+            }
+        }
+        Err(e) => model.not_fitted = Some(e.to_string()),
+    }
+    model
+}
+
+/// The cohort section: balance, follow-up, missingness.
+fn cohort_section(d: &Disclosure, p: &Patients, balance: &[TableBalance]) -> CohortJson {
+    let n = p.n();
+    let pt = &p.cohort.patients;
+    // Reverse Kaplan–Meier: follow-up is the time to censoring, death censoring it.
+    let (t, alive): (Vec<f64>, Vec<bool>) = (0..n).map(|i| (p.os_months(i), !p.dead(i))).unzip();
+    let follow_up = KaplanMeier::fit(&t, &alive, None, 0.95, ConfType::LogLog)
+        .ok()
+        .map_or(Estimate::NONE, |km| {
+            let m = km.median();
+            Estimate {
+                estimate: m.estimate,
+                lower: m.lower,
+                upper: m.upper,
+            }
+        });
+    let person_years = t.iter().sum::<f64>() * DAYS_PER_MONTH / 365.25;
+    let deaths = (0..n).filter(|&i| p.dead(i)).count() as u64;
+    let missing = |name: &str, k: usize| {
+        let count = d.count(k as u64);
+        MissingnessJson {
+            column: name.into(),
+            share: (!count.is_suppressed() && n > 0).then(|| k as f64 / n as f64),
+            missing: count,
+        }
+    };
+    let absent = |v: &dyn Fn(usize) -> bool| (0..n).filter(|&i| v(i)).count();
+    CohortJson {
+        tables: balance
+            .iter()
+            .map(|b| TableBalanceJson {
+                table: b.table.as_str().into(),
+                read: b.rows_read,
+                accepted: b.rows_accepted,
+                rejected: b.rows_rejected,
+            })
+            .collect(),
+        patients: d.count(n as u64),
+        deaths: d.count(deaths),
+        follow_up_months: follow_up,
+        person_years,
+        missingness: vec![
+            missing("stage", absent(&|i| pt.stage[i].is_none())),
+            missing("tumor_size_mm", absent(&|i| pt.tumor_size_mm[i].is_none())),
+            missing("n_stage", absent(&|i| pt.n_stage[i].is_none())),
+            missing("egfr", absent(&|i| pt.egfr[i].is_none())),
+            missing("alk", absent(&|i| pt.alk[i].is_none())),
+            missing("kras", absent(&|i| pt.kras[i].is_none())),
+            missing("ecog", absent(&|i| pt.ecog[i].is_none())),
+            missing(
+                "bone_lesion_count",
+                absent(&|i| pt.bone_mets_date[i].is_some() && pt.bone_lesion_count[i].is_none()),
+            ),
+            missing("calcium", absent(&|i| pt.calcium[i].is_none())),
+            missing("albumin", absent(&|i| pt.albumin[i].is_none())),
+            missing("ntx", absent(&|i| pt.ntx[i].is_none())),
+            missing("bone_agent", absent(&|i| pt.bone_agent[i].is_none())),
+        ],
+    }
+}
+
+/// Runs every analysis of the study on a validated, classified cohort. `min_cell` is the
+/// disclosure threshold (0 disables it).
+pub fn analyse(
+    cohort: &Cohort,
+    classified: &[PatientClassification],
+    balance: &[TableBalance],
+    min_cell: u64,
+) -> RunSummary {
+    let d = Disclosure::new(min_cell);
+    let mut event_types = vec![0u8; classified.len()];
+    for e in 0..cohort.events.len() {
+        event_types[cohort.events.patient[e] as usize] |= 1 << cohort.events.event_type[e].index();
+    }
+    let p = Patients {
+        cohort,
+        classified,
+        event_types,
+    };
+    let pt = &cohort.patients;
+    let n = p.n();
+    let all: Vec<usize> = (0..n).collect();
+    let cohort_json = cohort_section(&d, &p, balance);
+
+    // Breakdowns of every patient.
+    let overall: Breakdown = vec![("all".into(), all.clone())];
+    let by_subgroup = |rows: &[usize]| breakdown(rows, |i| p.subgroup(i), |m| m.as_str().into());
+    let by_histology = breakdown(
+        &all,
+        |i| p.classified[i].baseline.histology_group,
+        |h| h.as_str().into(),
+    );
+    let by_sex = breakdown(&all, |i| pt.sex[i], |s| s.as_str().into());
+    let by_risk = breakdown(
+        &all,
+        |i| {
+            p.classified[i]
+                .baseline
+                .risk_factor_count
+                .as_ref()
+                .ok()
+                .copied()
+        },
+        |r| r.map_or("not assessable".into(), |k| format!("{k} risk factors")),
+    );
+    let bone_ever = |i: usize| p.bone_ever(i);
+    let bone_dx = |i: usize| p.bone_at_diagnosis(i);
+    let mut incidence_json = Vec::new();
+    for (id, outcome, event) in [
+        (
+            "bone_mets_ever",
+            "bone metastases at any time",
+            &bone_ever as &dyn Fn(usize) -> bool,
+        ),
+        (
+            "bone_mets_at_diagnosis",
+            "bone metastases at diagnosis (synchronous)",
+            &bone_dx,
+        ),
+    ] {
+        for (by, groups) in [
+            ("overall", &overall),
+            ("molecular subgroup", &by_subgroup(&all)),
+            ("histology", &by_histology),
+            ("sex", &by_sex),
+            ("risk profile (C10)", &by_risk),
+        ] {
+            incidence_json.push(incidence(
+                &d,
+                &format!("{id}_by_{}", by.split(' ').next().unwrap_or(by)),
+                outcome,
+                "all patients",
+                by,
+                groups,
+                event,
+            ));
+        }
+    }
+    // Kuijpers' population (F3–F6): stage IV non-squamous NSCLC.
+    let iv_ns: Vec<usize> = all
+        .iter()
+        .copied()
+        .filter(|&i| p.stage_iv(i) && p.non_squamous_nsclc(i))
+        .collect();
+    let iv_ns_name = "stage IV non-squamous NSCLC";
+    incidence_json.push(incidence(
+        &d,
+        "bone_mets_at_diagnosis_stage_iv_non_squamous",
+        "bone metastases at diagnosis (synchronous)",
+        iv_ns_name,
+        "molecular subgroup",
+        &[
+            vec![("all".to_string(), iv_ns.clone())],
+            by_subgroup(&iv_ns),
+        ]
+        .concat(),
+        &bone_dx,
+    ));
+    // SREs among bone-metastatic patients without a bone-targeted agent (F8, F9).
+    let untreated: Vec<usize> = all
+        .iter()
+        .copied()
+        .filter(|&i| p.untreated_bone(i))
+        .collect();
+    let untreated_name = "patients with bone metastases and no bone-targeted agent";
+    let sre_types: [(&str, EventType); 4] = [
+        ("pathologic fracture", EventType::PathologicFracture),
+        ("radiotherapy to bone", EventType::RadiotherapyBone),
+        ("surgery to bone", EventType::BoneSurgery),
+        ("spinal cord compression", EventType::SpinalCordCompression),
+    ];
+    let any_sre = |i: usize| p.any_sre(i);
+    let mut sre_groups = vec![incidence(
+        &d,
+        "sre_any_untreated",
+        "at least one SRE",
+        untreated_name,
+        "overall",
+        &vec![("all".into(), untreated.clone())],
+        &any_sre,
+    )
+    .groups
+    .remove(0)];
+    sre_groups[0].group = "any SRE".into();
+    for (name, kind) in sre_types {
+        let (k, m) = count(&untreated, &|i| p.had(i, kind));
+        sre_groups.push(proportion(&d, name, k, m));
+    }
+    incidence_json.push(IncidenceJson {
+        id: "sre_types_untreated".into(),
+        outcome: "patients with each SRE type".into(),
+        population: untreated_name.into(),
+        by: "SRE type".into(),
+        groups: sre_groups.clone(),
+    });
+    let bone_patients: Vec<usize> = all.iter().copied().filter(|&i| p.bone_ever(i)).collect();
+    let by_agent = breakdown(
+        &bone_patients,
+        |i| pt.bone_agent[i].map(|a| a.index()),
+        |a| a.map_or("not recorded".into(), |k| BoneAgent::ALL[k].as_str().into()),
+    );
+    incidence_json.push(incidence(
+        &d,
+        "sre_any_by_bone_agent",
+        "at least one SRE",
+        "patients with bone metastases",
+        "bone-targeted agent",
+        &by_agent,
+        &any_sre,
+    ));
+    // Hypercalcaemia: a corrected calcium above the crisis threshold at any time.
+    let measured: Vec<usize> = all
+        .iter()
+        .copied()
+        .filter(|&i| p.classified[i].calcium.worst.is_some())
+        .collect();
+    let crisis = |i: usize| p.classified[i].calcium.first_crisis_date.is_some();
+    let by_agent_measured = breakdown(
+        &measured,
+        |i| pt.bone_agent[i].map(|a| a.index()),
+        |a| a.map_or("not recorded".into(), |k| BoneAgent::ALL[k].as_str().into()),
+    );
+    incidence_json.push(incidence(
+        &d,
+        "hypercalcaemic_crisis_by_bone_agent",
+        "corrected calcium > 3.5 mmol/L at any time (laboratory crisis)",
+        "patients with a corrected calcium",
+        "bone-targeted agent",
+        &[
+            vec![("all".to_string(), measured.clone())],
+            by_agent_measured,
+        ]
+        .concat(),
+        &crisis,
+    ));
+
+    // Associations (F3, F4, F11, weight-bearing involvement).
+    let egfr: Vec<usize> = iv_ns
+        .iter()
+        .copied()
+        .filter(|&i| p.subgroup(i).is_egfr())
+        .collect();
+    let tn: Vec<usize> = iv_ns
+        .iter()
+        .copied()
+        .filter(|&i| p.subgroup(i) == MolecularSubgroup::TripleNegative)
+        .collect();
+    let g12a: Vec<usize> = iv_ns
+        .iter()
+        .copied()
+        .filter(|&i| p.subgroup(i) == MolecularSubgroup::KrasG12a)
+        .collect();
+    let bone_population = format!("{iv_ns_name}; outcome: bone metastases at diagnosis");
+    let f3 = association(
+        &d,
+        "F3",
+        "EGFR-mutant vs triple-negative",
+        &bone_population,
+        ("EGFR-mutant", &egfr),
+        ("triple-negative", &tn),
+        &bone_dx,
+    );
+    let f4 = association(
+        &d,
+        "F4",
+        "KRAS G12A vs triple-negative",
+        &bone_population,
+        ("KRAS G12A", &g12a),
+        ("triple-negative", &tn),
+        &bone_dx,
+    );
+    let ntx = |i: usize| p.classified[i].baseline.ntx_class.as_ref().ok().copied();
+    let ntx_high: Vec<usize> = untreated
+        .iter()
+        .copied()
+        .filter(|&i| ntx(i) == Some(NtxClass::High))
+        .collect();
+    let ntx_low: Vec<usize> = untreated
+        .iter()
+        .copied()
+        .filter(|&i| matches!(ntx(i), Some(NtxClass::Low | NtxClass::Moderate)))
+        .collect();
+    let f11 = association(
+        &d,
+        "F11",
+        "NTX >= 100 vs < 100 nmol BCE/mmol creatinine",
+        &format!("{untreated_name}; outcome: at least one SRE"),
+        ("NTX >= 100", &ntx_high),
+        ("NTX < 100", &ntx_low),
+        &any_sre,
+    );
+    let weight_bearing = |i: usize| {
+        p.classified[i]
+            .baseline
+            .weight_bearing
+            .as_ref()
+            .ok()
+            .map(|s| !s.is_empty())
+    };
+    let wb_yes: Vec<usize> = bone_patients
+        .iter()
+        .copied()
+        .filter(|&i| weight_bearing(i) == Some(true))
+        .collect();
+    let wb_no: Vec<usize> = bone_patients
+        .iter()
+        .copied()
+        .filter(|&i| weight_bearing(i) == Some(false))
+        .collect();
+    let wb = association(
+        &d,
+        "sre_weight_bearing",
+        "weight-bearing bone involved vs not",
+        "patients with bone metastases; outcome: at least one SRE",
+        ("weight-bearing", &wb_yes),
+        ("no weight-bearing", &wb_no),
+        &any_sre,
+    );
+
+    // Survival, months from diagnosis.
+    let os = |i: usize| (p.os_months(i), p.dead(i));
+    let pattern_groups = breakdown(
+        &all,
+        |i| p.classified[i].baseline.metastatic_pattern,
+        |m| m.as_str().into(),
+    );
+    let with_without = |rows: &[usize]| -> Breakdown {
+        vec![
+            (
+                "bone metastases at diagnosis".into(),
+                rows.iter()
+                    .copied()
+                    .filter(|&i| p.bone_at_diagnosis(i))
+                    .collect(),
+            ),
+            (
+                "no bone metastases at diagnosis".into(),
+                rows.iter()
+                    .copied()
+                    .filter(|&i| !p.bone_at_diagnosis(i))
+                    .collect(),
+            ),
+        ]
+    };
+    let kras_mut: Vec<usize> = iv_ns
+        .iter()
+        .copied()
+        .filter(|&i| p.subgroup(i).is_kras())
+        .collect();
+    let bone_adeno: Vec<usize> = bone_patients
+        .iter()
+        .copied()
+        .filter(|&i| pt.histology[i] == Histology::Adenocarcinoma)
+        .collect();
+    let kras_groups: Breakdown = vec![
+        (
+            "KRAS wild type".into(),
+            bone_adeno
+                .iter()
+                .copied()
+                .filter(|&i| pt.kras[i] == Some(Kras::WildType))
+                .collect(),
+        ),
+        (
+            "KRAS mutant".into(),
+            bone_adeno
+                .iter()
+                .copied()
+                .filter(|&i| p.subgroup(i).is_kras())
+                .collect(),
+        ),
+    ];
+    let os_name = "overall survival from diagnosis (months)";
+    let survival_json = vec![
+        survival(
+            &d,
+            "os_by_metastatic_pattern",
+            os_name,
+            "all patients",
+            &pattern_groups,
+            &os,
+        ),
+        survival(
+            &d,
+            "F5",
+            os_name,
+            &format!("EGFR-mutant {iv_ns_name}"),
+            &with_without(&egfr),
+            &os,
+        ),
+        survival(
+            &d,
+            "F6",
+            os_name,
+            &format!("KRAS-mutant {iv_ns_name}"),
+            &with_without(&kras_mut),
+            &os,
+        ),
+        survival(
+            &d,
+            "F7",
+            os_name,
+            "adenocarcinoma with bone metastases",
+            &kras_groups,
+            &os,
+        ),
+    ];
+    let models = vec![risk_factor_model(&d, &p)];
+    let published = published_figures(
+        &d,
+        &p,
+        &incidence_json,
+        &[&f3, &f4, &f11],
+        &survival_json,
+        &models[0],
+        &sre_groups,
+    );
+    RunSummary {
+        bonemet_version: env!("CARGO_PKG_VERSION"),
+        min_cell,
+        suppressed_counts: d.hidden(),
+        cohort: cohort_json,
+        incidence: incidence_json,
+        associations: vec![f3, f4, f11, wb],
+        models,
+        survival: survival_json,
+        published,
+    }
+}
+
+/// A published figure's row.
+struct Row<'a> {
+    id: &'a str,
+    figure: &'a str,
+    measure: &'a str,
+    literature: Option<f64>,
+    literature_text: &'a str,
+    source: &'a str,
+}
+
+fn row(r: Row, cohort: Estimate, n: impl Into<Option<Count>>, note: &str) -> PublishedJson {
+    let n = n.into();
+    let literature_in_ci = match (r.literature, cohort.lower, cohort.upper) {
+        (Some(v), Some(lo), Some(hi)) => Some(lo <= v && v <= hi),
+        _ => None,
+    };
+    PublishedJson {
+        id: r.id.into(),
+        figure: r.figure.into(),
+        measure: r.measure.into(),
+        literature: r.literature,
+        literature_text: r.literature_text.into(),
+        source: r.source.into(),
+        cohort,
+        n,
+        literature_in_ci,
+        note: note.into(),
+    }
+}
+
+/// F1–F11 beside the cohort's own estimates (domain.md §4).
+fn published_figures(
+    d: &Disclosure,
+    p: &Patients,
+    incidence: &[IncidenceJson],
+    associations: &[&AssociationJson; 3],
+    survival: &[SurvivalJson],
+    model: &ModelJson,
+    sre: &[ProportionJson],
+) -> Vec<PublishedJson> {
+    let find = |id: &str| incidence.iter().find(|x| x.id == id);
+    let group = |id: &str, name: &str| {
+        find(id)
+            .and_then(|x| x.groups.iter().find(|g| g.group == name))
+            .cloned()
+    };
+    let wilson = |g: &Option<ProportionJson>| {
+        g.as_ref()
+            .map_or((Estimate::NONE, Count::Shown(0)), |g| (g.wilson, g.n))
+    };
+    let median = |id: &str, k: usize| {
+        survival
+            .iter()
+            .find(|s| s.id == id)
+            .and_then(|s| s.groups.get(k))
+            .map_or((Estimate::NONE, Count::Shown(0)), |g| {
+                (g.median_months, g.n)
+            })
+    };
+    let [f3, f4, f11] = associations;
+    let n_of = |a: &AssociationJson| match (a.exposed.n, a.reference.n) {
+        (Count::Shown(x), Count::Shown(y)) => Count::Shown(x + y),
+        _ => Count::Suppressed(d.min_cell),
+    };
+    let kuijpers = "Kuijpers 2018 [14]";
+    let mut out = Vec::new();
+    let (e, n) = wilson(&group("bone_mets_ever_by_overall", "all"));
+    out.push(row(
+        Row {
+            id: "F1",
+            figure: "bone metastases in lung cancer (incidence)",
+            measure: "share of patients with bone metastases at any time",
+            literature: Some(0.36),
+            literature_text: "about 36% (30-40%)",
+            source: "Coleman 2006 [5]",
+        },
+        e,
+        n,
+        "cumulative over follow-up; Wilson 95% CI",
+    ));
+    out.push(row(
+        Row {
+            id: "F2",
+            figure: "bone metastases at autopsy",
+            measure: "share at autopsy",
+            literature: Some(0.52),
+            literature_text: "52%",
+            source: "Nottebaert 1989 [6]",
+        },
+        Estimate::NONE,
+        None,
+        "not estimable: a registry records clinically diagnosed metastases, not autopsy findings",
+    ));
+    let iv = "bone_mets_at_diagnosis_stage_iv_non_squamous";
+    let (e, n) = (f3.exposed.wilson, f3.exposed.n);
+    out.push(row(Row { id: "F3", figure: "stage IV non-squamous NSCLC at diagnosis, bone metastases, EGFR-mutant vs triple-negative", measure: "EGFR-mutant: share with bone metastases", literature: Some(0.538), literature_text: "53.8%", source: kuijpers }, e, n, "Wilson 95% CI"));
+    let (e, n) = (f3.reference.wilson, f3.reference.n);
+    out.push(row(
+        Row {
+            id: "F3",
+            figure: "",
+            measure: "triple-negative: share with bone metastases",
+            literature: Some(0.315),
+            literature_text: "31.5%",
+            source: kuijpers,
+        },
+        e,
+        n,
+        "Wilson 95% CI",
+    ));
+    out.push(row(
+        Row {
+            id: "F3",
+            figure: "",
+            measure: "odds ratio EGFR-mutant vs triple-negative",
+            literature: Some(2.55),
+            literature_text: "2.55 (1.80-3.62)",
+            source: kuijpers,
+        },
+        f3.odds_ratio,
+        n_of(f3),
+        "crude odds ratio, Woolf 95% CI",
+    ));
+    let (e, n) = wilson(&group(iv, "all"));
+    out.push(row(
+        Row {
+            id: "F3",
+            figure: "",
+            measure: "all stage IV non-squamous: share with bone metastases",
+            literature: Some(0.34),
+            literature_text: "34%",
+            source: kuijpers,
+        },
+        e,
+        n,
+        "Wilson 95% CI",
+    ));
+    let (e, n) = (f4.exposed.wilson, f4.exposed.n);
+    out.push(row(
+        Row {
+            id: "F4",
+            figure: "same registry, KRAS G12A vs triple-negative",
+            measure: "KRAS G12A: share with bone metastases",
+            literature: Some(0.429),
+            literature_text: "42.9%",
+            source: kuijpers,
+        },
+        e,
+        n,
+        "Wilson 95% CI",
+    ));
+    out.push(row(
+        Row {
+            id: "F4",
+            figure: "",
+            measure: "odds ratio KRAS G12A vs triple-negative",
+            literature: Some(2.26),
+            literature_text: "2.26 (1.33-3.81)",
+            source: kuijpers,
+        },
+        f4.odds_ratio,
+        n_of(f4),
+        "crude odds ratio (the published one is adjusted), Woolf 95% CI",
+    ));
+    let (e, n) = median("F5", 0);
+    out.push(row(
+        Row {
+            id: "F5",
+            figure: "EGFR-mutant, median OS with and without bone metastases",
+            measure: "median OS with bone metastases (months)",
+            literature: Some(18.5),
+            literature_text: "18.5 months",
+            source: kuijpers,
+        },
+        e,
+        n,
+        "Kaplan-Meier, log-log 95% CI",
+    ));
+    let (e, n) = median("F5", 1);
+    out.push(row(
+        Row {
+            id: "F5",
+            figure: "",
+            measure: "median OS without bone metastases (months)",
+            literature: Some(17.8),
+            literature_text: "17.8 months",
+            source: kuijpers,
+        },
+        e,
+        n,
+        "Kaplan-Meier, log-log 95% CI",
+    ));
+    let (e, n) = median("F6", 1);
+    out.push(row(
+        Row {
+            id: "F6",
+            figure: "KRAS-mutant, median OS without vs with bone metastases",
+            measure: "median OS without bone metastases (months)",
+            literature: Some(9.8),
+            literature_text: "9.8 months",
+            source: kuijpers,
+        },
+        e,
+        n,
+        "Kaplan-Meier, log-log 95% CI",
+    ));
+    let (e, n) = median("F6", 0);
+    out.push(row(
+        Row {
+            id: "F6",
+            figure: "",
+            measure: "median OS with bone metastases (months)",
+            literature: Some(6.8),
+            literature_text: "6.8 months",
+            source: kuijpers,
+        },
+        e,
+        n,
+        "Kaplan-Meier, log-log 95% CI",
+    ));
+    let lohinai = "Lohinai 2017 [15]";
+    let (e, n) = median("F7", 0);
+    out.push(row(
+        Row {
+            id: "F7",
+            figure: "bone-metastatic adenocarcinoma, median OS KRAS wild-type vs mutant",
+            measure: "median OS, KRAS wild type (months)",
+            literature: Some(9.7),
+            literature_text: "9.7 months",
+            source: lohinai,
+        },
+        e,
+        n,
+        "Kaplan-Meier, log-log 95% CI",
+    ));
+    let (e, n) = median("F7", 1);
+    out.push(row(
+        Row {
+            id: "F7",
+            figure: "",
+            measure: "median OS, KRAS mutant (months)",
+            literature: Some(3.7),
+            literature_text: "3.7 months",
+            source: lohinai,
+        },
+        e,
+        n,
+        "Kaplan-Meier, log-log 95% CI",
+    ));
+    let f7 = survival.iter().find(|s| s.id == "F7");
+    let hr = f7
+        .and_then(|s| s.hazard_ratio.as_ref())
+        .map_or(Estimate::NONE, |t| t.ratio);
+    let f7_n = f7.map_or(Count::Shown(0), |s| match (s.groups[0].n, s.groups[1].n) {
+        (Count::Shown(x), Count::Shown(y)) => Count::Shown(x + y),
+        _ => Count::Suppressed(d.min_cell),
+    });
+    out.push(row(
+        Row {
+            id: "F7",
+            figure: "",
+            measure: "hazard ratio KRAS wild type vs mutant",
+            literature: Some(0.49),
+            literature_text: "HR 0.49 (0.31-0.79), p = 0.003",
+            source: lohinai,
+        },
+        hr,
+        f7_n,
+        "Cox, Efron ties, Wald 95% CI",
+    ));
+    let coleman = "Coleman [22]";
+    let any = &sre[0];
+    out.push(row(
+        Row {
+            id: "F8",
+            figure: "patients with bone lesions and >= 1 SRE without bone-targeted treatment",
+            measure: "share with at least one SRE",
+            literature: Some(0.50),
+            literature_text: "about 50%",
+            source: coleman,
+        },
+        any.wilson,
+        any.n,
+        "Wilson 95% CI",
+    ));
+    let rosen = "Rosen 2004 [23]";
+    for (k, (measure, value, text)) in [
+        ("any SRE", 0.48, "48%"),
+        ("pathologic fracture", 0.22, "22%"),
+        ("radiotherapy to bone", 0.34, "34%"),
+        ("surgery to bone", 0.05, "5%"),
+        ("spinal cord compression", 0.04, "4%"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let g = &sre[k];
+        out.push(row(
+            Row {
+                id: "F9",
+                figure: if k == 0 {
+                    "NSCLC with bone metastases, share of patients with each SRE type"
+                } else {
+                    ""
+                },
+                measure,
+                literature: Some(value),
+                literature_text: text,
+                source: rosen,
+            },
+            g.wilson,
+            g.n,
+            "Wilson 95% CI; a patient can have several types",
+        ));
+    }
+    let zhang = "Zhang 2019 [7]";
+    let pt = &p.cohort.patients;
+    let all: Vec<usize> = (0..p.n()).collect();
+    let bone_dx = |i: usize| p.bone_at_diagnosis(i);
+    let (k, m) = count(&all, &bone_dx);
+    let overall = proportion(d, "all", k, m);
+    out.push(row(
+        Row {
+            id: "F10",
+            figure: "risk factors for bone metastases (SEER 2010-2014)",
+            measure: "share with bone metastases at diagnosis",
+            literature: Some(0.209),
+            literature_text: "20.9%",
+            source: zhang,
+        },
+        overall.wilson,
+        overall.n,
+        "all stages; Wilson 95% CI",
+    ));
+    for (histology, value, text) in [
+        (Histology::Adenocarcinoma, 0.244, "24.4%"),
+        (Histology::Squamous, 0.125, "12.5%"),
+        (Histology::SmallCell, 0.247, "24.7%"),
+        (Histology::LargeCell, 0.195, "19.5%"),
+        (Histology::NsclcNos, 0.194, "19.4%"),
+    ] {
+        let rows: Vec<usize> = all
+            .iter()
+            .copied()
+            .filter(|&i| pt.histology[i] == histology)
+            .collect();
+        let (k, m) = count(&rows, &bone_dx);
+        let g = proportion(d, histology.as_str(), k, m);
+        out.push(row(
+            Row {
+                id: "F10",
+                figure: "",
+                measure: &format!(
+                    "{}: share with bone metastases at diagnosis",
+                    histology.as_str()
+                ),
+                literature: Some(value),
+                literature_text: text,
+                source: zhang,
+            },
+            g.wilson,
+            g.n,
+            "Wilson 95% CI",
+        ));
+    }
+    for (term, measure) in [
+        ("sex=m", "male sex: adjusted odds ratio"),
+        ("tumour size > 20 mm", "tumour > 20 mm: adjusted odds ratio"),
+        ("N1-N3", "nodal involvement: adjusted odds ratio"),
+        (
+            "non-bone metastatic site at diagnosis",
+            "other metastatic sites: adjusted odds ratio",
+        ),
+    ] {
+        let t = model.terms.iter().find(|t| t.term == term);
+        let e = t.map_or(Estimate::NONE, |t| t.ratio);
+        let note = match (e.lower, e.upper) {
+            (Some(lo), _) if lo > 1.0 => {
+                "raises the odds, as published (logistic regression, Wald 95% CI)"
+            }
+            (_, Some(hi)) if hi < 1.0 => "lowers the odds, against the published direction",
+            (Some(_), Some(_)) => "no clear direction (the 95% CI spans 1)",
+            _ => "not estimable",
+        };
+        out.push(row(
+            Row {
+                id: "F10",
+                figure: "",
+                measure,
+                literature: None,
+                literature_text: "raises the risk",
+                source: zhang,
+            },
+            e,
+            model.n,
+            note,
+        ));
+    }
+    let brown = "Brown 2005 [20]; Coleman 2005";
+    out.push(row(
+        Row {
+            id: "F11",
+            figure: "urinary NTX >= 100 vs < 100 nmol/mmol creatinine",
+            measure: "relative risk of at least one SRE",
+            literature: Some(1.79),
+            literature_text: "RR 1.79 (1.15-2.79)",
+            source: brown,
+        },
+        f11.risk_ratio,
+        n_of(f11),
+        "patients with bone metastases and no bone-targeted agent; log-scale 95% CI",
+    ));
+    out
+}

@@ -1,0 +1,328 @@
+//! The result model of `bonemet run` (`summary.json`): every number the report shows, from
+//! which the Markdown and HTML reports are rendered. Documented in docs/outputs.md.
+//!
+//! Disclosure control lives here: a count between 1 and `min_cell − 1` is never stored, only
+//! its suppression marker (`"<5"` for the default threshold), and every figure derived from
+//! it (a proportion, its interval, a median) is stored as `null` with the reason.
+
+use serde::Serialize;
+
+/// A count as reported: the number, or the suppression marker.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
+pub enum Count {
+    /// Shown.
+    Shown(u64),
+    /// Below the disclosure threshold: serialised as `"<N"`.
+    #[serde(serialize_with = "suppressed_marker")]
+    Suppressed(u64),
+}
+
+fn suppressed_marker<S: serde::Serializer>(threshold: &u64, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&format!("<{threshold}"))
+}
+
+impl Count {
+    /// Whether the count is hidden.
+    pub fn is_suppressed(self) -> bool {
+        matches!(self, Count::Suppressed(_))
+    }
+}
+
+impl std::fmt::Display for Count {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Count::Shown(n) => write!(f, "{n}"),
+            Count::Suppressed(t) => write!(f, "<{t}"),
+        }
+    }
+}
+
+/// The disclosure rule of a run: counts from 1 to `min_cell − 1` are suppressed (0 disables).
+/// It counts the counts it hides, for the report to say so.
+#[derive(Debug, Default)]
+pub struct Disclosure {
+    /// The threshold.
+    pub min_cell: u64,
+    hidden: std::cell::Cell<u64>,
+}
+
+impl Disclosure {
+    /// The rule for a threshold.
+    pub fn new(min_cell: u64) -> Self {
+        Self {
+            min_cell,
+            hidden: std::cell::Cell::new(0),
+        }
+    }
+    /// Whether `n` must be hidden.
+    pub fn hides(&self, n: u64) -> bool {
+        n > 0 && n < self.min_cell
+    }
+    /// `n` as reported.
+    pub fn count(&self, n: u64) -> Count {
+        if self.hides(n) {
+            self.hidden.set(self.hidden.get() + 1);
+            Count::Suppressed(self.min_cell)
+        } else {
+            Count::Shown(n)
+        }
+    }
+    /// Whether a proportion k/n discloses a small cell (k, n − k or n).
+    pub fn hides_split(&self, k: u64, n: u64) -> bool {
+        self.hides(k) || self.hides(n.saturating_sub(k)) || self.hides(n)
+    }
+    /// Counts hidden so far.
+    pub fn hidden(&self) -> u64 {
+        self.hidden.get()
+    }
+}
+
+/// An estimate with its 95% interval (`null` where undefined or suppressed).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Estimate {
+    /// Point estimate.
+    pub estimate: Option<f64>,
+    /// Lower limit.
+    pub lower: Option<f64>,
+    /// Upper limit.
+    pub upper: Option<f64>,
+}
+
+impl Estimate {
+    /// Nothing to show.
+    pub const NONE: Estimate = Estimate {
+        estimate: None,
+        lower: None,
+        upper: None,
+    };
+}
+
+/// A table's row balance.
+#[derive(Debug, Clone, Serialize)]
+pub struct TableBalanceJson {
+    /// patients, events or labs.
+    pub table: String,
+    /// Rows read.
+    pub read: u64,
+    /// Rows accepted.
+    pub accepted: u64,
+    /// Rows rejected.
+    pub rejected: u64,
+}
+
+/// Missing values of one patients column among accepted patients.
+#[derive(Debug, Clone, Serialize)]
+pub struct MissingnessJson {
+    /// Column.
+    pub column: String,
+    /// Patients with the value missing.
+    pub missing: Count,
+    /// Share of patients (null when suppressed).
+    pub share: Option<f64>,
+}
+
+/// The first section of the report: what the cohort is.
+#[derive(Debug, Clone, Serialize)]
+pub struct CohortJson {
+    /// Row balance per input table.
+    pub tables: Vec<TableBalanceJson>,
+    /// Accepted patients.
+    pub patients: Count,
+    /// Deaths among them.
+    pub deaths: Count,
+    /// Median follow-up in months (reverse Kaplan–Meier: death censors) with its 95% CI.
+    pub follow_up_months: Estimate,
+    /// Person-years of follow-up from diagnosis.
+    pub person_years: f64,
+    /// Missing values per optional patients column.
+    pub missingness: Vec<MissingnessJson>,
+}
+
+/// A proportion in one group.
+#[derive(Debug, Clone, Serialize)]
+pub struct ProportionJson {
+    /// The group, `all` for everyone.
+    pub group: String,
+    /// Patients in the group.
+    pub n: Count,
+    /// Patients with the outcome.
+    pub events: Count,
+    /// events / n with the Wilson 95% interval.
+    pub wilson: Estimate,
+    /// The exact (Clopper–Pearson) 95% interval.
+    pub exact: Estimate,
+}
+
+/// A proportion analysis: one outcome, one population, a breakdown.
+#[derive(Debug, Clone, Serialize)]
+pub struct IncidenceJson {
+    /// Stable identifier.
+    pub id: String,
+    /// What is counted.
+    pub outcome: String,
+    /// Among whom.
+    pub population: String,
+    /// The breakdown (`overall` or a classifier).
+    pub by: String,
+    /// One row per group.
+    pub groups: Vec<ProportionJson>,
+}
+
+/// An odds ratio between two groups.
+#[derive(Debug, Clone, Serialize)]
+pub struct AssociationJson {
+    /// Stable identifier.
+    pub id: String,
+    /// Exposed vs reference.
+    pub comparison: String,
+    /// Among whom, and which outcome.
+    pub population: String,
+    /// The exposed group's proportion.
+    pub exposed: ProportionJson,
+    /// The reference group's proportion.
+    pub reference: ProportionJson,
+    /// Odds ratio with Woolf's interval.
+    pub odds_ratio: Estimate,
+    /// Conditional MLE odds ratio with the exact interval (as fisher.test).
+    pub exact_odds_ratio: Estimate,
+    /// Risk ratio with its log-scale interval.
+    pub risk_ratio: Estimate,
+    /// Fisher's exact test p.
+    pub fisher_p: Option<f64>,
+    /// Pearson chi-square p (no continuity correction).
+    pub chisq_p: Option<f64>,
+}
+
+/// One term of a regression.
+#[derive(Debug, Clone, Serialize)]
+pub struct TermJson {
+    /// `COL=LEVEL` for a factor level, the column name for a number.
+    pub term: String,
+    /// Odds or hazard ratio with its Wald 95% interval.
+    pub ratio: Estimate,
+    /// Wald p.
+    pub p: f64,
+}
+
+/// A regression model.
+#[derive(Debug, Clone, Serialize)]
+pub struct ModelJson {
+    /// Stable identifier.
+    pub id: String,
+    /// What is modelled.
+    pub model: String,
+    /// Among whom.
+    pub population: String,
+    /// Observations used.
+    pub n: Count,
+    /// Events (outcome = 1, or deaths).
+    pub events: Count,
+    /// Terms.
+    pub terms: Vec<TermJson>,
+    /// Why there is no fit, when there is none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub not_fitted: Option<String>,
+}
+
+/// Kaplan–Meier summary of one group.
+#[derive(Debug, Clone, Serialize)]
+pub struct SurvivalGroupJson {
+    /// The group.
+    pub group: String,
+    /// Patients.
+    pub n: Count,
+    /// Deaths.
+    pub events: Count,
+    /// Median survival in months with its 95% CI (log-log).
+    pub median_months: Estimate,
+    /// Survival at 6, 12 and 24 months with 95% CIs.
+    pub at_months: Vec<SurvivalAtJson>,
+}
+
+/// Survival at a time.
+#[derive(Debug, Clone, Serialize)]
+pub struct SurvivalAtJson {
+    /// Months.
+    pub months: f64,
+    /// Patients still at risk.
+    pub n_risk: Count,
+    /// Survival with its 95% CI.
+    pub survival: Estimate,
+}
+
+/// A survival comparison.
+#[derive(Debug, Clone, Serialize)]
+pub struct SurvivalJson {
+    /// Stable identifier.
+    pub id: String,
+    /// Time scale and endpoint.
+    pub endpoint: String,
+    /// Among whom.
+    pub population: String,
+    /// Groups compared.
+    pub groups: Vec<SurvivalGroupJson>,
+    /// Log-rank test between the groups.
+    pub logrank: Option<TestJson>,
+    /// Cox hazard ratio of the groups (Efron ties), when two.
+    pub hazard_ratio: Option<TermJson>,
+}
+
+/// A chi-square test.
+#[derive(Debug, Clone, Serialize)]
+pub struct TestJson {
+    /// Statistic.
+    pub chisq: f64,
+    /// Degrees of freedom.
+    pub df: usize,
+    /// p-value.
+    pub p: f64,
+}
+
+/// One row of the side-by-side table: a published figure and the cohort's estimate.
+#[derive(Debug, Clone, Serialize)]
+pub struct PublishedJson {
+    /// F1 … F11.
+    pub id: String,
+    /// The figure, as published.
+    pub figure: String,
+    /// Which number of the figure this row compares.
+    pub measure: String,
+    /// The literature value (null when the figure is qualitative).
+    pub literature: Option<f64>,
+    /// The literature value as published.
+    pub literature_text: String,
+    /// The source.
+    pub source: String,
+    /// The cohort's estimate with its 95% CI (null when not estimable or suppressed).
+    pub cohort: Estimate,
+    /// Patients behind the estimate (null when the figure is not estimable here).
+    pub n: Option<Count>,
+    /// Whether the literature value lies in the cohort's 95% CI.
+    pub literature_in_ci: Option<bool>,
+    /// Why there is no estimate, or how to read it.
+    pub note: String,
+}
+
+/// Everything a run reports (`summary.json`).
+#[derive(Debug, Clone, Serialize)]
+pub struct RunSummary {
+    /// bonemet's version.
+    pub bonemet_version: &'static str,
+    /// The disclosure threshold in force (0: off).
+    pub min_cell: u64,
+    /// Counts hidden by the threshold.
+    pub suppressed_counts: u64,
+    /// The cohort.
+    pub cohort: CohortJson,
+    /// Incidence of bone metastases and other proportions.
+    pub incidence: Vec<IncidenceJson>,
+    /// Odds ratios between groups.
+    pub associations: Vec<AssociationJson>,
+    /// Regression models (adjusted odds ratios).
+    pub models: Vec<ModelJson>,
+    /// Survival comparisons.
+    pub survival: Vec<SurvivalJson>,
+    /// Published figures beside the cohort's estimates.
+    pub published: Vec<PublishedJson>,
+}

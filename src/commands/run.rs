@@ -1,0 +1,469 @@
+//! `bonemet run`: validate → classify → analyse → report, into one output directory that
+//! appears whole or not at all.
+//!
+//! Everything is written into a temporary directory beside DIR and renamed into place at the
+//! end, so that a failed run (an unreadable file, a full disk) never leaves a half-written
+//! report, and a nightly job's previous report stays until the new one is complete. The
+//! outputs are deterministic: same input and settings, same bytes, except the run timestamp
+//! (run.json and the report header) and the stage timings in run.json.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use serde::Serialize;
+
+use super::classify::classified_table;
+use super::{
+    table_records, write_file, write_rejected_and_record, QualityGate, RunRecord, RunSettings,
+    SettingsFile, StudyRecord,
+};
+use crate::analysis::analyse;
+use crate::analysis::model::{Count, Estimate, RunSummary};
+use crate::classify::{classify_cohort, Threads};
+use crate::error::{Error, Result};
+use crate::ingest::ingest;
+use crate::io::{CohortFiles, LoadedMapping, OutputColumn, OutputFormat, OutputTable};
+use crate::report::run::{write_html, write_markdown};
+use crate::study::StudySettings;
+
+/// What `run` needs, already checked.
+#[derive(Debug, Clone)]
+pub struct RunConfig {
+    /// The cohort's files.
+    pub files: CohortFiles,
+    /// The mapping file, if any.
+    pub mapping: Option<PathBuf>,
+    /// The study settings file, if any.
+    pub study: Option<PathBuf>,
+    /// Output directory (replaced as a whole when the run succeeds).
+    pub out_dir: PathBuf,
+    /// Threads for the classifiers.
+    pub threads: Threads,
+    /// Cap on the rejected share of any table.
+    pub max_rejected_share: f64,
+    /// Disclosure threshold: counts from 1 to min_cell − 1 are suppressed (0: off).
+    pub min_cell: u64,
+    /// The run's timestamp as written in run.json and the report header (UTC, RFC 3339).
+    pub timestamp: String,
+}
+
+/// A pipeline stage, as progress and `--json-log` report it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Stage {
+    /// Reading and validating the input tables.
+    Validate,
+    /// The classifiers C1–C10.
+    Classify,
+    /// The study's analyses.
+    Analyse,
+    /// Tables, summary and report, written and moved into place.
+    Write,
+}
+
+/// A stage starting or finishing.
+#[derive(Debug, Clone, Serialize)]
+pub struct StageEvent {
+    /// Which stage.
+    pub stage: Stage,
+    /// `start` or `end`.
+    pub event: &'static str,
+    /// Seconds since the run started.
+    pub elapsed_s: f64,
+}
+
+/// The outcome of a run.
+#[derive(Debug, Clone)]
+pub struct RunOutcome {
+    /// The result model.
+    pub summary: RunSummary,
+    /// The quality gate (failed: exit code 3; outputs are written).
+    pub gate: QualityGate,
+}
+
+/// run.json of `run`: the common record plus the run's timestamp and stage timings.
+#[derive(Debug, Clone, Serialize)]
+struct RunJson<'a> {
+    #[serde(flatten)]
+    record: &'a RunRecord,
+    run_timestamp: &'a str,
+    min_cell: u64,
+    stage_seconds: Vec<(Stage, f64)>,
+}
+
+/// Removes a directory on drop unless disarmed: the temporary output of a failed run.
+struct Scratch(Option<PathBuf>);
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        if let Some(dir) = self.0.take() {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
+}
+
+fn write_err(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
+    move |source| Error::Write {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// Runs the pipeline. `progress` hears each stage start and end.
+pub fn run(config: &RunConfig, progress: &mut dyn FnMut(&StageEvent)) -> Result<RunOutcome> {
+    let clock = Instant::now();
+    let mut timings = Vec::new();
+    let mut stage_start = 0.0;
+    let mut emit = |stage: Stage, event: &'static str, timings: &mut Vec<(Stage, f64)>| {
+        let elapsed_s = clock.elapsed().as_secs_f64();
+        if event == "start" {
+            stage_start = elapsed_s;
+        } else {
+            timings.push((stage, elapsed_s - stage_start));
+        }
+        progress(&StageEvent {
+            stage,
+            event,
+            elapsed_s,
+        });
+    };
+
+    emit(Stage::Validate, "start", &mut timings);
+    let settings = StudySettings::load(config.study.as_deref())?;
+    let mapping = LoadedMapping::load(config.mapping.as_deref())?;
+    let study_file = SettingsFile::of(config.study.as_deref())?;
+    let mapping_file = SettingsFile::of(mapping.path.as_deref())?;
+    let ingested = ingest(&config.files, &mapping)?;
+    let gate = QualityGate::evaluate(&ingested.balance, config.max_rejected_share);
+    emit(Stage::Validate, "end", &mut timings);
+
+    emit(Stage::Classify, "start", &mut timings);
+    let classified = classify_cohort(&ingested.cohort, &settings, config.threads)?;
+    emit(Stage::Classify, "end", &mut timings);
+
+    emit(Stage::Analyse, "start", &mut timings);
+    let summary = analyse(
+        &ingested.cohort,
+        &classified,
+        &ingested.balance,
+        config.min_cell,
+    );
+    emit(Stage::Analyse, "end", &mut timings);
+
+    emit(Stage::Write, "start", &mut timings);
+    let out_dir = &config.out_dir;
+    let name = out_dir
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_else(|| "bonemet-run".into());
+    let parent = match out_dir.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    std::fs::create_dir_all(&parent).map_err(write_err(&parent))?;
+    let scratch_dir = parent.join(format!(".{name}.partial-{}", std::process::id()));
+    if scratch_dir.exists() {
+        std::fs::remove_dir_all(&scratch_dir).map_err(write_err(&scratch_dir))?;
+    }
+    let mut scratch = Scratch(Some(scratch_dir.clone()));
+    let tables_dir = scratch_dir.join("tables");
+    std::fs::create_dir_all(&tables_dir).map_err(write_err(&tables_dir))?;
+
+    let settings_json = serde_json::to_string(&settings).unwrap_or_default();
+    let mut classified_out = classified_table(&ingested.cohort, &classified, &settings);
+    classified_out.add_metadata("bonemet.version", env!("CARGO_PKG_VERSION").to_string());
+    classified_out.add_metadata("bonemet.study_settings", settings_json);
+    let mut outputs = vec![
+        "report.html".to_string(),
+        "report.md".into(),
+        "summary.json".into(),
+        "rejected.csv".into(),
+    ];
+    for (stem, table) in [
+        ("classified", classified_out),
+        ("published", published_table(&summary)),
+        ("incidence", incidence_table(&summary)),
+        ("survival", survival_table(&summary)),
+        ("models", models_table(&summary)),
+    ] {
+        for format in [OutputFormat::Parquet, OutputFormat::Csv] {
+            let file = format!("{stem}.{}", format.extension());
+            table.clone().write(&tables_dir.join(&file), format)?;
+            outputs.push(format!("tables/{file}"));
+        }
+    }
+    write_file(&scratch_dir.join("summary.json"), |out| {
+        serde_json::to_writer_pretty(&mut *out, &summary).map_err(std::io::Error::other)?;
+        out.write_all(b"\n")
+    })?;
+    write_file(&scratch_dir.join("report.md"), |out| {
+        write_markdown(&summary, &config.timestamp, out)
+    })?;
+    write_file(&scratch_dir.join("report.html"), |out| {
+        write_html(&summary, &config.timestamp, out)
+    })?;
+    let record = RunRecord {
+        bonemet_version: env!("CARGO_PKG_VERSION"),
+        command: "run",
+        inputs: ingested.inputs.clone(),
+        settings: RunSettings {
+            mapping: mapping_file,
+            max_rejected_share: config.max_rejected_share,
+            study: Some(StudyRecord {
+                file: study_file,
+                settings: settings.clone(),
+            }),
+            output_format: None,
+        },
+        tables: table_records(&ingested),
+        quality_gate: gate.clone(),
+        outputs,
+    };
+    // rejected.csv and the common run.json, then run.json again with the run's own fields.
+    write_rejected_and_record(&scratch_dir, &ingested, &record)?;
+    emit(Stage::Write, "end", &mut timings);
+    let run_json = RunJson {
+        record: &record,
+        run_timestamp: &config.timestamp,
+        min_cell: config.min_cell,
+        stage_seconds: timings,
+    };
+    write_file(&scratch_dir.join("run.json"), |out| {
+        serde_json::to_writer_pretty(&mut *out, &run_json).map_err(std::io::Error::other)?;
+        out.write_all(b"\n")
+    })?;
+    // Into place: the old directory out of the way, the new one in, the old one removed.
+    let previous = parent.join(format!(".{name}.previous-{}", std::process::id()));
+    let had_previous = out_dir.exists();
+    if had_previous {
+        std::fs::rename(out_dir, &previous).map_err(write_err(out_dir))?;
+    }
+    if let Err(source) = std::fs::rename(&scratch_dir, out_dir) {
+        if had_previous {
+            let _ = std::fs::rename(&previous, out_dir);
+        }
+        return Err(Error::Write {
+            path: out_dir.clone(),
+            source,
+        });
+    }
+    scratch.0 = None;
+    if had_previous {
+        let _ = std::fs::remove_dir_all(&previous);
+    }
+    Ok(RunOutcome { summary, gate })
+}
+
+fn count_value(c: &Count) -> Option<i64> {
+    match c {
+        Count::Shown(n) => Some(*n as i64),
+        Count::Suppressed(_) => None,
+    }
+}
+
+fn count_suppressed(c: &Count) -> Option<bool> {
+    Some(c.is_suppressed())
+}
+
+/// Columns estimate, lower, upper with a prefix.
+fn estimate_columns(table: &mut OutputTable, prefix: &str, values: &[Estimate]) {
+    let name = |s: &str| {
+        if prefix.is_empty() {
+            s.to_string()
+        } else {
+            format!("{prefix}_{s}")
+        }
+    };
+    table.push(OutputColumn::float(
+        &name("estimate"),
+        values.iter().map(|e| e.estimate),
+    ));
+    table.push(OutputColumn::float(
+        &name("lower"),
+        values.iter().map(|e| e.lower),
+    ));
+    table.push(OutputColumn::float(
+        &name("upper"),
+        values.iter().map(|e| e.upper),
+    ));
+}
+
+/// The side-by-side table of F1–F11.
+fn published_table(s: &RunSummary) -> OutputTable {
+    let p = &s.published;
+    let mut t = OutputTable::new();
+    t.push(OutputColumn::text("id", p.iter().map(|r| Some(&r.id))));
+    t.push(OutputColumn::text(
+        "measure",
+        p.iter().map(|r| Some(&r.measure)),
+    ));
+    t.push(OutputColumn::float(
+        "literature",
+        p.iter().map(|r| r.literature),
+    ));
+    t.push(OutputColumn::text(
+        "literature_text",
+        p.iter().map(|r| Some(&r.literature_text)),
+    ));
+    t.push(OutputColumn::text(
+        "source",
+        p.iter().map(|r| Some(&r.source)),
+    ));
+    estimate_columns(
+        &mut t,
+        "cohort",
+        &p.iter().map(|r| r.cohort).collect::<Vec<_>>(),
+    );
+    t.push(OutputColumn::int(
+        "n",
+        p.iter().map(|r| r.n.as_ref().and_then(count_value)),
+    ));
+    t.push(OutputColumn::boolean(
+        "n_suppressed",
+        p.iter().map(|r| r.n.as_ref().and_then(count_suppressed)),
+    ));
+    t.push(OutputColumn::boolean(
+        "literature_in_ci",
+        p.iter().map(|r| r.literature_in_ci),
+    ));
+    t.push(OutputColumn::text("note", p.iter().map(|r| Some(&r.note))));
+    t
+}
+
+/// Every proportion of every incidence analysis, one row per group.
+fn incidence_table(s: &RunSummary) -> OutputTable {
+    let rows: Vec<(
+        &crate::analysis::model::IncidenceJson,
+        &crate::analysis::model::ProportionJson,
+    )> = s
+        .incidence
+        .iter()
+        .flat_map(|a| a.groups.iter().map(move |g| (a, g)))
+        .collect();
+    let mut t = OutputTable::new();
+    t.push(OutputColumn::text(
+        "analysis",
+        rows.iter().map(|(a, _)| Some(&a.id)),
+    ));
+    t.push(OutputColumn::text(
+        "outcome",
+        rows.iter().map(|(a, _)| Some(&a.outcome)),
+    ));
+    t.push(OutputColumn::text(
+        "population",
+        rows.iter().map(|(a, _)| Some(&a.population)),
+    ));
+    t.push(OutputColumn::text(
+        "by",
+        rows.iter().map(|(a, _)| Some(&a.by)),
+    ));
+    t.push(OutputColumn::text(
+        "group",
+        rows.iter().map(|(_, g)| Some(&g.group)),
+    ));
+    t.push(OutputColumn::int(
+        "n",
+        rows.iter().map(|(_, g)| count_value(&g.n)),
+    ));
+    t.push(OutputColumn::int(
+        "events",
+        rows.iter().map(|(_, g)| count_value(&g.events)),
+    ));
+    t.push(OutputColumn::boolean(
+        "suppressed",
+        rows.iter().map(|(_, g)| {
+            Some(g.n.is_suppressed() || g.events.is_suppressed() || g.wilson.estimate.is_none())
+        }),
+    ));
+    estimate_columns(
+        &mut t,
+        "wilson",
+        &rows.iter().map(|(_, g)| g.wilson).collect::<Vec<_>>(),
+    );
+    estimate_columns(
+        &mut t,
+        "exact",
+        &rows.iter().map(|(_, g)| g.exact).collect::<Vec<_>>(),
+    );
+    t
+}
+
+/// Kaplan–Meier summaries per group of every survival analysis.
+fn survival_table(s: &RunSummary) -> OutputTable {
+    let rows: Vec<_> = s
+        .survival
+        .iter()
+        .flat_map(|a| a.groups.iter().map(move |g| (a, g)))
+        .collect();
+    let mut t = OutputTable::new();
+    t.push(OutputColumn::text(
+        "analysis",
+        rows.iter().map(|(a, _)| Some(&a.id)),
+    ));
+    t.push(OutputColumn::text(
+        "population",
+        rows.iter().map(|(a, _)| Some(&a.population)),
+    ));
+    t.push(OutputColumn::text(
+        "group",
+        rows.iter().map(|(_, g)| Some(&g.group)),
+    ));
+    t.push(OutputColumn::int(
+        "n",
+        rows.iter().map(|(_, g)| count_value(&g.n)),
+    ));
+    t.push(OutputColumn::int(
+        "deaths",
+        rows.iter().map(|(_, g)| count_value(&g.events)),
+    ));
+    estimate_columns(
+        &mut t,
+        "median_months",
+        &rows
+            .iter()
+            .map(|(_, g)| g.median_months)
+            .collect::<Vec<_>>(),
+    );
+    for (k, months) in [(0, "6"), (1, "12"), (2, "24")] {
+        let at: Vec<Estimate> = rows
+            .iter()
+            .map(|(_, g)| g.at_months.get(k).map_or(Estimate::NONE, |a| a.survival))
+            .collect();
+        estimate_columns(&mut t, &format!("survival_{months}m"), &at);
+    }
+    t.push(OutputColumn::float(
+        "logrank_p",
+        rows.iter().map(|(a, _)| a.logrank.as_ref().map(|l| l.p)),
+    ));
+    t
+}
+
+/// Terms of the regression models and the survival hazard ratios.
+fn models_table(s: &RunSummary) -> OutputTable {
+    let mut rows: Vec<(String, String, Estimate, f64)> = Vec::new();
+    for m in &s.models {
+        for term in &m.terms {
+            rows.push((m.id.clone(), term.term.clone(), term.ratio, term.p));
+        }
+    }
+    for a in &s.survival {
+        if let Some(h) = &a.hazard_ratio {
+            rows.push((
+                a.id.clone(),
+                format!("hazard ratio {}", h.term),
+                h.ratio,
+                h.p,
+            ));
+        }
+    }
+    let mut t = OutputTable::new();
+    t.push(OutputColumn::text("model", rows.iter().map(|r| Some(&r.0))));
+    t.push(OutputColumn::text("term", rows.iter().map(|r| Some(&r.1))));
+    estimate_columns(
+        &mut t,
+        "ratio",
+        &rows.iter().map(|r| r.2).collect::<Vec<_>>(),
+    );
+    t.push(OutputColumn::float("p", rows.iter().map(|r| Some(r.3))));
+    t
+}

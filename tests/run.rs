@@ -1,0 +1,322 @@
+//! `bonemet run` end to end on the demo cohort: every published figure present, deterministic
+//! bytes (twice, and with 1 or 2 threads), a failed run leaves nothing, disclosure control
+//! hides every small count, the HTML is self-contained, and the Markdown report is the
+//! reviewed snapshot.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde_json::Value;
+
+use crate::util::{bonemet, repo};
+
+/// A fixed run timestamp, so the report header is stable.
+const EPOCH: &str = "1795996800"; // 2026-11-30T00:00:00Z
+
+fn run(out: &Path, extra: &[&str]) -> std::process::Output {
+    let demo = repo("data/demo");
+    let mut args = vec![
+        "run",
+        demo.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    std::process::Command::new(env!("CARGO_BIN_EXE_bonemet"))
+        .args(&args)
+        .env("SOURCE_DATE_EPOCH", EPOCH)
+        .output()
+        .expect("the bonemet binary runs")
+}
+
+/// Every file under `dir` with its bytes; run.json with its stage timings masked.
+fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+                continue;
+            }
+            let name = path.strip_prefix(dir).unwrap().display().to_string();
+            let mut bytes = std::fs::read(&path).unwrap();
+            if name == "run.json" {
+                let mut json: Value = serde_json::from_slice(&bytes).unwrap();
+                json["stage_seconds"] = Value::Null;
+                bytes = serde_json::to_vec(&json).unwrap();
+            }
+            out.insert(name, bytes);
+        }
+    }
+    out
+}
+
+fn summary(dir: &Path) -> Value {
+    serde_json::from_slice(&std::fs::read(dir.join("summary.json")).unwrap()).unwrap()
+}
+
+#[test]
+fn the_demo_run_writes_every_output_with_every_published_figure() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("demo");
+    let result = run(&out, &[]);
+    assert!(
+        result.status.success(),
+        "{}",
+        String::from_utf8_lossy(&result.stderr)
+    );
+    for name in [
+        "report.html",
+        "report.md",
+        "summary.json",
+        "rejected.csv",
+        "run.json",
+        "tables/classified.parquet",
+        "tables/classified.csv",
+        "tables/published.parquet",
+        "tables/published.csv",
+        "tables/incidence.csv",
+        "tables/survival.csv",
+        "tables/models.csv",
+    ] {
+        assert!(out.join(name).is_file(), "{name} missing");
+    }
+    let s = summary(&out);
+    let ids: Vec<&str> = s["published"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap())
+        .collect();
+    for k in 1..=11 {
+        assert!(ids.contains(&format!("F{k}").as_str()), "F{k} missing");
+    }
+    // Figures with an estimate say whether the literature lies in its interval.
+    for r in s["published"].as_array().unwrap() {
+        let has_interval = r["cohort"]["lower"].is_f64() && r["cohort"]["upper"].is_f64();
+        assert_eq!(
+            r["literature_in_ci"].is_boolean(),
+            has_interval && r["literature"].is_f64(),
+            "{r}"
+        );
+    }
+    // The cohort section accounts for every row.
+    assert_eq!(s["cohort"]["patients"], 5000);
+    let run_json: Value =
+        serde_json::from_slice(&std::fs::read(out.join("run.json")).unwrap()).unwrap();
+    assert_eq!(run_json["command"], "run");
+    assert_eq!(run_json["run_timestamp"], "2026-11-30T00:00:00Z");
+    assert!(run_json["inputs"][0]["sha256"].as_str().unwrap().len() == 64);
+    // No patient identifier in the report or the summary.
+    let ids: Vec<String> = std::fs::read_to_string(repo("data/demo/patients.csv"))
+        .unwrap()
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').next().unwrap().to_string())
+        .collect();
+    for name in ["report.md", "report.html", "summary.json"] {
+        let text = std::fs::read_to_string(out.join(name)).unwrap();
+        assert!(
+            !ids.iter().any(|id| text.contains(id.as_str())),
+            "{name} holds a patient id"
+        );
+    }
+}
+
+#[test]
+fn runs_are_byte_identical_twice_and_with_one_or_two_threads() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (a, b, c) = (
+        tmp.path().join("a"),
+        tmp.path().join("b"),
+        tmp.path().join("c"),
+    );
+    assert!(run(&a, &["--threads", "1"]).status.success());
+    assert!(run(&b, &["--threads", "2"]).status.success());
+    assert!(run(&c, &["--threads", "2"]).status.success());
+    let (fa, fb, fc) = (files(&a), files(&b), files(&c));
+    assert_eq!(fa.keys().collect::<Vec<_>>(), fb.keys().collect::<Vec<_>>());
+    for (name, bytes) in &fa {
+        assert!(bytes == &fb[name], "{name} differs between 1 and 2 threads");
+        assert!(fb[name] == fc[name], "{name} differs between two runs");
+    }
+}
+
+#[test]
+fn a_failed_run_leaves_no_directory_and_keeps_the_previous_one() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cohort = tmp.path().join("cohort");
+    std::fs::create_dir(&cohort).unwrap();
+    std::fs::copy(repo("data/demo/patients.csv"), cohort.join("patients.csv")).unwrap();
+    // An events file that is not text: the run cannot happen.
+    std::fs::write(cohort.join("events.csv"), [0u8, 159, 146, 150, 0, 1, 2]).unwrap();
+    let out = tmp.path().join("reports").join("nightly");
+    let result = bonemet(&[
+        "run",
+        cohort.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        result.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&result.stderr)
+    );
+    assert!(!out.exists());
+    // A previous report stays in place when the next run fails, and nothing else is left.
+    std::fs::create_dir_all(&out).unwrap();
+    std::fs::write(out.join("report.md"), "yesterday").unwrap();
+    let result = bonemet(&[
+        "run",
+        cohort.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(result.status.code(), Some(2));
+    assert_eq!(
+        std::fs::read_to_string(out.join("report.md")).unwrap(),
+        "yesterday"
+    );
+    let left: Vec<_> = std::fs::read_dir(out.parent().unwrap())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(left, vec![std::ffi::OsString::from("nightly")]);
+}
+
+/// Every count field of the summary, with where it was found.
+fn counts<'a>(v: &'a Value, path: String, out: &mut Vec<(String, &'a Value)>) {
+    match v {
+        Value::Object(map) => {
+            for (k, x) in map {
+                let here = format!("{path}.{k}");
+                if ["n", "events", "deaths", "patients", "missing", "n_risk"].contains(&k.as_str())
+                {
+                    out.push((here.clone(), x));
+                }
+                counts(x, here, out);
+            }
+        }
+        Value::Array(items) => {
+            for (i, x) in items.iter().enumerate() {
+                counts(x, format!("{path}[{i}]"), out);
+            }
+        }
+        _ => {}
+    }
+}
+
+#[test]
+fn disclosure_control_hides_every_count_below_the_threshold() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("strict");
+    assert!(run(&out, &["--min-cell", "200"]).status.success());
+    let s = summary(&out);
+    let mut found = Vec::new();
+    counts(&s, String::new(), &mut found);
+    assert!(found.len() > 100);
+    let mut hidden = 0;
+    for (path, v) in &found {
+        match v {
+            Value::Number(n) => {
+                let n = n.as_u64().unwrap();
+                assert!(n == 0 || n >= 200, "{path} = {n} is below the threshold");
+            }
+            Value::String(s) => {
+                assert_eq!(s, "<200", "{path}");
+                hidden += 1;
+            }
+            Value::Null => {}
+            other => panic!("{path}: {other}"),
+        }
+    }
+    assert!(hidden > 0);
+    // A hidden count's proportion is not shown either.
+    for a in s["incidence"].as_array().unwrap() {
+        for g in a["groups"].as_array().unwrap() {
+            if g["events"].is_string() || g["n"].is_string() {
+                assert!(g["wilson"]["estimate"].is_null(), "{g}");
+            }
+        }
+    }
+    // The summary counts each suppressed count once, where it was computed (a count can be
+    // shown in more than one place).
+    let suppressed = s["suppressed_counts"].as_u64().unwrap();
+    assert!(
+        suppressed > 0 && suppressed <= hidden,
+        "{suppressed} vs {hidden}"
+    );
+    let report = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(report.contains("shown as <200"), "the report says so");
+    // --min-cell 0 turns it off.
+    let open = tmp.path().join("open");
+    assert!(run(&open, &["--min-cell", "0"]).status.success());
+    assert_eq!(summary(&open)["suppressed_counts"], 0);
+}
+
+#[test]
+fn the_html_report_is_self_contained_and_well_formed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("demo");
+    assert!(run(&out, &[]).status.success());
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    for forbidden in [
+        "<script", "src=", "href=", "http://", "https://", "@import", "url(",
+    ] {
+        assert!(!html.contains(forbidden), "{forbidden} in report.html");
+    }
+    // Every element opened is closed, in order (the report uses no void elements but meta).
+    let mut stack: Vec<String> = Vec::new();
+    let mut rest = html.as_str();
+    while let Some(start) = rest.find('<') {
+        let end = rest[start..].find('>').unwrap() + start;
+        let tag = &rest[start + 1..end];
+        rest = &rest[end + 1..];
+        if tag.starts_with('!') || tag.starts_with("meta") {
+            continue;
+        }
+        let name: String = tag
+            .trim_start_matches('/')
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric())
+            .collect();
+        if tag.starts_with('/') {
+            assert_eq!(
+                stack.pop().as_deref(),
+                Some(name.as_str()),
+                "unbalanced </{name}>"
+            );
+        } else {
+            stack.push(name);
+        }
+    }
+    assert!(stack.is_empty(), "unclosed: {stack:?}");
+}
+
+#[test]
+fn the_demo_report_matches_its_reviewed_snapshot() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("demo");
+    assert!(run(&out, &[]).status.success());
+    for (file, snapshot) in [
+        ("report.md", "snapshots/run_demo_report.md"),
+        ("summary.json", "snapshots/run_demo_summary.json"),
+    ] {
+        let actual = std::fs::read_to_string(out.join(file))
+            .unwrap()
+            .replace(env!("CARGO_PKG_VERSION"), "VERSION");
+        let path = crate::util::data(snapshot);
+        if std::env::var_os("BONEMET_UPDATE_SNAPSHOTS").is_some() {
+            std::fs::write(&path, &actual).unwrap();
+        }
+        let expected = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(
+            actual == expected,
+            "{file} differs from {}: set BONEMET_UPDATE_SNAPSHOTS=1 to accept a reviewed change",
+            path.display()
+        );
+    }
+}
