@@ -1,8 +1,8 @@
 # bonemet tasks. The README's two commands work without `just`; these are conveniences.
 
-# Validate and classify the bundled demo cohort, writing reports/demo/.
+# The main job on the bundled demo cohort: validate, classify, analyse, report into reports/demo/.
 demo:
-    cargo run -- classify data/demo --out reports/demo
+    cargo run -- run data/demo --out reports/demo
 
 # The test suite (what CI runs after the lints).
 test:
