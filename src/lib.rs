@@ -11,6 +11,7 @@ pub mod commands;
 pub mod error;
 pub mod ingest;
 pub mod io;
+pub mod plot;
 pub mod report;
 pub mod schema;
 pub mod stats;

@@ -80,6 +80,12 @@ fn the_demo_run_writes_every_output_with_every_published_figure() {
         "tables/incidence.csv",
         "tables/survival.csv",
         "tables/models.csv",
+        "charts/km_F5.svg",
+        "charts/km_F5.png",
+        "charts/cif_first_sre_by_bone_agent.png",
+        "charts/forest_odds_ratios.svg",
+        "charts/sre_types.png",
+        "charts/corrected_calcium.svg",
     ] {
         assert!(out.join(name).is_file(), "{name} missing");
     }
@@ -193,7 +199,18 @@ fn counts<'a>(v: &'a Value, path: String, out: &mut Vec<(String, &'a Value)>) {
         Value::Object(map) => {
             for (k, x) in map {
                 let here = format!("{path}.{k}");
-                if ["n", "events", "deaths", "patients", "missing", "n_risk"].contains(&k.as_str())
+                if [
+                    "n",
+                    "events",
+                    "deaths",
+                    "patients",
+                    "missing",
+                    "n_risk",
+                    "count",
+                    "competing",
+                    "revealing_sres",
+                ]
+                .contains(&k.as_str())
                 {
                     out.push((here.clone(), x));
                 }
@@ -268,14 +285,14 @@ fn the_html_report_is_self_contained_and_well_formed() {
     ] {
         assert!(!html.contains(forbidden), "{forbidden} in report.html");
     }
-    // Every element opened is closed, in order (the report uses no void elements but meta).
+    // Every element opened is closed, in order (void elements: meta and self-closed SVG).
     let mut stack: Vec<String> = Vec::new();
     let mut rest = html.as_str();
     while let Some(start) = rest.find('<') {
         let end = rest[start..].find('>').unwrap() + start;
         let tag = &rest[start + 1..end];
         rest = &rest[end + 1..];
-        if tag.starts_with('!') || tag.starts_with("meta") {
+        if tag.starts_with('!') || tag.starts_with("meta") || tag.ends_with('/') {
             continue;
         }
         let name: String = tag
@@ -294,6 +311,13 @@ fn the_html_report_is_self_contained_and_well_formed() {
         }
     }
     assert!(stack.is_empty(), "unclosed: {stack:?}");
+    // The charts are inline SVG with their text; the Markdown links the PNGs beside it.
+    assert!(html.matches("<svg ").count() >= 10);
+    let md = std::fs::read_to_string(out.join("report.md")).unwrap();
+    for line in md.lines().filter(|l| l.starts_with("![")) {
+        let target = line.split("](").nth(1).unwrap().trim_end_matches(')');
+        assert!(out.join(target).is_file(), "{target}");
+    }
 }
 
 #[test]

@@ -25,6 +25,7 @@ use crate::stats::logistic::LogisticFit;
 use crate::stats::logrank::survdiff;
 use crate::stats::proportion::{clopper_pearson, wilson};
 use crate::stats::two_by_two;
+use crate::study::StudySettings;
 use model::*;
 
 /// Days per month (365.25 / 12), as domain.md fixes it.
@@ -267,12 +268,30 @@ fn survival(
                 .collect(),
             None => Vec::new(),
         };
+        let (curve, at_risk) = match &km {
+            Some(km) => (
+                km.curve
+                    .iter()
+                    .filter(|p| p.n_event > 0.0)
+                    .map(|p| CurvePointJson {
+                        months: p.time,
+                        estimate: p.survival,
+                        lower: p.lower,
+                        upper: p.upper,
+                    })
+                    .collect(),
+                risk_table(d, &t, |m| km.n_risk(m)),
+            ),
+            None => (Vec::new(), Vec::new()),
+        };
         out.push(SurvivalGroupJson {
             group: name.clone(),
             n: d.count(rows.len() as u64),
             events: d.count(deaths),
             median_months: median,
             at_months,
+            curve,
+            at_risk,
         });
     }
     let shown = out
@@ -311,6 +330,218 @@ fn survival(
         groups: out,
         logrank,
         hazard_ratio,
+    }
+}
+
+/// Months at which the number at risk is tabulated under a chart: every 6 months up to the
+/// last time observed, at most 10 years.
+fn risk_table(d: &Disclosure, times: &[f64], n_risk: impl Fn(f64) -> f64) -> Vec<AtRiskJson> {
+    let last = times.iter().copied().fold(0.0, f64::max).min(120.0);
+    (0..)
+        .map(|k| 6.0 * f64::from(k))
+        .take_while(|&m| m <= last)
+        .map(|m| AtRiskJson {
+            months: m,
+            n_risk: d.count(n_risk(m) as u64),
+        })
+        .collect()
+}
+
+/// Cumulative incidence with its 95% interval on the log(−log) scale (the estimate stays in
+/// (0, 1)), from the Aalen–Johansen estimate and cmprsk's variance.
+fn cif_interval(estimate: f64, variance: f64) -> (Option<f64>, Option<f64>) {
+    if estimate <= 0.0 || estimate >= 1.0 || variance <= 0.0 {
+        return (None, None);
+    }
+    let z = crate::stats::km::z_for(0.95);
+    let scale = z * variance.sqrt() / (estimate * estimate.ln()).abs();
+    (
+        Some(estimate.powf(scale.exp())),
+        Some(estimate.powf((-scale).exp())),
+    )
+}
+
+/// Time to first SRE from the bone-metastasis diagnosis, death without an SRE competing, by
+/// `groups`; an SRE dated before the bone diagnosis (a revealing event) counts at time 0.
+fn sre_incidence(
+    d: &Disclosure,
+    p: &Patients,
+    id: &str,
+    by: &str,
+    groups: &Breakdown,
+) -> CompetingRiskJson {
+    use crate::stats::cuminc::{cumulative_incidence, gray_test};
+    let pt = &p.cohort.patients;
+    let mut revealing = 0u64;
+    // (months, status): 1 first SRE, 2 death first, 0 censored.
+    let timing = |i: usize, revealing: &mut u64| -> (f64, u32) {
+        let start = pt.bone_mets_date[i].unwrap_or(pt.diagnosis_date[i]);
+        if let Some((date, _)) = p.classified[i].sre.first {
+            if date < start {
+                *revealing += 1;
+            }
+            return (months_between(start, date).max(0.0), 1);
+        }
+        let end = if p.dead(i) {
+            pt.death_date[i].unwrap_or(pt.last_contact_date[i])
+        } else {
+            pt.last_contact_date[i]
+        };
+        (
+            months_between(start, end).max(0.0),
+            if p.dead(i) { 2 } else { 0 },
+        )
+    };
+    let (mut all_t, mut all_s, mut all_g) = (Vec::new(), Vec::new(), Vec::new());
+    let mut out = Vec::new();
+    for (g, (name, rows)) in groups.iter().enumerate() {
+        let (t, s): (Vec<f64>, Vec<u32>) = rows.iter().map(|&i| timing(i, &mut revealing)).unzip();
+        all_t.extend_from_slice(&t);
+        all_s.extend_from_slice(&s);
+        all_g.extend(std::iter::repeat_n(g, t.len()));
+        let events = s.iter().filter(|&&x| x == 1).count() as u64;
+        let competing = s.iter().filter(|&&x| x == 2).count() as u64;
+        let hidden = d.hides(rows.len() as u64) || d.hides(events);
+        let cif = if hidden || rows.is_empty() {
+            None
+        } else {
+            cumulative_incidence(&t, &s, 1).ok()
+        };
+        let (curve, at_months, at_risk) = match &cif {
+            Some(c) => (
+                (0..c.times.len())
+                    .map(|k| {
+                        let (lower, upper) = cif_interval(c.estimate[k], c.variance[k]);
+                        CurvePointJson {
+                            months: c.times[k],
+                            estimate: c.estimate[k],
+                            lower,
+                            upper,
+                        }
+                    })
+                    .collect(),
+                SURVIVAL_MONTHS
+                    .iter()
+                    .map(|&m| {
+                        let n_risk = t.iter().filter(|&&x| x >= m).count() as u64;
+                        SurvivalAtJson {
+                            months: m,
+                            n_risk: d.count(n_risk),
+                            survival: match c.at(m) {
+                                Some((e, v)) if !d.hides(n_risk) => {
+                                    let (lower, upper) = cif_interval(e, v);
+                                    Estimate {
+                                        estimate: Some(e),
+                                        lower,
+                                        upper,
+                                    }
+                                }
+                                _ => Estimate::NONE,
+                            },
+                        }
+                    })
+                    .collect(),
+                risk_table(d, &t, |m| t.iter().filter(|&&x| x >= m).count() as f64),
+            ),
+            None => (Vec::new(), Vec::new(), Vec::new()),
+        };
+        out.push(CifGroupJson {
+            group: name.clone(),
+            n: d.count(rows.len() as u64),
+            events: d.count(events),
+            competing: d.count(competing),
+            at_months,
+            curve,
+            at_risk,
+        });
+    }
+    let shown = out
+        .iter()
+        .all(|g| !g.n.is_suppressed() && !g.events.is_suppressed());
+    let gray = (shown && groups.len() > 1)
+        .then(|| gray_test(&all_t, &all_s, 1, &all_g, None, 0.0).ok())
+        .flatten()
+        .map(|t| TestJson {
+            chisq: t.chisq,
+            df: t.df,
+            p: t.p,
+        });
+    CompetingRiskJson {
+        id: id.into(),
+        endpoint: "months from bone-metastasis diagnosis to first SRE; death without SRE competing"
+            .into(),
+        population: "patients with bone metastases".into(),
+        by: by.into(),
+        groups: out,
+        gray_test: gray,
+        revealing_sres: d.count(revealing),
+    }
+}
+
+/// The highest corrected calcium of each patient (baseline and labs), in 0.1 mmol/L bins, with
+/// the study's thresholds.
+fn calcium_distribution(
+    d: &Disclosure,
+    p: &Patients,
+    settings: &StudySettings,
+) -> DistributionJson {
+    let mut values: Vec<f64> = p
+        .classified
+        .iter()
+        .filter_map(|c| c.calcium.worst)
+        .collect();
+    values.sort_by(f64::total_cmp);
+    let n = values.len();
+    let quantile = |q: f64| {
+        // R's type 7 quantile.
+        let h = (n - 1) as f64 * q;
+        let (lo, hi) = (h.floor() as usize, h.ceil() as usize);
+        values[lo] + (h - lo as f64) * (values[hi] - values[lo])
+    };
+    let quartiles =
+        (n > 0 && !d.hides(n as u64)).then(|| [quantile(0.25), quantile(0.5), quantile(0.75)]);
+    // Tenths of mmol/L as integers, so that bin edges are exact.
+    let (lo, hi) = (15i64, 40i64);
+    let bin_of = |v: f64| ((v * 10.0).floor() as i64).clamp(lo, hi - 1);
+    let mut counts = vec![0u64; (hi - lo) as usize];
+    for &v in &values {
+        counts[(bin_of(v) - lo) as usize] += 1;
+    }
+    let first = values.first().copied().unwrap_or(1.5).min(1.5);
+    let last = values.last().copied().unwrap_or(4.0).max(4.0);
+    DistributionJson {
+        variable: "highest corrected calcium, mmol/L".into(),
+        population: "patients with a corrected calcium (baseline or labs)".into(),
+        n: d.count(n as u64),
+        quartiles,
+        thresholds: vec![
+            (
+                "lower normal limit".into(),
+                settings.calcium_normal_low_mmol_l,
+            ),
+            (
+                "upper normal limit".into(),
+                settings.calcium_normal_high_mmol_l,
+            ),
+            ("moderate (> 3.0)".into(), 3.0),
+            ("crisis".into(), settings.crisis_threshold_mmol_l),
+        ],
+        bins: counts
+            .iter()
+            .enumerate()
+            .map(|(k, &c)| {
+                let tenth = lo + k as i64;
+                BinJson {
+                    from: if k == 0 { first } else { tenth as f64 / 10.0 },
+                    to: if tenth + 1 == hi {
+                        last
+                    } else {
+                        (tenth + 1) as f64 / 10.0
+                    },
+                    count: d.count(c),
+                }
+            })
+            .collect(),
     }
 }
 
@@ -492,6 +723,7 @@ pub fn analyse(
     cohort: &Cohort,
     classified: &[PatientClassification],
     balance: &[TableBalance],
+    settings: &StudySettings,
     min_cell: u64,
 ) -> RunSummary {
     let d = Disclosure::new(min_cell);
@@ -833,6 +1065,32 @@ pub fn analyse(
         ),
     ];
     let models = vec![risk_factor_model(&d, &p)];
+    let weight_bearing_groups = breakdown(
+        &bone_patients,
+        weight_bearing,
+        |w| match w {
+            Some(true) => "weight-bearing bone involved".into(),
+            Some(false) => "no weight-bearing bone".into(),
+            None => "not assessable".into(),
+        },
+    );
+    let sre_cumulative_incidence = vec![
+        sre_incidence(
+            &d,
+            &p,
+            "first_sre_by_bone_agent",
+            "bone-targeted agent",
+            &by_agent,
+        ),
+        sre_incidence(
+            &d,
+            &p,
+            "first_sre_by_weight_bearing",
+            "weight-bearing involvement",
+            &weight_bearing_groups,
+        ),
+    ];
+    let corrected_calcium = calcium_distribution(&d, &p, settings);
     let published = published_figures(
         &d,
         &p,
@@ -851,6 +1109,8 @@ pub fn analyse(
         associations: vec![f3, f4, f11, wb],
         models,
         survival: survival_json,
+        sre_cumulative_incidence,
+        corrected_calcium,
         published,
     }
 }

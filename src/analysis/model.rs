@@ -238,6 +238,98 @@ pub struct SurvivalGroupJson {
     pub median_months: Estimate,
     /// Survival at 6, 12 and 24 months with 95% CIs.
     pub at_months: Vec<SurvivalAtJson>,
+    /// The curve: one point per event time (empty when suppressed).
+    pub curve: Vec<CurvePointJson>,
+    /// Numbers at risk every 6 months, for the table under the chart's time axis.
+    pub at_risk: Vec<AtRiskJson>,
+}
+
+/// A step of a curve: the estimate just after `months`, with its 95% CI.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct CurvePointJson {
+    /// Months.
+    pub months: f64,
+    /// Survival or cumulative incidence.
+    pub estimate: f64,
+    /// Lower limit.
+    pub lower: Option<f64>,
+    /// Upper limit.
+    pub upper: Option<f64>,
+}
+
+/// Patients at risk at a time.
+#[derive(Debug, Clone, Serialize)]
+pub struct AtRiskJson {
+    /// Months.
+    pub months: f64,
+    /// At risk.
+    pub n_risk: Count,
+}
+
+/// Cumulative incidence of the first SRE in one group.
+#[derive(Debug, Clone, Serialize)]
+pub struct CifGroupJson {
+    /// The group.
+    pub group: String,
+    /// Patients.
+    pub n: Count,
+    /// First SREs.
+    pub events: Count,
+    /// Deaths before any SRE (the competing event).
+    pub competing: Count,
+    /// Cumulative incidence at 6, 12 and 24 months with 95% CIs (log-log, as cmprsk's plot).
+    pub at_months: Vec<SurvivalAtJson>,
+    /// The curve (empty when suppressed).
+    pub curve: Vec<CurvePointJson>,
+    /// Numbers at risk every 6 months.
+    pub at_risk: Vec<AtRiskJson>,
+}
+
+/// Time to first SRE with death as a competing risk, by a grouping.
+#[derive(Debug, Clone, Serialize)]
+pub struct CompetingRiskJson {
+    /// Stable identifier.
+    pub id: String,
+    /// Time scale and events.
+    pub endpoint: String,
+    /// Among whom.
+    pub population: String,
+    /// The grouping.
+    pub by: String,
+    /// Groups.
+    pub groups: Vec<CifGroupJson>,
+    /// Gray's test between the groups.
+    pub gray_test: Option<TestJson>,
+    /// SREs dated before the bone-metastasis diagnosis, counted at time 0.
+    pub revealing_sres: Count,
+}
+
+/// One bin of a histogram.
+#[derive(Debug, Clone, Serialize)]
+pub struct BinJson {
+    /// Lower edge (inclusive).
+    pub from: f64,
+    /// Upper edge (exclusive).
+    pub to: f64,
+    /// Patients in the bin.
+    pub count: Count,
+}
+
+/// The distribution of a value.
+#[derive(Debug, Clone, Serialize)]
+pub struct DistributionJson {
+    /// What is counted.
+    pub variable: String,
+    /// Among whom.
+    pub population: String,
+    /// Patients with a value.
+    pub n: Count,
+    /// Quartiles (25th, 50th, 75th percentile).
+    pub quartiles: Option<[f64; 3]>,
+    /// Marked thresholds: (label, value).
+    pub thresholds: Vec<(String, f64)>,
+    /// Bins (a bin below the threshold shows `<N`).
+    pub bins: Vec<BinJson>,
 }
 
 /// Survival at a time.
@@ -323,6 +415,10 @@ pub struct RunSummary {
     pub models: Vec<ModelJson>,
     /// Survival comparisons.
     pub survival: Vec<SurvivalJson>,
+    /// Cumulative incidence of the first SRE, death competing.
+    pub sre_cumulative_incidence: Vec<CompetingRiskJson>,
+    /// The distribution of the highest corrected calcium.
+    pub corrected_calcium: DistributionJson,
     /// Published figures beside the cohort's estimates.
     pub published: Vec<PublishedJson>,
 }

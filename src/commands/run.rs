@@ -23,6 +23,7 @@ use crate::classify::{classify_cohort, Threads};
 use crate::error::{Error, Result};
 use crate::ingest::ingest;
 use crate::io::{CohortFiles, LoadedMapping, OutputColumn, OutputFormat, OutputTable};
+use crate::plot::draw_charts;
 use crate::report::run::{write_html, write_markdown};
 use crate::study::StudySettings;
 
@@ -146,6 +147,7 @@ pub fn run(config: &RunConfig, progress: &mut dyn FnMut(&StageEvent)) -> Result<
         &ingested.cohort,
         &classified,
         &ingested.balance,
+        &settings,
         config.min_cell,
     );
     emit(Stage::Analyse, "end", &mut timings);
@@ -196,11 +198,16 @@ pub fn run(config: &RunConfig, progress: &mut dyn FnMut(&StageEvent)) -> Result<
         serde_json::to_writer_pretty(&mut *out, &summary).map_err(std::io::Error::other)?;
         out.write_all(b"\n")
     })?;
+    let charts = draw_charts(&summary, &scratch_dir.join("charts"))?;
+    for c in &charts {
+        outputs.push(format!("charts/{}.svg", c.name));
+        outputs.push(format!("charts/{}.png", c.name));
+    }
     write_file(&scratch_dir.join("report.md"), |out| {
-        write_markdown(&summary, &config.timestamp, out)
+        write_markdown(&summary, &config.timestamp, &charts, out)
     })?;
     write_file(&scratch_dir.join("report.html"), |out| {
-        write_html(&summary, &config.timestamp, out)
+        write_html(&summary, &config.timestamp, &charts, out)
     })?;
     let record = RunRecord {
         bonemet_version: env!("CARGO_PKG_VERSION"),

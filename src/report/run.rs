@@ -5,6 +5,7 @@
 use std::io::Write;
 
 use crate::analysis::model::{Estimate, ProportionJson, RunSummary};
+use crate::plot::Chart;
 
 /// A section of the report: a title, paragraphs, tables.
 struct Section {
@@ -243,6 +244,52 @@ fn sections(s: &RunSummary) -> Vec<Section> {
             .collect(),
     });
     out.push(Section {
+        title: "Skeletal-related events: first SRE with death as a competing risk".into(),
+        paragraphs: vec!["Cumulative incidence (Aalen–Johansen) of the first SRE from the bone-metastasis diagnosis, death without an SRE as the competing event, with log(−log) 95% CIs from cmprsk's variance; Gray's test between groups. An SRE dated before the bone diagnosis counts at time 0.".into()],
+        tables: s
+            .sre_cumulative_incidence
+            .iter()
+            .map(|a| {
+                let mut caption = format!("by {}; revealing SREs counted at time 0: {}", a.by, a.revealing_sres);
+                if let Some(t) = &a.gray_test {
+                    caption.push_str(&format!("; Gray's test chi-square {:.2} on {} df, p {}", t.chisq, t.df, p_value(Some(t.p))));
+                }
+                let at = |g: &crate::analysis::model::CifGroupJson, k: usize| {
+                    g.at_months.get(k).map_or("—".into(), |a| percent(&a.survival))
+                };
+                Table {
+                    caption,
+                    headers: vec!["group", "n", "first SREs", "deaths first", "6 months", "12 months", "24 months"],
+                    rows: a
+                        .groups
+                        .iter()
+                        .map(|g| vec![g.group.clone(), g.n.to_string(), g.events.to_string(), g.competing.to_string(), at(g, 0), at(g, 1), at(g, 2)])
+                        .collect(),
+                }
+            })
+            .collect(),
+    });
+    let c = &s.corrected_calcium;
+    out.push(Section {
+        title: "Corrected calcium".into(),
+        paragraphs: vec![format!(
+            "{} among {} (n = {}): quartiles {}. Thresholds: {}.",
+            c.variable,
+            c.population,
+            c.n,
+            c.quartiles.map_or("—".into(), |q| format!(
+                "{:.2}, {:.2}, {:.2}",
+                q[0], q[1], q[2]
+            )),
+            c.thresholds
+                .iter()
+                .map(|(l, v)| format!("{l} {v:.2}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )],
+        tables: Vec::new(),
+    });
+    out.push(Section {
         title: "Disclosure control".into(),
         paragraphs: vec![if s.min_cell == 0 {
             "Disclosure control is off (--min-cell 0): every count is shown.".into()
@@ -269,10 +316,12 @@ fn cell_md(text: &str) -> String {
     text.replace('|', "\\|")
 }
 
-/// Writes the report as Markdown. `run_timestamp` is the only run-time value in it.
+/// Writes the report as Markdown (charts linked as charts/NAME.png). `run_timestamp` is the
+/// only run-time value in it.
 pub fn write_markdown(
     s: &RunSummary,
     run_timestamp: &str,
+    charts: &[Chart],
     out: &mut dyn Write,
 ) -> std::io::Result<()> {
     writeln!(out, "# bonemet report: bone metastases in lung cancer\n")?;
@@ -298,8 +347,29 @@ pub fn write_markdown(
             }
             writeln!(out)?;
         }
+        if section.title == "Survival" {
+            writeln!(out, "## Charts\n")?;
+            for c in charts {
+                writeln!(out, "![{}](charts/{}.png)\n", cell_md(&c.title), c.name)?;
+            }
+        }
     }
     Ok(())
+}
+
+/// An SVG document as an element to inline in HTML: no XML declaration, no namespace URL
+/// (HTML parsers know the SVG namespace), the chart's title as its accessible name.
+fn inline_svg(chart: &Chart) -> String {
+    let svg = chart.svg.trim();
+    let svg = svg
+        .strip_prefix("<?xml version=\"1.0\" encoding=\"UTF-8\"?>")
+        .unwrap_or(svg);
+    svg.replacen(" xmlns=\"http://www.w3.org/2000/svg\"", "", 1)
+        .replacen(
+            "<svg ",
+            &format!("<svg role=\"img\" aria-label=\"{}\" ", escape(&chart.title)),
+            1,
+        )
 }
 
 fn escape(text: &str) -> String {
@@ -309,8 +379,14 @@ fn escape(text: &str) -> String {
         .replace('"', "&quot;")
 }
 
-/// Writes the report as one self-contained HTML page (inline style, no script, no link).
-pub fn write_html(s: &RunSummary, run_timestamp: &str, out: &mut dyn Write) -> std::io::Result<()> {
+/// Writes the report as one self-contained HTML page (inline style and SVG charts, no script,
+/// no link).
+pub fn write_html(
+    s: &RunSummary,
+    run_timestamp: &str,
+    charts: &[Chart],
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
     writeln!(
         out,
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">"
@@ -355,6 +431,17 @@ pub fn write_html(s: &RunSummary, run_timestamp: &str, out: &mut dyn Write) -> s
                 writeln!(out, "<tr>{cells}</tr>")?;
             }
             writeln!(out, "</table>")?;
+        }
+        if section.title == "Survival" {
+            writeln!(out, "<h2>Charts</h2>")?;
+            for c in charts {
+                writeln!(
+                    out,
+                    "<figure>{}<figcaption>{}</figcaption></figure>",
+                    inline_svg(c),
+                    escape(&c.title)
+                )?;
+            }
         }
     }
     writeln!(out, "</body>\n</html>")
