@@ -1065,15 +1065,11 @@ pub fn analyse(
         ),
     ];
     let models = vec![risk_factor_model(&d, &p)];
-    let weight_bearing_groups = breakdown(
-        &bone_patients,
-        weight_bearing,
-        |w| match w {
-            Some(true) => "weight-bearing bone involved".into(),
-            Some(false) => "no weight-bearing bone".into(),
-            None => "not assessable".into(),
-        },
-    );
+    let weight_bearing_groups = breakdown(&bone_patients, weight_bearing, |w| match w {
+        Some(true) => "weight-bearing bone involved".into(),
+        Some(false) => "no weight-bearing bone".into(),
+        None => "not assessable".into(),
+    });
     let sre_cumulative_incidence = vec![
         sre_incidence(
             &d,
