@@ -42,3 +42,14 @@ bench-fine-gray n="10000":
 bench-classify:
     cargo bench --bench classify
     python3 scripts/bench_classify.py 1000000 3 parquet
+
+# Execute notebooks/explore-run.ipynb against the demo run with nbclient (Python
+# requirements: notebooks/requirements.txt); the executed copy goes to target/notebooks/.
+notebooks:
+    cargo run -- run data/demo --out reports/demo
+    python3 scripts/run_notebook.py notebooks/explore-run.ipynb reports/demo
+
+# bonemet run on 1,000,000 patients (Parquet, events and labs), stage by stage, against
+# polars reading the same three files (release build; data under target/bench/).
+bench-run n="1000000" repeats="3":
+    python3 scripts/bench_run.py {{n}} {{repeats}}

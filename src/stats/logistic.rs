@@ -62,6 +62,38 @@ fn deviance(y: &DVector<f64>, mu: &DVector<f64>) -> f64 {
         .sum::<f64>()
 }
 
+/// XᵀWX and XᵀWz by dot products of X's contiguous columns (upper triangle, one row of the
+/// information per task in parallel): no n × p temporary, no generic matrix product.
+fn weighted_cross_products(
+    x: &DMatrix<f64>,
+    w: &DVector<f64>,
+    z: &DVector<f64>,
+) -> (DMatrix<f64>, DVector<f64>) {
+    use rayon::prelude::*;
+    let (n, p) = (x.nrows(), x.ncols());
+    let data = x.as_slice();
+    let column = |j: usize| &data[j * n..(j + 1) * n];
+    let (w, z) = (w.as_slice(), z.as_slice());
+    let rows: Vec<(Vec<f64>, f64)> = (0..p)
+        .into_par_iter()
+        .map(|a| {
+            let wa: Vec<f64> = column(a).iter().zip(w).map(|(x, w)| x * w).collect();
+            let dot = |other: &[f64]| wa.iter().zip(other).map(|(u, v)| u * v).sum::<f64>();
+            ((a..p).map(|b| dot(column(b))).collect(), dot(z))
+        })
+        .collect();
+    let mut information = DMatrix::zeros(p, p);
+    let mut rhs = DVector::zeros(p);
+    for (a, (row, r)) in rows.into_iter().enumerate() {
+        rhs[a] = r;
+        for (k, v) in row.into_iter().enumerate() {
+            information[(a, a + k)] = v;
+            information[(a + k, a)] = v;
+        }
+    }
+    (information, rhs)
+}
+
 /// IRLS with an optional offset; `None` when XᵀWX is singular.
 fn irls(x: &DMatrix<f64>, y: &DVector<f64>, offset: Option<&DVector<f64>>) -> Option<Irls> {
     let n = x.nrows();
@@ -76,10 +108,9 @@ fn irls(x: &DMatrix<f64>, y: &DVector<f64>, offset: Option<&DVector<f64>>) -> Op
         let mu = eta.map(|e| 1.0 / (1.0 + (-e).exp()));
         let w = mu.map(|m| (m * (1.0 - m)).max(1e-300));
         let z = DVector::from_fn(n, |i, _| eta[i] - offset[i] + (y[i] - mu[i]) / w[i]);
-        let xtw = DMatrix::from_fn(x.ncols(), n, |j, i| x[(i, j)] * w[i]);
-        let information = &xtw * x;
+        let (information, rhs) = weighted_cross_products(x, &w, &z);
         let cholesky = information.clone().cholesky()?;
-        let beta = cholesky.solve(&(&xtw * &z));
+        let beta = cholesky.solve(&rhs);
         eta = x * &beta + offset;
         let mu = eta.map(|e| 1.0 / (1.0 + (-e).exp()));
         let dev = deviance(y, &mu);
@@ -88,8 +119,7 @@ fn irls(x: &DMatrix<f64>, y: &DVector<f64>, offset: Option<&DVector<f64>>) -> Op
         if converged || iterations >= MAX_ITERATIONS {
             // Covariance at the final coefficients.
             let w = mu.map(|m| (m * (1.0 - m)).max(1e-300));
-            let xtw = DMatrix::from_fn(x.ncols(), n, |j, i| x[(i, j)] * w[i]);
-            let covariance = (&xtw * x).try_inverse()?;
+            let covariance = weighted_cross_products(x, &w, &z).0.try_inverse()?;
             let max_eta = eta.iter().fold(0.0f64, |m, e| m.max(e.abs()));
             return Some(Irls {
                 beta,
@@ -103,15 +133,32 @@ fn irls(x: &DMatrix<f64>, y: &DVector<f64>, offset: Option<&DVector<f64>>) -> Op
 }
 
 /// Covariates that add no rank to the design (each is a combination of earlier columns).
+///
+/// Sequential Gram–Schmidt on XᵀX (p × p, one pass over the rows) rather than a rank per
+/// leading block of X (an SVD of n × j for each j, far too slow on a million rows): column j
+/// is redundant when its sum of squares left after projecting on the earlier kept columns is
+/// at most 1e-10 of its own (a residual norm 1e-5 of the column's).
 fn redundant_columns(x: &DMatrix<f64>, names: &[String]) -> Vec<String> {
+    let ones = DVector::from_element(x.nrows(), 1.0);
+    let gram = weighted_cross_products(x, &ones, &ones).0;
+    let mut kept: Vec<usize> = Vec::new();
     let mut redundant = Vec::new();
-    let mut rank = 0;
     for (j, name) in names.iter().enumerate().take(x.ncols()) {
-        let r = x.columns(0, j + 1).into_owned().rank(1e-9);
-        if r == rank {
+        let own = gram[(j, j)];
+        let residual = if kept.is_empty() {
+            own
+        } else {
+            let block = gram.select_rows(&kept).select_columns(&kept);
+            let cross = DVector::from_iterator(kept.len(), kept.iter().map(|&k| gram[(k, j)]));
+            block
+                .cholesky()
+                .map_or(own, |c| own - cross.dot(&c.solve(&cross)))
+        };
+        if own <= 0.0 || residual <= 1e-10 * own {
             redundant.push(name.clone());
+        } else {
+            kept.push(j);
         }
-        rank = r;
     }
     redundant
 }
