@@ -1341,3 +1341,21 @@ fn competing_risks_small_cases_by_hand() {
     let constant = vec![vec![1.0; 5]];
     assert!(fine_gray(&t, &[1, 2, 0, 1, 0], 1, &constant).is_err());
 }
+
+/// Exact Poisson rate intervals as `poisson.test(k, T)$conf.int` (R 4.2.2): k = 47 over
+/// 70.41752224503766 person-years, k = 0 over 10, k = 5 over 2.5.
+#[test]
+fn poisson_rates_match_poisson_test() {
+    use bonemet::stats::rate::exact_poisson_rate;
+    for (k, t, lower, upper) in [
+        (47, 70.41752224503766, 0.490415326556017, 0.887563696478277),
+        (0, 10.0, 0.0, 0.368887945411394),
+        (5, 2.5, 0.649394556047368, 4.667332831729067),
+    ] {
+        let r = exact_poisson_rate(k, t, 0.95).unwrap();
+        close(r.estimate, k as f64 / t, "rate");
+        close(r.lower, lower, &format!("lower {k}/{t}"));
+        close(r.upper, upper, &format!("upper {k}/{t}"));
+    }
+    assert!(exact_poisson_rate(1, 0.0, 0.95).is_err());
+}

@@ -478,6 +478,60 @@ fn sre_incidence(
     }
 }
 
+/// Skeletal morbidity rate: SREs (after the merge window) per patient-year from the
+/// bone-metastasis diagnosis to death or last contact, with the exact Poisson 95% CI
+/// (chi-square quantiles: [χ²(0.025; 2k)/2, χ²(0.975; 2k + 2)/2] / person-years).
+fn sre_rates(d: &Disclosure, p: &Patients, by: &str, groups: &Breakdown) -> RatesJson {
+    use crate::stats::rate::exact_poisson_rate;
+    let pt = &p.cohort.patients;
+    let rows = groups
+        .iter()
+        .map(|(name, rows)| {
+            let events: u64 = rows
+                .iter()
+                .map(|&i| u64::from(p.classified[i].sre.count))
+                .sum();
+            let person_years: f64 = rows
+                .iter()
+                .map(|&i| {
+                    let start = pt.bone_mets_date[i].unwrap_or(pt.diagnosis_date[i]);
+                    let end = if p.dead(i) {
+                        pt.death_date[i].unwrap_or(pt.last_contact_date[i])
+                    } else {
+                        pt.last_contact_date[i]
+                    };
+                    ((end - start).num_days().max(0) as f64) / 365.25
+                })
+                .sum();
+            let hidden = d.hides(rows.len() as u64) || d.hides(events);
+            let rate = match exact_poisson_rate(events, person_years, 0.95) {
+                Ok(r) if !hidden => Estimate {
+                    estimate: Some(r.estimate),
+                    lower: Some(r.lower),
+                    upper: Some(r.upper),
+                },
+                _ => Estimate::NONE,
+            };
+            RateJson {
+                group: name.clone(),
+                patients: d.count(rows.len() as u64),
+                events: d.count(events),
+                person_years: (!hidden).then_some(person_years),
+                rate,
+            }
+        })
+        .collect();
+    RatesJson {
+        id: format!("sre_rate_by_{}", by.replace([' ', '-'], "_")),
+        measure:
+            "SREs per patient-year from the bone-metastasis diagnosis (skeletal morbidity rate)"
+                .into(),
+        population: "patients with bone metastases".into(),
+        by: by.into(),
+        groups: rows,
+    }
+}
+
 /// The highest corrected calcium of each patient (baseline and labs), in 0.1 mmol/L bins, with
 /// the study's thresholds.
 fn calcium_distribution(
@@ -1030,7 +1084,7 @@ pub fn analyse(
         ),
     ];
     let os_name = "overall survival from diagnosis (months)";
-    let survival_json = vec![
+    let mut survival_json = vec![
         survival(
             &d,
             "os_by_metastatic_pattern",
@@ -1087,6 +1141,71 @@ pub fn analyse(
         ),
     ];
     let corrected_calcium = calcium_distribution(&d, &p, settings);
+    let bone_overall: Breakdown = vec![("all".into(), bone_patients.clone())];
+    let rates = vec![
+        sre_rates(&d, &p, "overall", &bone_overall),
+        sre_rates(&d, &p, "bone-targeted agent", &by_agent),
+    ];
+    // A second SRE after a first (domain.md §3: one SRE raises the risk of the next).
+    let first_sre: Vec<usize> = bone_patients
+        .iter()
+        .copied()
+        .filter(|&i| p.any_sre(i))
+        .collect();
+    let by_agent_first = breakdown(
+        &first_sre,
+        |i| pt.bone_agent[i].map(|a| a.index()),
+        |a| a.map_or("not recorded".into(), |k| BoneAgent::ALL[k].as_str().into()),
+    );
+    incidence_json.push(incidence(
+        &d,
+        "second_sre_after_first",
+        "a second SRE",
+        "patients with bone metastases and a first SRE",
+        "bone-targeted agent",
+        &[vec![("all".to_string(), first_sre.clone())], by_agent_first].concat(),
+        &|i| p.classified[i].sre.second_date.is_some(),
+    ));
+    // Overall survival from the bone-metastasis diagnosis, by molecular family.
+    let os_from_bone = |i: usize| {
+        let start = pt.bone_mets_date[i].unwrap_or(pt.diagnosis_date[i]);
+        (
+            p.os_months(i) - months_between(pt.diagnosis_date[i], start),
+            p.dead(i),
+        )
+    };
+    let family = |i: usize| {
+        let m = p.subgroup(i);
+        if m.is_egfr() {
+            0
+        } else if m == MolecularSubgroup::Alk {
+            1
+        } else if m.is_kras() {
+            2
+        } else if m == MolecularSubgroup::TripleNegative {
+            3
+        } else {
+            4
+        }
+    };
+    let families = breakdown(&bone_patients, family, |k| {
+        [
+            "EGFR-mutant",
+            "ALK-rearranged",
+            "KRAS-mutant",
+            "triple-negative",
+            "incompletely tested",
+        ][*k]
+            .into()
+    });
+    survival_json.push(survival(
+        &d,
+        "os_from_bone_by_molecular_family",
+        "overall survival from bone-metastasis diagnosis (months)",
+        "patients with bone metastases",
+        &families,
+        &os_from_bone,
+    ));
     let published = published_figures(
         &d,
         &p,
@@ -1106,6 +1225,7 @@ pub fn analyse(
         models,
         survival: survival_json,
         sre_cumulative_incidence,
+        sre_rates: rates,
         corrected_calcium,
         published,
     }

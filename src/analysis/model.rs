@@ -304,6 +304,36 @@ pub struct CompetingRiskJson {
     pub revealing_sres: Count,
 }
 
+/// An event rate per patient-year in one group, with its exact (Poisson) 95% CI.
+#[derive(Debug, Clone, Serialize)]
+pub struct RateJson {
+    /// The group.
+    pub group: String,
+    /// Patients.
+    pub patients: Count,
+    /// Events counted.
+    pub events: Count,
+    /// Person-years at risk (null when the group is suppressed).
+    pub person_years: Option<f64>,
+    /// Events per patient-year.
+    pub rate: Estimate,
+}
+
+/// Rates of an event by a grouping.
+#[derive(Debug, Clone, Serialize)]
+pub struct RatesJson {
+    /// Stable identifier.
+    pub id: String,
+    /// What is counted, over which time.
+    pub measure: String,
+    /// Among whom.
+    pub population: String,
+    /// The grouping.
+    pub by: String,
+    /// One row per group.
+    pub groups: Vec<RateJson>,
+}
+
 /// One bin of a histogram.
 #[derive(Debug, Clone, Serialize)]
 pub struct BinJson {
@@ -417,6 +447,8 @@ pub struct RunSummary {
     pub survival: Vec<SurvivalJson>,
     /// Cumulative incidence of the first SRE, death competing.
     pub sre_cumulative_incidence: Vec<CompetingRiskJson>,
+    /// Skeletal morbidity rates (SREs per patient-year).
+    pub sre_rates: Vec<RatesJson>,
     /// The distribution of the highest corrected calcium.
     pub corrected_calcium: DistributionJson,
     /// Published figures beside the cohort's estimates.

@@ -269,6 +269,23 @@ fn sections(s: &RunSummary) -> Vec<Section> {
             })
             .collect(),
     });
+    out.push(Section {
+        title: "Skeletal morbidity rate".into(),
+        paragraphs: vec!["SREs (after the study's merge window) per patient-year from the bone-metastasis diagnosis to death or last contact, with exact Poisson 95% CIs.".into()],
+        tables: s
+            .sre_rates
+            .iter()
+            .map(|r| Table {
+                caption: format!("{} — {}, by {}", r.measure, r.population, r.by),
+                headers: vec!["group", "patients", "SREs", "person-years", "SREs per patient-year (95% CI)"],
+                rows: r
+                    .groups
+                    .iter()
+                    .map(|g| vec![g.group.clone(), g.patients.to_string(), g.events.to_string(), g.person_years.map_or("—".into(), |v| format!("{v:.1}")), interval(&g.rate, |v| format!("{v:.3}"))])
+                    .collect(),
+            })
+            .collect(),
+    });
     let c = &s.corrected_calcium;
     out.push(Section {
         title: "Corrected calcium".into(),

@@ -128,6 +128,7 @@ pub mod km;
 pub mod logistic;
 pub mod logrank;
 pub mod proportion;
+pub mod rate;
 pub mod rmst;
 pub mod two_by_two;
 
