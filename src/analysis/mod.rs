@@ -1163,7 +1163,11 @@ pub fn analyse(
         "a second SRE",
         "patients with bone metastases and a first SRE",
         "bone-targeted agent",
-        &[vec![("all".to_string(), first_sre.clone())], by_agent_first].concat(),
+        &[
+            vec![("all".to_string(), first_sre.clone())],
+            by_agent_first.clone(),
+        ]
+        .concat(),
         &|i| p.classified[i].sre.second_date.is_some(),
     ));
     // Overall survival from the bone-metastasis diagnosis, by molecular family.
@@ -1198,6 +1202,59 @@ pub fn analyse(
         ][*k]
             .into()
     });
+    // NTX class and death (F11: a higher risk of death with NTX >= 100).
+    let ntx_groups: Breakdown = vec![
+        (
+            "NTX >= 100".into(),
+            bone_patients
+                .iter()
+                .copied()
+                .filter(|&i| ntx(i) == Some(NtxClass::High))
+                .collect(),
+        ),
+        (
+            "NTX < 100".into(),
+            bone_patients
+                .iter()
+                .copied()
+                .filter(|&i| matches!(ntx(i), Some(NtxClass::Low | NtxClass::Moderate)))
+                .collect(),
+        ),
+    ];
+    survival_json.push(survival(
+        &d,
+        "os_from_bone_by_ntx",
+        "overall survival from bone-metastasis diagnosis (months)",
+        "patients with bone metastases and a baseline NTX",
+        &ntx_groups,
+        &os_from_bone,
+    ));
+    // Time from a first SRE to a second (death and last contact censor), by bone agent.
+    let to_second = |i: usize| {
+        let first = p.classified[i]
+            .sre
+            .first
+            .map_or(pt.diagnosis_date[i], |(date, _)| date);
+        match p.classified[i].sre.second_date {
+            Some(second) => (months_between(first, second).max(0.0), true),
+            None => {
+                let end = if p.dead(i) {
+                    pt.death_date[i].unwrap_or(pt.last_contact_date[i])
+                } else {
+                    pt.last_contact_date[i]
+                };
+                (months_between(first, end).max(0.0), false)
+            }
+        }
+    };
+    survival_json.push(survival(
+        &d,
+        "second_sre_after_first",
+        "months from the first SRE to a second (death and last contact censor)",
+        "patients with bone metastases and a first SRE",
+        &by_agent_first,
+        &to_second,
+    ));
     survival_json.push(survival(
         &d,
         "os_from_bone_by_molecular_family",

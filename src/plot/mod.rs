@@ -476,13 +476,21 @@ pub fn draw_charts(s: &RunSummary, dir: &Path) -> Result<Vec<Chart>> {
         if curves.is_empty() {
             continue;
         }
-        let title = format!("Overall survival: {}", a.population);
+        // Every survival analysis is of death, but the time from a first SRE to a second.
+        let (title, y_label) = if a.endpoint.starts_with("overall survival") {
+            (format!("Overall survival: {}", a.population), "Survival")
+        } else {
+            (
+                format!("Without a second SRE: {}", a.population),
+                "Without a second SRE",
+            )
+        };
         let height = 480 + 18 * curves.len() as u32;
         let draw = |root: &DrawingArea<SVGBackend, Shift>| {
-            draw_curves(root, &title, "Survival", 1.0, &survival_curves(a))
+            draw_curves(root, &title, y_label, 1.0, &survival_curves(a))
         };
         let draw_png = |root: &DrawingArea<BitMapBackend, Shift>| {
-            draw_curves(root, &title, "Survival", 1.0, &survival_curves(a))
+            draw_curves(root, &title, y_label, 1.0, &survival_curves(a))
         };
         charts.push(render(
             dir,

@@ -216,7 +216,7 @@ fn sections(s: &RunSummary) -> Vec<Section> {
     });
     out.push(Section {
         title: "Survival".into(),
-        paragraphs: vec!["Kaplan–Meier with Greenwood variance and log-log 95% CIs; NR: not reached. Log-rank tests between groups; with two groups, the Cox hazard ratio (Efron ties) of the first against the second.".into()],
+        paragraphs: vec!["Kaplan–Meier with Greenwood variance and log-log 95% CIs; NR: not reached. Events are deaths, except for the time to a second SRE (where the event is the second SRE and the table shows the share still without one). Log-rank tests between groups; with two groups, the Cox hazard ratio (Efron ties) of the first against the second.".into()],
         tables: s
             .survival
             .iter()
@@ -233,7 +233,7 @@ fn sections(s: &RunSummary) -> Vec<Section> {
                 };
                 Table {
                     caption,
-                    headers: vec!["group", "n", "deaths", "median months (95% CI)", "6 months", "12 months", "24 months"],
+                    headers: vec!["group", "n", "events", "median months (95% CI)", "6 months", "12 months", "24 months"],
                     rows: a
                         .groups
                         .iter()
