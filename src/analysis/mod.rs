@@ -34,6 +34,9 @@ pub const DAYS_PER_MONTH: f64 = 30.4375;
 /// Times at which survival is reported, months.
 const SURVIVAL_MONTHS: [f64; 3] = [6.0, 12.0, 24.0];
 
+/// Horizon of the restricted mean survival time, months.
+const RMST_MONTHS: f64 = 24.0;
+
 /// Per-patient facts every analysis draws on.
 struct Patients<'a> {
     cohort: &'a Cohort,
@@ -284,12 +287,24 @@ fn survival(
             ),
             None => (Vec::new(), Vec::new()),
         };
+        let rmst_24_months = km
+            .as_ref()
+            .and_then(|km| crate::stats::rmst::rmst(km, RMST_MONTHS).ok())
+            .map_or(Estimate::NONE, |r| {
+                let z = crate::stats::km::z_for(0.95);
+                Estimate {
+                    estimate: Some(r.estimate),
+                    lower: Some(r.estimate - z * r.std_err),
+                    upper: Some(r.estimate + z * r.std_err),
+                }
+            });
         out.push(SurvivalGroupJson {
             group: name.clone(),
             n: d.count(rows.len() as u64),
             events: d.count(deaths),
             median_months: median,
             at_months,
+            rmst_24_months,
             curve,
             at_risk,
         });

@@ -238,6 +238,9 @@ pub struct SurvivalGroupJson {
     pub median_months: Estimate,
     /// Survival at 6, 12 and 24 months with 95% CIs.
     pub at_months: Vec<SurvivalAtJson>,
+    /// Restricted mean survival time up to 24 months, with its Wald 95% CI (as
+    /// `print(survfit, rmean = 24)`'s estimate and SE).
+    pub rmst_24_months: Estimate,
     /// The curve: one point per event time (empty when suppressed).
     pub curve: Vec<CurvePointJson>,
     /// Numbers at risk every 6 months, for the table under the chart's time axis.

@@ -233,11 +233,11 @@ fn sections(s: &RunSummary) -> Vec<Section> {
                 };
                 Table {
                     caption,
-                    headers: vec!["group", "n", "events", "median months (95% CI)", "6 months", "12 months", "24 months"],
+                    headers: vec!["group", "n", "events", "median months (95% CI)", "6 months", "12 months", "24 months", "RMST to 24 months (95% CI)"],
                     rows: a
                         .groups
                         .iter()
-                        .map(|g| vec![g.group.clone(), g.n.to_string(), g.events.to_string(), months(&g.median_months), at(g, 0), at(g, 1), at(g, 2)])
+                        .map(|g| vec![g.group.clone(), g.n.to_string(), g.events.to_string(), months(&g.median_months), at(g, 0), at(g, 1), at(g, 2), months(&g.rmst_24_months)])
                         .collect(),
                 }
             })
