@@ -445,3 +445,41 @@ fn a_200000_patient_run_recovers_the_calibrated_figures() {
             .any(|r| r["id"] == format!("F{k}").as_str()));
     }
 }
+
+/// A cohort above the rejected-share cap: the run happens, every output is written and the
+/// exit code is 3 (as validate's); a tiny cohort (5 patients) is reported with every count
+/// suppressed rather than failing.
+#[test]
+fn a_failed_quality_gate_writes_the_report_and_exits_3() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("fixture");
+    let fixture = crate::util::data("fixture");
+    let result = bonemet(&[
+        "run",
+        fixture.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        result.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&result.stderr)
+    );
+    for name in [
+        "report.html",
+        "report.md",
+        "summary.json",
+        "rejected.csv",
+        "run.json",
+    ] {
+        assert!(out.join(name).is_file(), "{name}");
+    }
+    let s = summary(&out);
+    // Five accepted patients: at the threshold, so shown; their deaths are fewer and hidden.
+    assert_eq!(s["cohort"]["patients"], 5);
+    assert!(s["suppressed_counts"].as_u64().unwrap() > 0);
+    let run_json: Value =
+        serde_json::from_slice(&std::fs::read(out.join("run.json")).unwrap()).unwrap();
+    assert_eq!(run_json["quality_gate"]["passed"], false);
+}
