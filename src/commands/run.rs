@@ -181,24 +181,38 @@ pub fn run(config: &RunConfig, progress: &mut dyn FnMut(&StageEvent)) -> Result<
         "summary.json".into(),
         "rejected.csv".into(),
     ];
-    for (stem, table) in [
+    // Tables (each file independent), summary.json and the charts: written in parallel; the
+    // file list keeps a fixed order whatever finishes first.
+    let tables = [
         ("classified", classified_out),
         ("published", published_table(&summary)),
         ("incidence", incidence_table(&summary)),
         ("survival", survival_table(&summary)),
         ("models", models_table(&summary)),
-    ] {
-        for format in [OutputFormat::Parquet, OutputFormat::Csv] {
-            let file = format!("{stem}.{}", format.extension());
-            table.clone().write(&tables_dir.join(&file), format)?;
-            outputs.push(format!("tables/{file}"));
-        }
-    }
-    write_file(&scratch_dir.join("summary.json"), |out| {
-        serde_json::to_writer_pretty(&mut *out, &summary).map_err(std::io::Error::other)?;
-        out.write_all(b"\n")
-    })?;
-    let charts = draw_charts(&summary, &scratch_dir.join("charts"))?;
+    ];
+    let jobs: Vec<(String, &OutputTable, OutputFormat)> = tables
+        .iter()
+        .flat_map(|(stem, table)| {
+            [OutputFormat::Parquet, OutputFormat::Csv]
+                .map(|format| (format!("{stem}.{}", format.extension()), table, format))
+        })
+        .collect();
+    let (written, charts) = rayon::join(
+        || -> Result<()> {
+            use rayon::prelude::*;
+            jobs.par_iter().try_for_each(|(file, table, format)| {
+                (*table).clone().write(&tables_dir.join(file), *format)
+            })?;
+            write_file(&scratch_dir.join("summary.json"), |out| {
+                serde_json::to_writer_pretty(&mut *out, &summary).map_err(std::io::Error::other)?;
+                out.write_all(b"\n")
+            })
+        },
+        || draw_charts(&summary, &scratch_dir.join("charts")),
+    );
+    written?;
+    let charts = charts?;
+    outputs.extend(jobs.iter().map(|(file, _, _)| format!("tables/{file}")));
     for c in &charts {
         outputs.push(format!("charts/{}.svg", c.name));
         outputs.push(format!("charts/{}.png", c.name));
