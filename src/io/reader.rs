@@ -94,8 +94,18 @@ enum Source {
         /// Whether the file's last byte is `\n` (else its last record has no terminator).
         ends_with_newline: bool,
     },
+    /// Parquet is decoded one row group at a time, so that a large file never sits whole in
+    /// memory beside the rows being validated.
     Parquet {
+        /// The file's metadata, parsed once.
+        metadata: polars::io::parquet::metadata::FileMetadataRef,
+        /// (first row, rows) of each row group still to read.
+        groups: std::collections::VecDeque<(usize, usize)>,
+        /// The row group being read.
         frame: DataFrame,
+        /// The file row of `frame`'s first row.
+        base: usize,
+        /// Next row of `frame`.
         offset: usize,
     },
 }
@@ -187,16 +197,25 @@ impl TableReader {
     }
 
     fn open_parquet(path: &Path, size_bytes: u64) -> Result<Self> {
+        let parquet_err = |e: PolarsError| Error::Parquet {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        };
         let file = File::open(path).map_err(|source| Error::Read {
             path: path.to_path_buf(),
             source,
         })?;
-        let frame = ParquetReader::new(BufReader::new(file))
-            .finish()
-            .map_err(|e| Error::Parquet {
-                path: path.to_path_buf(),
-                message: e.to_string(),
-            })?;
+        let mut reader = ParquetReader::new(BufReader::new(file));
+        let metadata = reader.get_metadata().map_err(parquet_err)?.clone();
+        let mut groups = std::collections::VecDeque::new();
+        let mut first = 0;
+        for group in &metadata.row_groups {
+            groups.push_back((first, group.num_rows()));
+            first += group.num_rows();
+        }
+        // The first row group (or, with no rows, the empty frame) gives the columns and types.
+        let first_slice = groups.pop_front().unwrap_or((0, 0));
+        let frame = read_parquet_slice(path, &metadata, first_slice)?;
         let header = frame
             .get_column_names()
             .iter()
@@ -210,7 +229,13 @@ impl TableReader {
             format: Format::Parquet,
             size_bytes,
             header,
-            source: Source::Parquet { frame, offset: 0 },
+            source: Source::Parquet {
+                metadata,
+                groups,
+                frame,
+                base: first_slice.0,
+                offset: 0,
+            },
             records: 0,
         })
     }
@@ -274,10 +299,26 @@ impl TableReader {
                     chunk.push_record(data, ends, line);
                 }
             }
-            Source::Parquet { frame, offset } => {
+            Source::Parquet {
+                metadata,
+                groups,
+                frame,
+                base,
+                offset,
+            } => {
+                while *offset >= frame.height() {
+                    let Some(slice) = groups.pop_front() else {
+                        break;
+                    };
+                    // Drop the finished group before decoding the next.
+                    *frame = DataFrame::empty();
+                    *frame = read_parquet_slice(&self.path, metadata, slice)?;
+                    *base = slice.0;
+                    *offset = 0;
+                }
                 if *offset < frame.height() {
                     let len = CHUNK_RECORDS.min(frame.height() - *offset);
-                    *chunk = parquet_chunk(&self.path, frame, *offset, len)?;
+                    *chunk = parquet_chunk(&self.path, frame, *base, *offset, len)?;
                     *offset += len;
                 }
             }
@@ -366,10 +407,35 @@ fn check_parquet_type(path: &Path, name: &str, dtype: &DataType) -> Result<()> {
     }
 }
 
-/// Rows `offset..offset+len` of a Parquet frame as raw text records; nulls become empty
-/// cells and lists become `;`-separated text, as they would be written in CSV. Columns are
-/// cast to text by polars (vectorised) and read in lockstep, with no allocation per cell.
-fn parquet_chunk(path: &Path, frame: &DataFrame, offset: usize, len: usize) -> Result<RawChunk> {
+/// Rows `first..first + rows` of a Parquet file (one row group), decoded by polars.
+fn read_parquet_slice(
+    path: &Path,
+    metadata: &polars::io::parquet::metadata::FileMetadataRef,
+    (first, rows): (usize, usize),
+) -> Result<DataFrame> {
+    let file = File::open(path).map_err(|source| Error::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let mut reader = ParquetReader::new(BufReader::new(file)).with_slice(Some((first, rows)));
+    reader.set_metadata(metadata.clone());
+    reader.finish().map_err(|e| Error::Parquet {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    })
+}
+
+/// Rows `offset..offset+len` of a Parquet frame (a row group whose first row is file row
+/// `base`) as raw text records numbered by file row; nulls become empty cells and lists
+/// become `;`-separated text, as they would be written in CSV. Columns are cast to text by
+/// polars (vectorised) and read in lockstep, with no allocation per cell.
+fn parquet_chunk(
+    path: &Path,
+    frame: &DataFrame,
+    base: usize,
+    offset: usize,
+    len: usize,
+) -> Result<RawChunk> {
     let decode_err = |e: PolarsError| Error::Parquet {
         path: path.to_path_buf(),
         message: e.to_string(),
@@ -412,7 +478,7 @@ fn parquet_chunk(path: &Path, frame: &DataFrame, offset: usize, len: usize) -> R
         for column in cells.iter_mut() {
             chunk.push_field(column.next().flatten().unwrap_or("").as_bytes());
         }
-        chunk.end_record((offset + row + 1) as u64);
+        chunk.end_record((base + offset + row + 1) as u64);
     }
     Ok(chunk)
 }
