@@ -229,9 +229,30 @@ fn survival(
     groups: &Breakdown,
     time_event: &dyn Fn(usize) -> (f64, bool),
 ) -> SurvivalJson {
+    survival_stratified(d, id, endpoint, population, groups, time_event, None)
+}
+
+/// A stratification of a survival comparison: its name and each patient's stratum.
+type Strata<'a> = (&'a str, &'a dyn Fn(usize) -> usize);
+
+/// [`survival`] with the log-rank test and the Cox model stratified (separate baseline
+/// hazards per stratum, as `survdiff(... + strata(s))` and `coxph(... + strata(s))`).
+fn survival_stratified(
+    d: &Disclosure,
+    id: &str,
+    endpoint: &str,
+    population: &str,
+    groups: &Breakdown,
+    time_event: &dyn Fn(usize) -> (f64, bool),
+    strata: Option<Strata>,
+) -> SurvivalJson {
     let mut out = Vec::new();
     let (mut all_t, mut all_e, mut all_g) = (Vec::new(), Vec::new(), Vec::new());
+    let mut all_s = Vec::new();
     for (g, (name, rows)) in groups.iter().enumerate() {
+        if let Some((_, stratum)) = strata {
+            all_s.extend(rows.iter().map(|&i| stratum(i)));
+        }
         let (t, e): (Vec<f64>, Vec<bool>) = rows.iter().map(|&i| time_event(i)).unzip();
         let deaths = e.iter().filter(|x| **x).count() as u64;
         all_t.extend_from_slice(&t);
@@ -313,7 +334,16 @@ fn survival(
         .iter()
         .all(|g| !g.n.is_suppressed() && !g.events.is_suppressed());
     let logrank = (shown && groups.len() > 1)
-        .then(|| survdiff(&all_t, &all_e, &all_g, None, 0.0).ok())
+        .then(|| {
+            survdiff(
+                &all_t,
+                &all_e,
+                &all_g,
+                strata.map(|_| all_s.as_slice()),
+                0.0,
+            )
+            .ok()
+        })
         .flatten()
         .map(|t| TestJson {
             chisq: t.chisq,
@@ -323,7 +353,8 @@ fn survival(
     let hazard_ratio = (shown && groups.len() == 2)
         .then(|| {
             let first: Vec<f64> = all_g.iter().map(|&g| f64::from(u8::from(g == 0))).collect();
-            coxph(&all_t, &all_e, None, &[first], None, Ties::Efron).ok()
+            let s = strata.map(|_| all_s.as_slice());
+            coxph(&all_t, &all_e, None, &[first], s, Ties::Efron).ok()
         })
         .flatten()
         .map(|fit| {
@@ -342,6 +373,7 @@ fn survival(
         id: id.into(),
         endpoint: endpoint.into(),
         population: population.into(),
+        stratified_by: strata.map(|(name, _)| name.to_string()),
         groups: out,
         logrank,
         hazard_ratio,
@@ -1269,6 +1301,18 @@ pub fn analyse(
         "patients with bone metastases and a first SRE",
         &by_agent_first,
         &to_second,
+    ));
+    // Bone metastases at diagnosis and survival in stage IV non-squamous NSCLC, within
+    // molecular families (the comparison F5 and F6 make family by family, pooled).
+    let family_of = |i: usize| family(i);
+    survival_json.push(survival_stratified(
+        &d,
+        "os_by_bone_at_diagnosis_stratified",
+        os_name,
+        &format!("{iv_ns_name}, stratified by molecular family"),
+        &with_without(&iv_ns),
+        &os,
+        Some(("molecular family", &family_of)),
     ));
     survival_json.push(survival(
         &d,

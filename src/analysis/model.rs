@@ -385,6 +385,8 @@ pub struct SurvivalJson {
     pub endpoint: String,
     /// Among whom.
     pub population: String,
+    /// The stratification of the log-rank test and Cox model, if any.
+    pub stratified_by: Option<String>,
     /// Groups compared.
     pub groups: Vec<SurvivalGroupJson>,
     /// Log-rank test between the groups.

@@ -222,8 +222,9 @@ fn sections(s: &RunSummary) -> Vec<Section> {
             .iter()
             .map(|a| {
                 let mut caption = format!("{} — {}", a.endpoint, a.population);
+                let stratified = a.stratified_by.as_ref().map_or(String::new(), |s| format!(" stratified by {s}"));
                 if let Some(t) = &a.logrank {
-                    caption.push_str(&format!("; log-rank chi-square {:.2} on {} df, p {}", t.chisq, t.df, p_value(Some(t.p))));
+                    caption.push_str(&format!("; log-rank{stratified} chi-square {:.2} on {} df, p {}", t.chisq, t.df, p_value(Some(t.p))));
                 }
                 if let Some(h) = &a.hazard_ratio {
                     caption.push_str(&format!("; HR {} {}, p {}", h.term, ratio(&h.ratio), p_value(Some(h.p))));
