@@ -49,14 +49,34 @@ impl Patients<'_> {
     fn n(&self) -> usize {
         self.classified.len()
     }
-    fn os_months(&self, i: usize) -> f64 {
+    /// The end of follow-up: death (last contact when its date is missing) or last contact.
+    fn follow_up_end(&self, i: usize) -> NaiveDate {
         let p = &self.cohort.patients;
-        let end = if p.vital_status[i] == VitalStatus::Dead {
+        if p.vital_status[i] == VitalStatus::Dead {
             p.death_date[i].unwrap_or(p.last_contact_date[i])
         } else {
             p.last_contact_date[i]
-        };
-        months_between(p.diagnosis_date[i], end)
+        }
+    }
+    /// The start of the bone-metastatic period (the diagnosis when bone disease is unknown).
+    fn bone_start(&self, i: usize) -> NaiveDate {
+        let p = &self.cohort.patients;
+        p.bone_mets_date[i].unwrap_or(p.diagnosis_date[i])
+    }
+    fn os_months(&self, i: usize) -> f64 {
+        months_between(
+            self.cohort.patients.diagnosis_date[i],
+            self.follow_up_end(i),
+        )
+    }
+    /// `rows` grouped by bone-targeted agent (not recorded first, then the contract's order).
+    fn by_bone_agent(&self, rows: &[usize]) -> Breakdown {
+        let agent = &self.cohort.patients.bone_agent;
+        breakdown(
+            rows,
+            |i| agent[i].map(|a| a.index()),
+            |a| a.map_or("not recorded".into(), |k| BoneAgent::ALL[k].as_str().into()),
+        )
     }
     fn dead(&self, i: usize) -> bool {
         self.cohort.patients.vital_status[i] == VitalStatus::Dead
@@ -345,11 +365,7 @@ fn survival_stratified(
             .ok()
         })
         .flatten()
-        .map(|t| TestJson {
-            chisq: t.chisq,
-            df: t.df,
-            p: t.p,
-        });
+        .map(|t| TestJson::new(t.chisq, t.df, t.p));
     let hazard_ratio = (shown && groups.len() == 2)
         .then(|| {
             let first: Vec<f64> = all_g.iter().map(|&g| f64::from(u8::from(g == 0))).collect();
@@ -418,24 +434,18 @@ fn sre_incidence(
     groups: &Breakdown,
 ) -> CompetingRiskJson {
     use crate::stats::cuminc::{cumulative_incidence, gray_test};
-    let pt = &p.cohort.patients;
     let mut revealing = 0u64;
     // (months, status): 1 first SRE, 2 death first, 0 censored.
     let timing = |i: usize, revealing: &mut u64| -> (f64, u32) {
-        let start = pt.bone_mets_date[i].unwrap_or(pt.diagnosis_date[i]);
+        let start = p.bone_start(i);
         if let Some((date, _)) = p.classified[i].sre.first {
             if date < start {
                 *revealing += 1;
             }
             return (months_between(start, date).max(0.0), 1);
         }
-        let end = if p.dead(i) {
-            pt.death_date[i].unwrap_or(pt.last_contact_date[i])
-        } else {
-            pt.last_contact_date[i]
-        };
         (
-            months_between(start, end).max(0.0),
+            months_between(start, p.follow_up_end(i)).max(0.0),
             if p.dead(i) { 2 } else { 0 },
         )
     };
@@ -508,11 +518,7 @@ fn sre_incidence(
     let gray = (shown && groups.len() > 1)
         .then(|| gray_test(&all_t, &all_s, 1, &all_g, None, 0.0).ok())
         .flatten()
-        .map(|t| TestJson {
-            chisq: t.chisq,
-            df: t.df,
-            p: t.p,
-        });
+        .map(|t| TestJson::new(t.chisq, t.df, t.p));
     CompetingRiskJson {
         id: id.into(),
         endpoint: "months from bone-metastasis diagnosis to first SRE; death without SRE competing"
@@ -530,7 +536,6 @@ fn sre_incidence(
 /// (chi-square quantiles: [χ²(0.025; 2k)/2, χ²(0.975; 2k + 2)/2] / person-years).
 fn sre_rates(d: &Disclosure, p: &Patients, by: &str, groups: &Breakdown) -> RatesJson {
     use crate::stats::rate::exact_poisson_rate;
-    let pt = &p.cohort.patients;
     let rows = groups
         .iter()
         .map(|(name, rows)| {
@@ -541,13 +546,7 @@ fn sre_rates(d: &Disclosure, p: &Patients, by: &str, groups: &Breakdown) -> Rate
             let person_years: f64 = rows
                 .iter()
                 .map(|&i| {
-                    let start = pt.bone_mets_date[i].unwrap_or(pt.diagnosis_date[i]);
-                    let end = if p.dead(i) {
-                        pt.death_date[i].unwrap_or(pt.last_contact_date[i])
-                    } else {
-                        pt.last_contact_date[i]
-                    };
-                    ((end - start).num_days().max(0) as f64) / 365.25
+                    ((p.follow_up_end(i) - p.bone_start(i)).num_days().max(0) as f64) / 365.25
                 })
                 .sum();
             let hidden = d.hides(rows.len() as u64) || d.hides(events);
@@ -954,11 +953,7 @@ pub fn analyse(
         groups: sre_groups.clone(),
     });
     let bone_patients: Vec<usize> = all.iter().copied().filter(|&i| p.bone_ever(i)).collect();
-    let by_agent = breakdown(
-        &bone_patients,
-        |i| pt.bone_agent[i].map(|a| a.index()),
-        |a| a.map_or("not recorded".into(), |k| BoneAgent::ALL[k].as_str().into()),
-    );
+    let by_agent = p.by_bone_agent(&bone_patients);
     incidence_json.push(incidence(
         &d,
         "sre_any_by_bone_agent",
@@ -975,11 +970,7 @@ pub fn analyse(
         .filter(|&i| p.classified[i].calcium.worst.is_some())
         .collect();
     let crisis = |i: usize| p.classified[i].calcium.first_crisis_date.is_some();
-    let by_agent_measured = breakdown(
-        &measured,
-        |i| pt.bone_agent[i].map(|a| a.index()),
-        |a| a.map_or("not recorded".into(), |k| BoneAgent::ALL[k].as_str().into()),
-    );
+    let by_agent_measured = p.by_bone_agent(&measured);
     incidence_json.push(incidence(
         &d,
         "hypercalcaemic_crisis_by_bone_agent",
@@ -1199,11 +1190,7 @@ pub fn analyse(
         .copied()
         .filter(|&i| p.any_sre(i))
         .collect();
-    let by_agent_first = breakdown(
-        &first_sre,
-        |i| pt.bone_agent[i].map(|a| a.index()),
-        |a| a.map_or("not recorded".into(), |k| BoneAgent::ALL[k].as_str().into()),
-    );
+    let by_agent_first = p.by_bone_agent(&first_sre);
     incidence_json.push(incidence(
         &d,
         "second_sre_after_first",
@@ -1219,11 +1206,8 @@ pub fn analyse(
     ));
     // Overall survival from the bone-metastasis diagnosis, by molecular family.
     let os_from_bone = |i: usize| {
-        let start = pt.bone_mets_date[i].unwrap_or(pt.diagnosis_date[i]);
-        (
-            p.os_months(i) - months_between(pt.diagnosis_date[i], start),
-            p.dead(i),
-        )
+        let to_bone = months_between(pt.diagnosis_date[i], p.bone_start(i));
+        (p.os_months(i) - to_bone, p.dead(i))
     };
     let family = |i: usize| {
         let m = p.subgroup(i);
@@ -1284,14 +1268,7 @@ pub fn analyse(
             .map_or(pt.diagnosis_date[i], |(date, _)| date);
         match p.classified[i].sre.second_date {
             Some(second) => (months_between(first, second).max(0.0), true),
-            None => {
-                let end = if p.dead(i) {
-                    pt.death_date[i].unwrap_or(pt.last_contact_date[i])
-                } else {
-                    pt.last_contact_date[i]
-                };
-                (months_between(first, end).max(0.0), false)
-            }
+            None => (months_between(first, p.follow_up_end(i)).max(0.0), false),
         }
     };
     survival_json.push(survival(

@@ -406,6 +406,13 @@ pub struct TestJson {
     pub p: f64,
 }
 
+impl TestJson {
+    /// A test's statistic, degrees of freedom and p.
+    pub fn new(chisq: f64, df: usize, p: f64) -> Self {
+        Self { chisq, df, p }
+    }
+}
+
 /// One row of the side-by-side table: a published figure and the cohort's estimate.
 #[derive(Debug, Clone, Serialize)]
 pub struct PublishedJson {

@@ -7,7 +7,6 @@
 use nalgebra::{DMatrix, DVector};
 use statrs::distribution::{ChiSquared, ContinuousCDF, Normal};
 
-use super::km::z_for;
 use super::StatsError;
 
 /// How tied event times enter the partial likelihood.
@@ -89,9 +88,7 @@ pub struct CoxFit {
 impl CoxFit {
     /// Hazard ratio of term `j` with its Wald interval.
     pub fn hazard_ratio(&self, j: usize, conf_level: f64) -> (f64, f64, f64) {
-        let z = z_for(conf_level);
-        let (b, s) = (self.coef[j], self.se[j]);
-        (b.exp(), (b - z * s).exp(), (b + z * s).exp())
+        super::exp_wald_interval(self.coef[j], self.se[j], conf_level)
     }
 }
 

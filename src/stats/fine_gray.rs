@@ -16,7 +16,6 @@ use nalgebra::{DMatrix, DVector};
 use statrs::distribution::{ContinuousCDF, Normal};
 
 use super::cox::{chi_square_test, GlobalTest};
-use super::km::z_for;
 use super::StatsError;
 
 /// A fitted Fine–Gray model.
@@ -53,9 +52,7 @@ pub struct FineGrayFit {
 impl FineGrayFit {
     /// Subdistribution hazard ratio of term `j` with its Wald interval.
     pub fn hazard_ratio(&self, j: usize, conf_level: f64) -> (f64, f64, f64) {
-        let z = z_for(conf_level);
-        let (b, s) = (self.coef[j], self.se[j]);
-        (b.exp(), (b - z * s).exp(), (b + z * s).exp())
+        super::exp_wald_interval(self.coef[j], self.se[j], conf_level)
     }
 }
 

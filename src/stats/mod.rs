@@ -105,6 +105,13 @@ pub(crate) fn order_by_descending(values: &[f64]) -> Vec<usize> {
     order_by_stratum_and_time(values, None, true)
 }
 
+/// exp(b) with its Wald interval exp(b ± z·se): a hazard or odds ratio from a log-scale
+/// coefficient.
+pub(crate) fn exp_wald_interval(b: f64, se: f64, conf_level: f64) -> (f64, f64, f64) {
+    let z = km::z_for(conf_level);
+    (b.exp(), (b - z * se).exp(), (b + z * se).exp())
+}
+
 /// The root of `f`, increasing on [lo, hi] with a sign change, by bisection to the last bit.
 pub(crate) fn bisect_increasing(mut lo: f64, mut hi: f64, f: impl Fn(f64) -> f64) -> f64 {
     for _ in 0..2000 {
