@@ -3,7 +3,7 @@
 //! docs/outputs.md), `rejected.csv` and `run.json`.
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use super::{
     create_out_dir, table_records, write_rejected_and_record, QualityGate, RunRecord, RunSettings,
@@ -210,51 +210,111 @@ pub fn classified_table(
     table
 }
 
+/// A cohort validated under a study's settings: what `classify` and `run` start from.
+pub struct Validated {
+    /// The study settings in force.
+    pub settings: StudySettings,
+    /// The cohort and its rejections.
+    pub ingested: Ingested,
+    /// The quality gate's verdict.
+    pub gate: QualityGate,
+    /// The settings as run.json records them.
+    pub run_settings: RunSettings,
+}
+
+impl Validated {
+    /// Loads the study settings and the mapping, then ingests and validates the cohort.
+    pub fn load(
+        files: &CohortFiles,
+        mapping: Option<&Path>,
+        study: Option<&Path>,
+        max_rejected_share: f64,
+    ) -> Result<Self> {
+        let settings = StudySettings::load(study)?;
+        let mapping = LoadedMapping::load(mapping)?;
+        let run_settings = RunSettings {
+            mapping: SettingsFile::of(mapping.path.as_deref())?,
+            max_rejected_share,
+            study: Some(StudyRecord {
+                file: SettingsFile::of(study)?,
+                settings: settings.clone(),
+            }),
+            output_format: None,
+        };
+        let ingested = ingest(files, &mapping)?;
+        let gate = QualityGate::evaluate(&ingested.balance, max_rejected_share);
+        Ok(Self {
+            settings,
+            ingested,
+            gate,
+            run_settings,
+        })
+    }
+
+    /// The run record of `command`, listing `outputs`.
+    pub fn record(&self, command: &'static str, outputs: Vec<String>) -> RunRecord {
+        RunRecord {
+            bonemet_version: env!("CARGO_PKG_VERSION"),
+            command,
+            inputs: self.ingested.inputs.clone(),
+            settings: self.run_settings.clone(),
+            tables: table_records(&self.ingested),
+            quality_gate: self.gate.clone(),
+            outputs,
+        }
+    }
+
+    /// The classified-patients table with bonemet's version and the study settings in its
+    /// metadata.
+    pub fn classified_output(&self, classified: &[PatientClassification]) -> OutputTable {
+        let mut table = classified_table(&self.ingested.cohort, classified, &self.settings);
+        table.add_metadata("bonemet.version", env!("CARGO_PKG_VERSION").to_string());
+        table.add_metadata(
+            "bonemet.study_settings",
+            serde_json::to_string(&self.settings).unwrap_or_default(),
+        );
+        table
+    }
+}
+
 /// Runs `classify`, writing the summary to `summary`. A failed quality gate is not an error:
 /// outputs are written and the outcome says so.
 pub fn classify(config: &ClassifyConfig, summary: &mut dyn Write) -> Result<ClassifyOutcome> {
-    let settings = StudySettings::load(config.study.as_deref())?;
-    let mapping = LoadedMapping::load(config.mapping.as_deref())?;
-    let study_file = SettingsFile::of(config.study.as_deref())?;
-    let mapping_file = SettingsFile::of(mapping.path.as_deref())?;
-    let ingested = ingest(&config.files, &mapping)?;
-    let gate = QualityGate::evaluate(&ingested.balance, config.max_rejected_share);
-    let classified = classify_cohort(&ingested.cohort, &settings, config.threads)?;
-
-    let settings_json = serde_json::to_string(&settings).unwrap_or_default();
-    let mut table = classified_table(&ingested.cohort, &classified, &settings);
-    table.add_metadata("bonemet.version", env!("CARGO_PKG_VERSION").to_string());
-    table.add_metadata("bonemet.study_settings", settings_json);
+    let validated = Validated::load(
+        &config.files,
+        config.mapping.as_deref(),
+        config.study.as_deref(),
+        config.max_rejected_share,
+    )?;
+    let classified = classify_cohort(
+        &validated.ingested.cohort,
+        &validated.settings,
+        config.threads,
+    )?;
+    let table = validated.classified_output(&classified);
     let classified_name = format!("classified.{}", config.format.extension());
-    let tables = table_records(&ingested);
-    let record = RunRecord {
-        bonemet_version: env!("CARGO_PKG_VERSION"),
-        command: "classify",
-        inputs: ingested.inputs.clone(),
-        settings: RunSettings {
-            mapping: mapping_file,
-            max_rejected_share: config.max_rejected_share,
-            study: Some(StudyRecord {
-                file: study_file,
-                settings: settings.clone(),
-            }),
-            output_format: Some(config.format),
-        },
-        tables: tables.clone(),
-        quality_gate: gate.clone(),
-        outputs: vec![classified_name.clone(), "rejected.csv".into()],
-    };
+    let mut record = validated.record(
+        "classify",
+        vec![classified_name.clone(), "rejected.csv".into()],
+    );
+    record.settings.output_format = Some(config.format);
     create_out_dir(&config.out_dir)?;
     table.write(&config.out_dir.join(&classified_name), config.format)?;
-    write_rejected_and_record(&config.out_dir, &ingested, &record)?;
+    write_rejected_and_record(&config.out_dir, &validated.ingested, &record)?;
 
-    let _ = crate::report::write_validation_summary(summary, &config.files, &tables, &gate);
+    let _ = crate::report::write_validation_summary(
+        summary,
+        &config.files,
+        &record.tables,
+        &validated.gate,
+    );
     let _ = writeln!(
         summary,
         "classified {} patients -> {}",
         classified.len(),
         config.out_dir.join(&classified_name).display()
     );
+    let Validated { ingested, gate, .. } = validated;
     Ok(ClassifyOutcome {
         ingested,
         classified,

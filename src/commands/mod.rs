@@ -186,17 +186,27 @@ pub fn create_out_dir(dir: &Path) -> Result<()> {
     })
 }
 
+/// Writes `DIR/rejected.csv`.
+pub fn write_rejected(dir: &Path, ingested: &Ingested) -> Result<()> {
+    write_file(&dir.join("rejected.csv"), |out| {
+        write_rejected_csv(&ingested.rejections, out)
+    })
+}
+
 /// Writes `DIR/rejected.csv` and `DIR/run.json`.
 pub fn write_rejected_and_record(
     dir: &Path,
     ingested: &Ingested,
     record: &RunRecord,
 ) -> Result<()> {
-    write_file(&dir.join("rejected.csv"), |out| {
-        write_rejected_csv(&ingested.rejections, out)
-    })?;
-    write_file(&dir.join("run.json"), |out| {
-        serde_json::to_writer_pretty(&mut *out, record).map_err(std::io::Error::other)?;
+    write_rejected(dir, ingested)?;
+    write_json(&dir.join("run.json"), record)
+}
+
+/// Writes `value` as pretty JSON with a final newline.
+pub fn write_json(path: &Path, value: &impl Serialize) -> Result<()> {
+    write_file(path, |out| {
+        serde_json::to_writer_pretty(&mut *out, value).map_err(std::io::Error::other)?;
         out.write_all(b"\n")
     })
 }

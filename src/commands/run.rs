@@ -12,20 +12,15 @@ use std::time::Instant;
 
 use serde::Serialize;
 
-use super::classify::classified_table;
-use super::{
-    table_records, write_file, write_rejected_and_record, QualityGate, RunRecord, RunSettings,
-    SettingsFile, StudyRecord,
-};
+use super::classify::Validated;
+use super::{write_file, write_json, write_rejected, QualityGate, RunRecord};
 use crate::analysis::analyse;
 use crate::analysis::model::{Count, Estimate, RunSummary};
 use crate::classify::{classify_cohort, Threads};
 use crate::error::{Error, Result};
-use crate::ingest::ingest;
-use crate::io::{CohortFiles, LoadedMapping, OutputColumn, OutputFormat, OutputTable};
+use crate::io::{CohortFiles, OutputColumn, OutputFormat, OutputTable};
 use crate::plot::draw_charts;
 use crate::report::run::{write_html, write_markdown};
-use crate::study::StudySettings;
 
 /// What `run` needs, already checked.
 #[derive(Debug, Clone)]
@@ -130,16 +125,17 @@ pub fn run(config: &RunConfig, progress: &mut dyn FnMut(&StageEvent)) -> Result<
     };
 
     emit(Stage::Validate, "start", &mut timings);
-    let settings = StudySettings::load(config.study.as_deref())?;
-    let mapping = LoadedMapping::load(config.mapping.as_deref())?;
-    let study_file = SettingsFile::of(config.study.as_deref())?;
-    let mapping_file = SettingsFile::of(mapping.path.as_deref())?;
-    let ingested = ingest(&config.files, &mapping)?;
-    let gate = QualityGate::evaluate(&ingested.balance, config.max_rejected_share);
+    let validated = Validated::load(
+        &config.files,
+        config.mapping.as_deref(),
+        config.study.as_deref(),
+        config.max_rejected_share,
+    )?;
+    let (ingested, settings) = (&validated.ingested, &validated.settings);
     emit(Stage::Validate, "end", &mut timings);
 
     emit(Stage::Classify, "start", &mut timings);
-    let classified = classify_cohort(&ingested.cohort, &settings, config.threads)?;
+    let classified = classify_cohort(&ingested.cohort, settings, config.threads)?;
     emit(Stage::Classify, "end", &mut timings);
 
     emit(Stage::Analyse, "start", &mut timings);
@@ -147,7 +143,7 @@ pub fn run(config: &RunConfig, progress: &mut dyn FnMut(&StageEvent)) -> Result<
         &ingested.cohort,
         &classified,
         &ingested.balance,
-        &settings,
+        settings,
         config.min_cell,
     );
     emit(Stage::Analyse, "end", &mut timings);
@@ -171,10 +167,7 @@ pub fn run(config: &RunConfig, progress: &mut dyn FnMut(&StageEvent)) -> Result<
     let tables_dir = scratch_dir.join("tables");
     std::fs::create_dir_all(&tables_dir).map_err(write_err(&tables_dir))?;
 
-    let settings_json = serde_json::to_string(&settings).unwrap_or_default();
-    let mut classified_out = classified_table(&ingested.cohort, &classified, &settings);
-    classified_out.add_metadata("bonemet.version", env!("CARGO_PKG_VERSION").to_string());
-    classified_out.add_metadata("bonemet.study_settings", settings_json);
+    let classified_out = validated.classified_output(&classified);
     let mut outputs = vec![
         "report.html".to_string(),
         "report.md".into(),
@@ -203,10 +196,7 @@ pub fn run(config: &RunConfig, progress: &mut dyn FnMut(&StageEvent)) -> Result<
             jobs.par_iter().try_for_each(|(file, table, format)| {
                 (*table).clone().write(&tables_dir.join(file), *format)
             })?;
-            write_file(&scratch_dir.join("summary.json"), |out| {
-                serde_json::to_writer_pretty(&mut *out, &summary).map_err(std::io::Error::other)?;
-                out.write_all(b"\n")
-            })
+            write_json(&scratch_dir.join("summary.json"), &summary)
         },
         || draw_charts(&summary, &scratch_dir.join("charts")),
     );
@@ -223,25 +213,8 @@ pub fn run(config: &RunConfig, progress: &mut dyn FnMut(&StageEvent)) -> Result<
     write_file(&scratch_dir.join("report.html"), |out| {
         write_html(&summary, &config.timestamp, &charts, out)
     })?;
-    let record = RunRecord {
-        bonemet_version: env!("CARGO_PKG_VERSION"),
-        command: "run",
-        inputs: ingested.inputs.clone(),
-        settings: RunSettings {
-            mapping: mapping_file,
-            max_rejected_share: config.max_rejected_share,
-            study: Some(StudyRecord {
-                file: study_file,
-                settings: settings.clone(),
-            }),
-            output_format: None,
-        },
-        tables: table_records(&ingested),
-        quality_gate: gate.clone(),
-        outputs,
-    };
-    // rejected.csv and the common run.json, then run.json again with the run's own fields.
-    write_rejected_and_record(&scratch_dir, &ingested, &record)?;
+    let record = validated.record("run", outputs);
+    write_rejected(&scratch_dir, ingested)?;
     emit(Stage::Write, "end", &mut timings);
     let run_json = RunJson {
         record: &record,
@@ -249,10 +222,7 @@ pub fn run(config: &RunConfig, progress: &mut dyn FnMut(&StageEvent)) -> Result<
         min_cell: config.min_cell,
         stage_seconds: timings,
     };
-    write_file(&scratch_dir.join("run.json"), |out| {
-        serde_json::to_writer_pretty(&mut *out, &run_json).map_err(std::io::Error::other)?;
-        out.write_all(b"\n")
-    })?;
+    write_json(&scratch_dir.join("run.json"), &run_json)?;
     // Into place: the old directory out of the way, the new one in, the old one removed.
     let previous = parent.join(format!(".{name}.previous-{}", std::process::id()));
     let had_previous = out_dir.exists();
@@ -272,7 +242,10 @@ pub fn run(config: &RunConfig, progress: &mut dyn FnMut(&StageEvent)) -> Result<
     if had_previous {
         let _ = std::fs::remove_dir_all(&previous);
     }
-    Ok(RunOutcome { summary, gate })
+    Ok(RunOutcome {
+        summary,
+        gate: validated.gate,
+    })
 }
 
 fn count_value(c: &Count) -> Option<i64> {
