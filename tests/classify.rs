@@ -143,16 +143,7 @@ fn check_classify_snapshot(cohort: std::path::PathBuf, snapshot: &str) {
     ]);
     assert_eq!(out.status.code(), Some(0));
     let actual = std::fs::read_to_string(dir.path().join("classified.csv")).unwrap();
-    let snapshot = data(snapshot);
-    if std::env::var_os("BONEMET_UPDATE_SNAPSHOTS").is_some() {
-        std::fs::write(&snapshot, &actual).unwrap();
-    }
-    let expected = std::fs::read_to_string(&snapshot).unwrap();
-    assert!(
-        actual == expected,
-        "{} differs: set BONEMET_UPDATE_SNAPSHOTS=1 to accept a reviewed change",
-        snapshot.display()
-    );
+    crate::util::assert_snapshot(&actual, snapshot);
 }
 
 /// The hand-written cohort's classification, reviewed row by row against its inputs.

@@ -332,16 +332,7 @@ fn the_demo_report_matches_its_reviewed_snapshot() {
         let actual = std::fs::read_to_string(out.join(file))
             .unwrap()
             .replace(env!("CARGO_PKG_VERSION"), "VERSION");
-        let path = crate::util::data(snapshot);
-        if std::env::var_os("BONEMET_UPDATE_SNAPSHOTS").is_some() {
-            std::fs::write(&path, &actual).unwrap();
-        }
-        let expected = std::fs::read_to_string(&path).unwrap_or_default();
-        assert!(
-            actual == expected,
-            "{file} differs from {}: set BONEMET_UPDATE_SNAPSHOTS=1 to accept a reviewed change",
-            path.display()
-        );
+        crate::util::assert_snapshot(&actual, snapshot);
     }
 }
 

@@ -118,3 +118,18 @@ pub fn read_parquet(path: &Path) -> DataFrame {
     let file = std::fs::File::open(path).expect("parquet file opens");
     ParquetReader::new(file).finish().expect("parquet read")
 }
+
+/// Compares `actual` with the reviewed snapshot `tests/data/SNAPSHOT`; with
+/// BONEMET_UPDATE_SNAPSHOTS set, writes `actual` there first (to accept a reviewed change).
+pub fn assert_snapshot(actual: &str, snapshot: &str) {
+    let path = data(snapshot);
+    if std::env::var_os("BONEMET_UPDATE_SNAPSHOTS").is_some() {
+        std::fs::write(&path, actual).expect("snapshot written");
+    }
+    let expected = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        actual == expected,
+        "{} differs: set BONEMET_UPDATE_SNAPSHOTS=1 to accept a reviewed change",
+        path.display()
+    );
+}
