@@ -53,7 +53,9 @@ enum Command {
     #[command(
         after_help = "Writes DIR/report.html (self-contained), report.md, summary.json (every number \
 of the report; docs/outputs.md), tables/ (Parquet and CSV: classified patients, incidence, \
-survival, models, the published figures beside the cohort's), rejected.csv and run.json. DIR \
+survival, models, the published figures beside the cohort's), charts/ (SVG and PNG: survival \
+and first-SRE curves with numbers at risk, forest plots, SRE types, corrected calcium), \
+rejected.csv and run.json. DIR \
 appears whole or not at all: the run writes beside it and renames at the end, replacing a \
 previous DIR. Counts from 1 to --min-cell - 1 are shown as <N and the figures derived from \
 them are suppressed. Progress goes to stderr on a terminal; --json-log writes one JSON object \
