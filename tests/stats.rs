@@ -1359,3 +1359,86 @@ fn poisson_rates_match_poisson_test() {
     }
     assert!(exact_poisson_rate(1, 0.0, 0.95).is_err());
 }
+
+/// Andersen–Gill models of recurrent events with a cluster-robust variance, as
+/// `coxph(Surv(start, stop, event) ~ ... + cluster(id), ties = ...)` fits them on survival's
+/// bladder2 (rx + number + size) and cgd (treat + sex + age, strata(hos)), Efron and Breslow
+/// ties (tests/reference/survival_recurrent.R).
+#[test]
+fn andersen_gill_robust_variance_matches_coxph_cluster() {
+    use bonemet::stats::cox::{coxph_clustered, Ties};
+    let r = reference("recurrent.json");
+    let value = |v: &Value| v.as_f64().unwrap();
+    let column = |data: &Value, name: &str| -> Vec<f64> {
+        data[name]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_f64().unwrap())
+            .collect()
+    };
+    let cases = [
+        (
+            "bladder2",
+            ["start", "stop", "event"],
+            ["rx", "number", "size"],
+            None,
+        ),
+        (
+            "cgd",
+            ["tstart", "tstop", "status"],
+            ["treat", "sex", "age"],
+            Some("hos"),
+        ),
+    ];
+    for (name, [start, stop, event], terms, strata) in cases {
+        let data = &r[name]["data"];
+        let entry = column(data, start);
+        let time = column(data, stop);
+        let event: Vec<bool> = column(data, event).iter().map(|&e| e == 1.0).collect();
+        let cluster: Vec<usize> = column(data, "id").iter().map(|&v| v as usize).collect();
+        let strata: Option<Vec<usize>> =
+            strata.map(|s| column(data, s).iter().map(|&v| v as usize).collect());
+        let covariates: Vec<Vec<f64>> = terms.iter().map(|t| column(data, t)).collect();
+        for (key, ties) in [("efron", Ties::Efron), ("breslow", Ties::Breslow)] {
+            let expected = &r[name][key];
+            let fit = coxph_clustered(
+                &time,
+                &event,
+                Some(&entry),
+                &covariates,
+                strata.as_deref(),
+                ties,
+                &cluster,
+            )
+            .unwrap();
+            let robust = fit.robust.as_ref().unwrap();
+            for j in 0..terms.len() {
+                let what = format!("{name} {key} {}", terms[j]);
+                close(
+                    fit.coef[j],
+                    value(&expected["coef"][j]),
+                    &format!("{what} coef"),
+                );
+                close(fit.se[j], value(&expected["se"][j]), &format!("{what} se"));
+                close(
+                    robust.se[j],
+                    value(&expected["robust_se"][j]),
+                    &format!("{what} robust se"),
+                );
+            }
+            close(
+                fit.loglik,
+                value(&expected["loglik"][1]),
+                &format!("{name} {key} loglik"),
+            );
+            close(
+                robust.wald_test.chisq,
+                value(&expected["robust_wald"]),
+                &format!("{name} {key} robust Wald"),
+            );
+            let ids: std::collections::BTreeSet<usize> = cluster.iter().copied().collect();
+            assert_eq!(robust.clusters, ids.len());
+        }
+    }
+}

@@ -2,7 +2,9 @@
 //! partial likelihood with Efron (default) or Breslow handling of tied event times, strata
 //! (separate risk sets) and delayed entry (at risk on (entry, exit]); coefficients, hazard
 //! ratios, standard errors, Wald intervals and p-values, the likelihood-ratio, Wald and score
-//! tests; and Harrell's concordance counts as survival defines them.
+//! tests; Harrell's concordance counts as survival defines them; and, for recurrent events in
+//! counting-process form (Andersen–Gill), the cluster-robust sandwich variance of
+//! `coxph(..., cluster = id)`.
 
 use nalgebra::{DMatrix, DVector};
 use statrs::distribution::{ChiSquared, ContinuousCDF, Normal};
@@ -83,12 +85,44 @@ pub struct CoxFit {
     pub events: usize,
     /// Concordance of the linear predictor.
     pub concordance: Concordance,
+    /// The cluster-robust variance, when the fit was given clusters.
+    pub robust: Option<RobustVariance>,
+}
+
+/// The robust (sandwich) variance of a Cox fit with clustered observations, as coxph computes
+/// it with `cluster(id)`: Dᵀ D, where D sums each cluster's dfbeta residuals (score residuals
+/// times the model-based variance). No small-sample factor, as in R.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RobustVariance {
+    /// Variance–covariance matrix.
+    pub vcov: Vec<Vec<f64>>,
+    /// Robust standard errors.
+    pub se: Vec<f64>,
+    /// Wald z with the robust standard errors.
+    pub z: Vec<f64>,
+    /// Two-sided p-values with the robust standard errors.
+    pub p: Vec<f64>,
+    /// Wald test of all coefficients with the robust variance (coxph's `wald.test`).
+    pub wald_test: GlobalTest,
+    /// Distinct clusters.
+    pub clusters: usize,
 }
 
 impl CoxFit {
     /// Hazard ratio of term `j` with its Wald interval.
     pub fn hazard_ratio(&self, j: usize, conf_level: f64) -> (f64, f64, f64) {
         super::exp_wald_interval(self.coef[j], self.se[j], conf_level)
+    }
+
+    /// Hazard ratio of term `j` with its Wald interval from the robust variance, when there is
+    /// one.
+    pub fn robust_hazard_ratio(&self, j: usize, conf_level: f64) -> Option<(f64, f64, f64)> {
+        let robust = self.robust.as_ref()?;
+        Some(super::exp_wald_interval(
+            self.coef[j],
+            robust.se[j],
+            conf_level,
+        ))
     }
 }
 
@@ -276,6 +310,182 @@ fn partial_likelihood_for<const P: usize>(
         DVector::from_vec(score),
         DMatrix::from_row_slice(p, p, &info),
     )
+}
+
+/// Score residuals of every row, in sweep order (n × p, row-major): each row's share of the
+/// score at `beta`, Σ over the event times t at which it is at risk of (δ/d − c(t))(x − x̄(t)),
+/// where c is the row's share of the risk set's weight in each of Efron's d fractions (a dying
+/// row weighs 1 − k/d in the k-th), as coxph's `residuals(type = "score")`. They sum to the
+/// score. The times at risk are summed through cumulative hazard sums per stratum, so the cost
+/// is one sweep plus a binary search per row.
+#[allow(clippy::needless_range_loop)] // (a) indexes p-vectors as the formulas do
+fn score_residuals(data: &Data, beta: &[f64], ties: Ties) -> Vec<f64> {
+    let p = data.p;
+    let (_, weight) = data.risk_weights(beta);
+    let mut residual = vec![0.0; data.x.len()];
+    let (mut s1, mut d1, mut mean) = (vec![0.0; p], vec![0.0; p], vec![0.0; p]);
+    let (mut g_risk, mut g_dead, mut mean_bar) = (vec![0.0; p], vec![0.0; p], vec![0.0; p]);
+    for range in &data.strata {
+        // Per event time (descending): Σₖ 1/denₖ and Σₖ mₖ/denₖ, the increments of the
+        // cumulative hazard and of its x̄-weighted sum that every row at risk takes.
+        let mut times = Vec::new();
+        let mut hazard = Vec::new();
+        let mut weighted_mean = Vec::new();
+        let mut s0 = 0.0;
+        s1.iter_mut().for_each(|v| *v = 0.0);
+        let mut next_leaving = range.start;
+        let mut i = range.start;
+        while i < range.end {
+            let t = data.time[i];
+            let mut d0 = 0.0;
+            d1.iter_mut().for_each(|v| *v = 0.0);
+            let mut d = 0usize;
+            let mut j = i;
+            while j < range.end && data.time[j] == t {
+                let w = weight[j];
+                s0 += w;
+                for (s, x) in s1.iter_mut().zip(data.row(j)) {
+                    *s += w * x;
+                }
+                if data.event[j] {
+                    d += 1;
+                    d0 += w;
+                    for (s, x) in d1.iter_mut().zip(data.row(j)) {
+                        *s += w * x;
+                    }
+                }
+                j += 1;
+            }
+            if let Some(entry) = &data.entry {
+                while next_leaving < range.end && entry[data.leaving[next_leaving]] >= t {
+                    let r = data.leaving[next_leaving];
+                    s0 -= weight[r];
+                    for (s, x) in s1.iter_mut().zip(data.row(r)) {
+                        *s -= weight[r] * x;
+                    }
+                    next_leaving += 1;
+                }
+            }
+            if d > 0 {
+                let (mut h_risk, mut h_dead) = (0.0, 0.0);
+                g_risk.iter_mut().for_each(|v| *v = 0.0);
+                g_dead.iter_mut().for_each(|v| *v = 0.0);
+                mean_bar.iter_mut().for_each(|v| *v = 0.0);
+                for k in 0..d {
+                    let f = match ties {
+                        Ties::Efron => k as f64 / d as f64,
+                        Ties::Breslow => 0.0,
+                    };
+                    let den = s0 - f * d0;
+                    for a in 0..p {
+                        mean[a] = (s1[a] - f * d1[a]) / den;
+                        g_risk[a] += mean[a] / den;
+                        g_dead[a] += (1.0 - f) * mean[a] / den;
+                        mean_bar[a] += mean[a] / d as f64;
+                    }
+                    h_risk += 1.0 / den;
+                    h_dead += (1.0 - f) / den;
+                }
+                // A dying row: its dN term, and its own (smaller) share of the fractions in
+                // place of the share every row at risk takes through the cumulative sums.
+                for r in i..j {
+                    if data.event[r] {
+                        let w = weight[r];
+                        let x = data.row(r);
+                        for a in 0..p {
+                            residual[r * p + a] +=
+                                x[a] - mean_bar[a] - w * (x[a] * h_dead - g_dead[a])
+                                    + w * (x[a] * h_risk - g_risk[a]);
+                        }
+                    }
+                }
+                times.push(t);
+                hazard.push(h_risk);
+                weighted_mean.extend_from_slice(&g_risk);
+            }
+            i = j;
+        }
+        // Cumulative sums over event times in ascending order: at index k, the sum over the
+        // k earliest event times.
+        let e = times.len();
+        times.reverse();
+        let mut cum_hazard = vec![0.0; e + 1];
+        let mut cum_mean = vec![0.0; (e + 1) * p];
+        for k in 0..e {
+            let src = e - 1 - k;
+            cum_hazard[k + 1] = cum_hazard[k] + hazard[src];
+            for a in 0..p {
+                cum_mean[(k + 1) * p + a] = cum_mean[k * p + a] + weighted_mean[src * p + a];
+            }
+        }
+        let up_to = |v: f64| times.partition_point(|&s| s <= v);
+        for r in range.clone() {
+            let hi = up_to(data.time[r]);
+            let lo = data.entry.as_ref().map_or(0, |entry| up_to(entry[r]));
+            if hi == lo {
+                continue;
+            }
+            let w = weight[r];
+            let h = cum_hazard[hi] - cum_hazard[lo];
+            let x = data.row(r);
+            for a in 0..p {
+                let g = cum_mean[hi * p + a] - cum_mean[lo * p + a];
+                residual[r * p + a] -= w * (x[a] * h - g);
+            }
+        }
+    }
+    residual
+}
+
+/// The sandwich variance V (Σ_c u_c u_cᵀ) V, with u_c the sum of cluster c's score residuals
+/// and V the model-based variance.
+#[allow(clippy::needless_range_loop)]
+fn robust_variance(
+    residual: &[f64],
+    cluster_of_row: impl Fn(usize) -> usize,
+    vcov: &DMatrix<f64>,
+    beta: &DVector<f64>,
+) -> RobustVariance {
+    let p = beta.len();
+    let n = residual.len() / p;
+    let mut index = std::collections::HashMap::new();
+    let mut sums: Vec<f64> = Vec::new();
+    for r in 0..n {
+        let next = index.len();
+        let c = *index.entry(cluster_of_row(r)).or_insert(next);
+        if c == next {
+            sums.extend(std::iter::repeat_n(0.0, p));
+        }
+        for a in 0..p {
+            sums[c * p + a] += residual[r * p + a];
+        }
+    }
+    let mut meat = DMatrix::<f64>::zeros(p, p);
+    for u in sums.chunks_exact(p) {
+        for a in 0..p {
+            for b in 0..p {
+                meat[(a, b)] += u[a] * u[b];
+            }
+        }
+    }
+    let robust = vcov * meat * vcov;
+    let se: Vec<f64> = (0..p).map(|j| robust[(j, j)].sqrt()).collect();
+    let z: Vec<f64> = beta.iter().zip(&se).map(|(b, s)| b / s).collect();
+    let normal = Normal::standard();
+    let wald = robust
+        .clone()
+        .cholesky()
+        .map_or(f64::NAN, |c| beta.dot(&c.solve(beta)));
+    RobustVariance {
+        vcov: (0..p)
+            .map(|r| (0..p).map(|c| robust[(r, c)]).collect())
+            .collect(),
+        p: z.iter().map(|z| 2.0 * normal.cdf(-z.abs())).collect(),
+        se,
+        z,
+        wald_test: chi_square_test(wald, p),
+        clusters: index.len(),
+    }
 }
 
 pub(crate) fn chi_square_test(chisq: f64, df: usize) -> GlobalTest {
@@ -553,6 +763,37 @@ pub fn coxph(
     strata: Option<&[usize]>,
     ties: Ties,
 ) -> Result<CoxFit, StatsError> {
+    fit(time, event, entry, covariates, strata, ties, None)
+}
+
+/// Fits `Surv(entry, time, event) ~ covariates + strata(strata) + cluster(cluster)`: the same
+/// fit as [`coxph`] with, in [`CoxFit::robust`], the variance robust to correlation within
+/// clusters (an Andersen–Gill model of recurrent events has one cluster per patient and one
+/// row per interval between events).
+pub fn coxph_clustered(
+    time: &[f64],
+    event: &[bool],
+    entry: Option<&[f64]>,
+    covariates: &[Vec<f64>],
+    strata: Option<&[usize]>,
+    ties: Ties,
+    cluster: &[usize],
+) -> Result<CoxFit, StatsError> {
+    if cluster.len() != time.len() {
+        return Err(StatsError::LengthMismatch);
+    }
+    fit(time, event, entry, covariates, strata, ties, Some(cluster))
+}
+
+fn fit(
+    time: &[f64],
+    event: &[bool],
+    entry: Option<&[f64]>,
+    covariates: &[Vec<f64>],
+    strata: Option<&[usize]>,
+    ties: Ties,
+    cluster: Option<&[usize]>,
+) -> Result<CoxFit, StatsError> {
     let n = time.len();
     if n == 0 || covariates.is_empty() {
         return Err(StatsError::Empty);
@@ -620,7 +861,8 @@ pub fn coxph(
         p,
         strata: ranges,
     };
-    drop(order);
+    // The clusters are the one input still needed in the caller's row order.
+    let order = cluster.map(|_| order);
     let mut beta = DVector::zeros(p);
     let (loglik_null, score0, info0) = partial_likelihood(&data, &beta, ties);
     let score_chisq = info0
@@ -678,6 +920,10 @@ pub fn coxph(
     let pvalues = z.iter().map(|z| 2.0 * normal.cdf(-z.abs())).collect();
     let wald = beta.dot(&(&info * &beta));
     let eta = data.linear_predictor(&coef);
+    let robust = cluster.zip(order.as_ref()).map(|(cluster, order)| {
+        let residual = score_residuals(&data, &coef, ties);
+        robust_variance(&residual, |r| cluster[order[r]], &vcov, &beta)
+    });
     Ok(CoxFit {
         coef,
         se,
@@ -703,5 +949,6 @@ pub fn coxph(
             &eta,
             &data.strata,
         ),
+        robust,
     })
 }
