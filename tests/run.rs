@@ -86,10 +86,27 @@ fn the_demo_run_writes_every_output_with_every_published_figure() {
         "charts/forest_odds_ratios.svg",
         "charts/sre_types.png",
         "charts/corrected_calcium.svg",
+        "charts/forest_recurrent_sres.svg",
     ] {
         assert!(out.join(name).is_file(), "{name} missing");
     }
     let s = summary(&out);
+    // Recurrent SREs as multiple events (Andersen–Gill, robust variance): every term has a
+    // ratio with its interval, and a further SRE is more likely once a patient has had one.
+    let recurrent = s["models"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["id"] == "recurrent_sres")
+        .expect("the Andersen-Gill model");
+    assert_eq!(recurrent["variance"], "robust, clustered by patient");
+    let terms = recurrent["terms"].as_array().unwrap();
+    assert_eq!(terms.len(), 5, "{recurrent}");
+    assert!(terms
+        .iter()
+        .all(|t| t["ratio"]["lower"].as_f64().unwrap() < t["ratio"]["upper"].as_f64().unwrap()));
+    assert_eq!(terms[0]["term"], "after a first SRE (vs before any)");
+    assert!(terms[0]["ratio"]["lower"].as_f64().unwrap() > 1.0);
     let ids: Vec<&str> = s["published"]
         .as_array()
         .unwrap()

@@ -714,19 +714,18 @@ fn risk_factor_model(d: &Disclosure, p: &Patients) -> ModelJson {
                 .collect(),
         );
     }
-    // A level nobody has would make the design singular: keep the columns that vary.
-    let keep: Vec<usize> = (0..columns.len())
-        .filter(|&j| columns[j].iter().any(|&v| v != columns[j][0]))
-        .collect();
-    let names: Vec<String> = keep.iter().map(|&j| names[j].clone()).collect();
-    let columns: Vec<Vec<f64>> = keep.iter().map(|&j| columns[j].clone()).collect();
+    let (names, columns) = varying_columns(names, columns);
     let events = outcome.iter().filter(|e| **e).count() as u64;
     let n = rows.len() as u64;
     let mut model = ModelJson {
         id: "risk_factors_bone_at_diagnosis".into(),
         model: "logistic regression of bone metastases at diagnosis".into(),
         population: "patients with tumour size and N stage recorded".into(),
+        ratio: "odds ratio".into(),
+        variance: "model-based".into(),
         n: d.count(n),
+        intervals: None,
+        n_dropped_missing: d.count((p.n() - rows.len()) as u64),
         events: d.count(events),
         terms: Vec::new(),
         not_fitted: None,
@@ -748,6 +747,171 @@ fn risk_factor_model(d: &Disclosure, p: &Patients) -> ModelJson {
                         upper: Some(upper.exp()),
                     },
                     p: fit.p[j + 1],
+                });
+            }
+        }
+        Err(e) => model.not_fitted = Some(e.to_string()),
+    }
+    model
+}
+
+/// The design's columns that vary, with their names: a level nobody has (or everybody has)
+/// would make the design singular.
+fn varying_columns(names: Vec<String>, columns: Vec<Vec<f64>>) -> (Vec<String>, Vec<Vec<f64>>) {
+    names
+        .into_iter()
+        .zip(columns)
+        .filter(|(_, c)| c.iter().any(|&v| v != c[0]))
+        .unzip()
+}
+
+/// An interval of a patient's time at risk of an SRE, in days (counting-process form).
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct RiskInterval {
+    from: f64,
+    to: f64,
+    /// Whether an SRE ends the interval.
+    sre: bool,
+    /// Whether the patient had an SRE before the interval.
+    after_first: bool,
+}
+
+/// A patient's intervals between SREs, from the SREs' days (from the bone-metastasis diagnosis,
+/// in date order) and the last day of follow-up. An SRE on day k happens by the end of day k
+/// (time k + 1), so one on the day of the diagnosis, or dated before it (day 0), ends a first
+/// interval of one day; SREs on one day count once (their order is unknown); one dated after
+/// the end of follow-up counts on its last day.
+fn recurrent_intervals(sre_days: impl Iterator<Item = i64>, last_day: i64) -> Vec<RiskInterval> {
+    let mut intervals = Vec::new();
+    let mut previous: Option<i64> = None;
+    let start = |previous: Option<i64>| previous.map_or(0.0, |k| (k + 1) as f64);
+    for day in sre_days {
+        let day = day.clamp(0, last_day);
+        if previous == Some(day) {
+            continue;
+        }
+        intervals.push(RiskInterval {
+            from: start(previous),
+            to: (day + 1) as f64,
+            sre: true,
+            after_first: previous.is_some(),
+        });
+        previous = Some(day);
+    }
+    if previous != Some(last_day) {
+        intervals.push(RiskInterval {
+            from: start(previous),
+            to: (last_day + 1) as f64,
+            sre: false,
+            after_first: previous.is_some(),
+        });
+    }
+    intervals
+}
+
+/// Recurrent SREs as multiple events (domain.md §3: Andersen–Gill): a Cox model in
+/// counting-process form, one row per interval between a patient's SREs from the
+/// bone-metastasis diagnosis to death or last contact, with a variance robust to the
+/// correlation of one patient's intervals ([`recurrent_intervals`]). The term "after a first
+/// SRE" is the hazard of a further SRE once a patient has had one, against the hazard of a
+/// first.
+fn recurrent_sre_model(
+    d: &Disclosure,
+    p: &Patients,
+    bone_patients: &[usize],
+    weight_bearing: &dyn Fn(usize) -> Option<bool>,
+    settings: &StudySettings,
+) -> ModelJson {
+    use crate::classify::{sre::counted_sres, Histories};
+    use crate::stats::cox::coxph_clustered;
+    let histories = Histories::of_events(p.cohort);
+    let events = &p.cohort.events;
+    let agent = &p.cohort.patients.bone_agent;
+    let agents: Vec<BoneAgent> = BoneAgent::ALL
+        .iter()
+        .copied()
+        .filter(|&a| a != BoneAgent::None)
+        .collect();
+    let mut names = vec!["after a first SRE (vs before any)".to_string()];
+    names.extend(
+        agents
+            .iter()
+            .map(|a| format!("bone agent={} (vs none)", a.as_str())),
+    );
+    names.push("weight-bearing bone involved".into());
+    let mut columns: Vec<Vec<f64>> = vec![Vec::new(); names.len()];
+    let (mut entry, mut exit, mut event, mut cluster) = (vec![], vec![], vec![], vec![]);
+    let (mut patients, mut dropped, mut sres) = (0u64, 0u64, 0u64);
+    for &i in bone_patients {
+        let (Some(agent), Some(weight_bearing)) = (agent[i], weight_bearing(i)) else {
+            dropped += 1;
+            continue;
+        };
+        patients += 1;
+        let start = p.bone_start(i);
+        let last_day = (p.follow_up_end(i) - start).num_days().max(0);
+        let patient_events = histories.events(i).iter().map(|&e| {
+            let e = e as usize;
+            (events.event_date[e], events.event_type[e])
+        });
+        let sre_days =
+            counted_sres(patient_events, settings).map(|(date, _)| (date - start).num_days());
+        for interval in recurrent_intervals(sre_days, last_day) {
+            entry.push(interval.from);
+            exit.push(interval.to);
+            event.push(interval.sre);
+            cluster.push(i);
+            sres += u64::from(interval.sre);
+            columns[0].push(f64::from(u8::from(interval.after_first)));
+            for (k, a) in agents.iter().enumerate() {
+                columns[1 + k].push(f64::from(u8::from(agent == *a)));
+            }
+            columns[1 + agents.len()].push(f64::from(u8::from(weight_bearing)));
+        }
+    }
+    let mut model = ModelJson {
+        id: "recurrent_sres".into(),
+        model: "Andersen–Gill model of recurrent SREs (Cox, Efron ties)".into(),
+        population: "patients with bone metastases, from the bone-metastasis diagnosis to death or last contact".into(),
+        ratio: "hazard ratio".into(),
+        variance: "robust, clustered by patient".into(),
+        n: d.count(patients),
+        intervals: Some(d.count(exit.len() as u64)),
+        n_dropped_missing: d.count(dropped),
+        events: d.count(sres),
+        terms: Vec::new(),
+        not_fitted: None,
+    };
+    if d.hides(patients) || d.hides(sres) {
+        model.not_fitted = Some("suppressed: a count below the disclosure threshold".into());
+        return model;
+    }
+    let (names, columns) = varying_columns(names, columns);
+    let fit = coxph_clustered(
+        &exit,
+        &event,
+        Some(&entry),
+        &columns,
+        None,
+        Ties::Efron,
+        &cluster,
+    );
+    match fit {
+        Ok(fit) => {
+            for (j, name) in names.iter().enumerate() {
+                let (Some((hr, lower, upper)), Some(robust)) =
+                    (fit.robust_hazard_ratio(j, 0.95), &fit.robust)
+                else {
+                    continue;
+                };
+                model.terms.push(TermJson {
+                    term: name.clone(),
+                    ratio: Estimate {
+                        estimate: finite(hr),
+                        lower: finite(lower),
+                        upper: finite(upper),
+                    },
+                    p: robust.p[j],
                 });
             }
         }
@@ -1156,7 +1320,10 @@ pub fn analyse(
             &os,
         ),
     ];
-    let models = vec![risk_factor_model(&d, &p)];
+    let models = vec![
+        risk_factor_model(&d, &p),
+        recurrent_sre_model(&d, &p, &bone_patients, &weight_bearing, settings),
+    ];
     let weight_bearing_groups = breakdown(&bone_patients, weight_bearing, |w| match w {
         Some(true) => "weight-bearing bone involved".into(),
         Some(false) => "no weight-bearing bone".into(),
@@ -1737,4 +1904,43 @@ fn published_figures(
         "patients with bone metastases and no bone-targeted agent; log-scale 95% CI",
     ));
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn intervals(days: &[i64], last_day: i64) -> Vec<(f64, f64, bool, bool)> {
+        recurrent_intervals(days.iter().copied(), last_day)
+            .into_iter()
+            .map(|i| (i.from, i.to, i.sre, i.after_first))
+            .collect()
+    }
+
+    #[test]
+    fn recurrent_intervals_split_follow_up_at_each_sre_day() {
+        // No SRE: one censored interval over the whole follow-up.
+        assert_eq!(intervals(&[], 99), [(0.0, 100.0, false, false)]);
+        // Two SREs, then censoring.
+        assert_eq!(
+            intervals(&[10, 30], 99),
+            [
+                (0.0, 11.0, true, false),
+                (11.0, 31.0, true, true),
+                (31.0, 100.0, false, true)
+            ]
+        );
+        // An SRE before the diagnosis counts on day 0; two on one day count once; an SRE on
+        // the last day leaves no censored interval.
+        assert_eq!(
+            intervals(&[-5, 0, 7, 7, 20], 20),
+            [
+                (0.0, 1.0, true, false),
+                (1.0, 8.0, true, true),
+                (8.0, 21.0, true, true)
+            ]
+        );
+        // After the end of follow-up: on its last day.
+        assert_eq!(intervals(&[50], 20), [(0.0, 21.0, true, false)]);
+    }
 }

@@ -214,9 +214,19 @@ pub struct ModelJson {
     pub model: String,
     /// Among whom.
     pub population: String,
-    /// Observations used.
+    /// The ratio each term reports: `odds ratio` or `hazard ratio`.
+    pub ratio: String,
+    /// Where the intervals and p-values come from: `model-based` or `robust, clustered by
+    /// patient`.
+    pub variance: String,
+    /// Patients (observations of a logistic model).
     pub n: Count,
-    /// Events (outcome = 1, or deaths).
+    /// Rows of a counting-process model: one per interval between events.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub intervals: Option<Count>,
+    /// Patients left out for a missing covariate.
+    pub n_dropped_missing: Count,
+    /// Events (outcome = 1, or SREs).
     pub events: Count,
     /// Terms.
     pub terms: Vec<TermJson>,

@@ -202,6 +202,20 @@ impl Histories {
         }
     }
 
+    /// Indexes a cohort's events alone by patient (no labs).
+    pub fn of_events(cohort: &Cohort) -> Self {
+        let n = cohort.patients.len();
+        let events = &cohort.events;
+        let (event_starts, event_rows) =
+            group_by_patient(n, &events.patient, |r| events.event_date[r as usize]);
+        Self {
+            event_starts,
+            event_rows,
+            lab_starts: vec![0; n + 1],
+            lab_rows: Vec::new(),
+        }
+    }
+
     /// Rows of the events table for patient `p`, by date.
     pub fn events(&self, p: usize) -> &[u32] {
         &self.event_rows[self.event_starts[p] as usize..self.event_starts[p + 1] as usize]

@@ -45,6 +45,54 @@ impl SreSummary {
     }
 }
 
+/// A patient's counted SREs in date order: the events that are SREs under the study settings,
+/// less those the merge window folds into the previous counted SRE. See [`counted_sres`].
+#[derive(Debug, Clone)]
+pub struct CountedSres<'a, I> {
+    events: I,
+    settings: &'a StudySettings,
+    window: i64,
+    last_counted: Option<NaiveDate>,
+    /// Events folded into a previous SRE so far.
+    pub merged: u32,
+}
+
+impl<I: Iterator<Item = (NaiveDate, EventType)>> Iterator for CountedSres<'_, I> {
+    type Item = (NaiveDate, EventType);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        for (date, event_type) in self.events.by_ref() {
+            if !is_sre(event_type, self.settings) {
+                continue;
+            }
+            if let Some(previous) = self.last_counted {
+                if self.window > 0 && (date - previous).num_days() <= self.window {
+                    self.merged += 1;
+                    continue;
+                }
+            }
+            self.last_counted = Some(date);
+            return Some((date, event_type));
+        }
+        None
+    }
+}
+
+/// The SREs counted among one patient's events, given in date order (ties in source order):
+/// an event within `sre_merge_window_days` of the previous counted SRE is folded into it.
+pub fn counted_sres<I: IntoIterator<Item = (NaiveDate, EventType)>>(
+    events: I,
+    settings: &StudySettings,
+) -> CountedSres<'_, I::IntoIter> {
+    CountedSres {
+        events: events.into_iter(),
+        settings,
+        window: i64::from(settings.sre_merge_window_days),
+        last_counted: None,
+        merged: 0,
+    }
+}
+
 /// C8 over one patient's events, given in date order (ties in source order).
 pub fn summarise_sres(
     events: impl IntoIterator<Item = (NaiveDate, EventType)>,
@@ -52,30 +100,19 @@ pub fn summarise_sres(
     last_contact: NaiveDate,
     settings: &StudySettings,
 ) -> SreSummary {
-    let window = i64::from(settings.sre_merge_window_days);
     let mut count = 0u32;
     let mut first = None;
     let mut second_date = None;
-    let mut merged_events = 0u32;
-    let mut last_counted: Option<NaiveDate> = None;
-    for (date, event_type) in events {
-        if !is_sre(event_type, settings) {
-            continue;
-        }
-        if let Some(previous) = last_counted {
-            if window > 0 && (date - previous).num_days() <= window {
-                merged_events += 1;
-                continue;
-            }
-        }
+    let mut counted = counted_sres(events, settings);
+    for (date, event_type) in counted.by_ref() {
         count += 1;
-        last_counted = Some(date);
         match count {
             1 => first = Some((date, event_type)),
             2 => second_date = Some(date),
             _ => {}
         }
     }
+    let merged_events = counted.merged;
     let days = (last_contact - risk_start).num_days();
     let per_patient_year = if days > 0 {
         Ok(f64::from(count) / (days as f64 / DAYS_PER_YEAR))

@@ -549,10 +549,23 @@ pub fn draw_charts(s: &RunSummary, dir: &Path) -> Result<Vec<Chart>> {
             .collect(),
     )];
     for m in &s.models {
+        let (name, title, x_label) = if m.ratio == "hazard ratio" {
+            (
+                "forest_recurrent_sres",
+                "Hazard ratios of recurrent SREs (Andersen–Gill, robust 95% CI)",
+                "Hazard ratio (log scale)",
+            )
+        } else {
+            (
+                "forest_adjusted_odds_ratios",
+                "Adjusted odds ratios of bone metastases at diagnosis",
+                "Odds ratio (log scale)",
+            )
+        };
         forests.push((
-            "forest_adjusted_odds_ratios",
-            "Adjusted odds ratios of bone metastases at diagnosis",
-            "Odds ratio (log scale)",
+            name,
+            title,
+            x_label,
             m.terms
                 .iter()
                 .map(|t| ForestRow {

@@ -183,17 +183,23 @@ fn sections(s: &RunSummary) -> Vec<Section> {
         }],
     });
     out.push(Section {
-        title: "Adjusted odds ratios".into(),
+        title: "Regression models".into(),
         paragraphs: s
             .models
             .iter()
             .map(|m| {
+                let intervals = m
+                    .intervals
+                    .as_ref()
+                    .map_or(String::new(), |k| format!(", intervals = {k}"));
                 format!(
-                    "{} among {} (n = {}, events = {}){}.",
+                    "{} among {} (n = {}{intervals}, events = {}, left out for a missing covariate = {}; variance {}){}.",
                     m.model,
                     m.population,
                     m.n,
                     m.events,
+                    m.n_dropped_missing,
+                    m.variance,
                     m.not_fitted
                         .as_ref()
                         .map_or(String::new(), |why| format!(": not fitted, {why}"))
@@ -205,7 +211,15 @@ fn sections(s: &RunSummary) -> Vec<Section> {
             .iter()
             .map(|m| Table {
                 caption: m.id.clone(),
-                headers: vec!["term", "OR (Wald 95% CI)", "p"],
+                headers: vec![
+                    "term",
+                    match (m.ratio.as_str(), m.variance.starts_with("robust")) {
+                        ("hazard ratio", true) => "HR (robust 95% CI)",
+                        ("hazard ratio", false) => "HR (Wald 95% CI)",
+                        _ => "OR (Wald 95% CI)",
+                    },
+                    "p",
+                ],
                 rows: m
                     .terms
                     .iter()
