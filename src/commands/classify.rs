@@ -12,7 +12,9 @@ use super::{
 use crate::classify::{classify_cohort, Assessed, PatientClassification, Threads};
 use crate::error::Result;
 use crate::ingest::{ingest, Ingested};
-use crate::io::{CohortFiles, LoadedMapping, OutputColumn, OutputFormat, OutputTable};
+use crate::io::{
+    write_batched, CohortFiles, LoadedMapping, OutputColumn, OutputFormat, OutputTable,
+};
 use crate::schema::vocab::Vocabulary;
 use crate::schema::Cohort;
 use crate::study::StudySettings;
@@ -65,11 +67,14 @@ pub fn classified_table(
     cohort: &Cohort,
     classified: &[PatientClassification],
     settings: &StudySettings,
+    rows: std::ops::Range<usize>,
 ) -> OutputTable {
     use crate::classify::calcaemia;
     use rayon::prelude::*;
     type Of<T> = fn(&PatientClassification) -> Option<T>;
-    let c = classified;
+    let c = &classified[rows.clone()];
+    let patient_id = &cohort.patients.patient_id[rows.clone()];
+    let ctx = &cohort.patients.ctx[rows];
     let float = |name: &'static str, f: Of<f64>| -> ColumnBuilder<'_> {
         Box::new(move || OutputColumn::float(name, c.iter().map(f)))
     };
@@ -92,7 +97,7 @@ pub fn classified_table(
     let class_of = move |v: f64| calcaemia::calcaemia_class(v, settings).as_str();
     let grade_of = move |v: f64| i64::from(calcaemia::ctcae_grade(v, settings));
     let builders: Vec<ColumnBuilder<'_>> = vec![
-        Box::new(|| OutputColumn::text("patient_id", cohort.patients.patient_id.iter().map(Some))),
+        Box::new(|| OutputColumn::text("patient_id", patient_id.iter().map(Some))),
         // C1, C2 at baseline.
         float("corrected_calcium_mmol_l", |c| {
             value(&c.baseline.corrected_calcium)
@@ -171,7 +176,7 @@ pub fn classified_table(
             OutputColumn::float(
                 "ctx_valid_ng_l",
                 c.iter()
-                    .zip(&cohort.patients.ctx)
+                    .zip(ctx)
                     .map(|(c, v)| v.filter(|_| value(&c.baseline.ctx_valid) == Some(true))),
             )
         }),
@@ -264,16 +269,27 @@ impl Validated {
         }
     }
 
-    /// The classified-patients table with bonemet's version and the study settings in its
-    /// metadata.
-    pub fn classified_output(&self, classified: &[PatientClassification]) -> OutputTable {
-        let mut table = classified_table(&self.ingested.cohort, classified, &self.settings);
-        table.add_metadata("bonemet.version", env!("CARGO_PKG_VERSION").to_string());
-        table.add_metadata(
-            "bonemet.study_settings",
-            serde_json::to_string(&self.settings).unwrap_or_default(),
-        );
-        table
+    /// Writes the classified-patients table to each `(path, format)`, with bonemet's version
+    /// and the study settings in the Parquet metadata, in row batches (the table is never
+    /// whole in memory).
+    pub fn write_classified(
+        &self,
+        classified: &[PatientClassification],
+        targets: &[(PathBuf, OutputFormat)],
+    ) -> Result<()> {
+        let metadata = [
+            (
+                "bonemet.version".to_string(),
+                env!("CARGO_PKG_VERSION").to_string(),
+            ),
+            (
+                "bonemet.study_settings".to_string(),
+                serde_json::to_string(&self.settings).unwrap_or_default(),
+            ),
+        ];
+        write_batched(targets, &metadata, classified.len(), |rows| {
+            classified_table(&self.ingested.cohort, classified, &self.settings, rows)
+        })
     }
 }
 
@@ -291,7 +307,6 @@ pub fn classify(config: &ClassifyConfig, summary: &mut dyn Write) -> Result<Clas
         &validated.settings,
         config.threads,
     )?;
-    let table = validated.classified_output(&classified);
     let classified_name = format!("classified.{}", config.format.extension());
     let mut record = validated.record(
         "classify",
@@ -299,7 +314,10 @@ pub fn classify(config: &ClassifyConfig, summary: &mut dyn Write) -> Result<Clas
     );
     record.settings.output_format = Some(config.format);
     create_out_dir(&config.out_dir)?;
-    table.write(&config.out_dir.join(&classified_name), config.format)?;
+    validated.write_classified(
+        &classified,
+        &[(config.out_dir.join(&classified_name), config.format)],
+    )?;
     write_rejected_and_record(&config.out_dir, &validated.ingested, &record)?;
 
     let _ = crate::report::write_validation_summary(

@@ -125,7 +125,7 @@ pub fn run(config: &RunConfig, progress: &mut dyn FnMut(&StageEvent)) -> Result<
     };
 
     emit(Stage::Validate, "start", &mut timings);
-    let validated = Validated::load(
+    let mut validated = Validated::load(
         &config.files,
         config.mapping.as_deref(),
         config.study.as_deref(),
@@ -167,17 +167,34 @@ pub fn run(config: &RunConfig, progress: &mut dyn FnMut(&StageEvent)) -> Result<
     let tables_dir = scratch_dir.join("tables");
     std::fs::create_dir_all(&tables_dir).map_err(write_err(&tables_dir))?;
 
-    let classified_out = validated.classified_output(&classified);
     let mut outputs = vec![
         "report.html".to_string(),
         "report.md".into(),
         "summary.json".into(),
         "rejected.csv".into(),
     ];
-    // Tables (each file independent), summary.json and the charts: written in parallel; the
-    // file list keeps a fixed order whatever finishes first.
+    // The patient-level table first, in row batches (never whole in memory); then the typed
+    // cohort and the classifications are released, before the other writers run.
+    let classified_files: Vec<(PathBuf, OutputFormat)> = [OutputFormat::Parquet, OutputFormat::Csv]
+        .map(|format| {
+            (
+                tables_dir.join(format!("classified.{}", format.extension())),
+                format,
+            )
+        })
+        .into();
+    let (written, charts) = rayon::join(
+        || validated.write_classified(&classified, &classified_files),
+        || draw_charts(&summary, &scratch_dir.join("charts")),
+    );
+    written?;
+    let charts = charts?;
+    drop(classified);
+    drop(std::mem::take(&mut validated.ingested.cohort));
+    let ingested = &validated.ingested;
+    // The other tables (each file independent) and summary.json: written in parallel; the file
+    // list keeps a fixed order whatever finishes first.
     let tables = [
-        ("classified", classified_out),
         ("published", published_table(&summary)),
         ("incidence", incidence_table(&summary)),
         ("survival", survival_table(&summary)),
@@ -190,18 +207,18 @@ pub fn run(config: &RunConfig, progress: &mut dyn FnMut(&StageEvent)) -> Result<
                 .map(|format| (format!("{stem}.{}", format.extension()), table, format))
         })
         .collect();
-    let (written, charts) = rayon::join(
-        || -> Result<()> {
-            use rayon::prelude::*;
-            jobs.par_iter().try_for_each(|(file, table, format)| {
-                (*table).clone().write(&tables_dir.join(file), *format)
-            })?;
-            write_json(&scratch_dir.join("summary.json"), &summary)
-        },
-        || draw_charts(&summary, &scratch_dir.join("charts")),
+    outputs.extend(
+        classified_files
+            .iter()
+            .map(|(_, format)| format!("tables/classified.{}", format.extension())),
     );
-    written?;
-    let charts = charts?;
+    {
+        use rayon::prelude::*;
+        jobs.par_iter().try_for_each(|(file, table, format)| {
+            (*table).clone().write(&tables_dir.join(file), *format)
+        })?;
+    }
+    write_json(&scratch_dir.join("summary.json"), &summary)?;
     outputs.extend(jobs.iter().map(|(file, _, _)| format!("tables/{file}")));
     for c in &charts {
         outputs.push(format!("charts/{}.svg", c.name));

@@ -14,4 +14,4 @@ pub use layout::{Cell, TableLayout};
 pub use mapping::{LoadedMapping, Mapping, TableMapping};
 pub use raw::RawChunk;
 pub use reader::{FileFingerprint, Format, TableReader};
-pub use table::{OutputColumn, OutputFormat, OutputTable};
+pub use table::{write_batched, OutputColumn, OutputFormat, OutputTable};
