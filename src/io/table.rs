@@ -130,7 +130,7 @@ fn write_error(path: &Path, error: impl std::fmt::Display) -> Error {
 
 /// An open output file taking a table in row batches of one schema.
 enum BatchWriter<'a> {
-    Parquet(polars::io::parquet::write::BatchedWriter<&'a mut BufWriter<File>>),
+    Parquet(Box<polars::io::parquet::write::BatchedWriter<&'a mut BufWriter<File>>>),
     Csv(polars::io::csv::write::BatchedWriter<&'a mut BufWriter<File>>),
 }
 
@@ -148,12 +148,12 @@ impl<'a> BatchWriter<'a> {
                 let metadata =
                     (!metadata.is_empty()).then(|| KeyValueMetadata::from_static(metadata));
                 // LZ4 writes several times faster than zstd for a modestly larger file.
-                Self::Parquet(
+                Self::Parquet(Box::new(
                     ParquetWriter::new(out)
                         .with_compression(ParquetCompression::Lz4Raw)
                         .with_key_value_metadata(metadata)
                         .batched(schema)?,
-                )
+                ))
             }
             OutputFormat::Csv => {
                 Self::Csv(CsvWriter::new(out).include_header(true).batched(schema)?)
