@@ -1,11 +1,12 @@
 //! Times each estimator of `bonemet survival` separately on one CSV (a profiling aid for
 //! `just bench-stats`): read, KM per group, log-rank, Cox (with its concordance), concordance
-//! alone. Usage: cargo run --release --example stats_timing -- FILE.csv
+//! alone, logistic regression. Usage: cargo run --release --example stats_timing -- FILE.csv
 use std::time::Instant;
 
 use bonemet::io::frame::Frame;
 use bonemet::stats::cox::{concordance, coxph, Ties};
 use bonemet::stats::km::{ConfType, KaplanMeier};
+use bonemet::stats::logistic::LogisticFit;
 use bonemet::stats::logrank::survdiff;
 
 /// The best of three runs of `f`, in seconds.
@@ -63,5 +64,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         concordance(&time, &event, None, &eta, None);
     });
     println!("concordance     {c:>8.3} s");
+    // Logistic regression of the event on the six covariates (the run's adjusted model is of
+    // this size).
+    let names: Vec<String> = (1..=6).map(|k| format!("x{k}")).collect();
+    let logistic = best_of_three(|| {
+        LogisticFit::fit(&event, &x, &names).expect("logistic");
+    });
+    println!("logistic        {logistic:>8.3} s");
     Ok(())
 }

@@ -1320,152 +1320,163 @@ pub fn analyse(
             &os,
         ),
     ];
-    let models = vec![
-        risk_factor_model(&d, &p),
-        recurrent_sre_model(&d, &p, &bone_patients, &weight_bearing, settings),
-    ];
-    let weight_bearing_groups = breakdown(&bone_patients, weight_bearing, |w| match w {
-        Some(true) => "weight-bearing bone involved".into(),
-        Some(false) => "no weight-bearing bone".into(),
-        None => "not assessable".into(),
-    });
-    let sre_cumulative_incidence = vec![
-        sre_incidence(
-            &d,
-            &p,
-            "first_sre_by_bone_agent",
-            "bone-targeted agent",
-            &by_agent,
-        ),
-        sre_incidence(
-            &d,
-            &p,
-            "first_sre_by_weight_bearing",
-            "weight-bearing involvement",
-            &weight_bearing_groups,
-        ),
-    ];
-    let corrected_calcium = calcium_distribution(&d, &p, settings);
-    let bone_overall: Breakdown = vec![("all".into(), bone_patients.clone())];
-    let rates = vec![
-        sre_rates(&d, &p, "overall", &bone_overall),
-        sre_rates(&d, &p, "bone-targeted agent", &by_agent),
-    ];
-    // A second SRE after a first (domain.md §3: one SRE raises the risk of the next).
-    let first_sre: Vec<usize> = bone_patients
-        .iter()
-        .copied()
-        .filter(|&i| p.any_sre(i))
-        .collect();
-    let by_agent_first = p.by_bone_agent(&first_sre);
-    incidence_json.push(incidence(
-        &d,
-        "second_sre_after_first",
-        "a second SRE",
-        "patients with bone metastases and a first SRE",
-        "bone-targeted agent",
-        &[
-            vec![("all".to_string(), first_sre.clone())],
-            by_agent_first.clone(),
-        ]
-        .concat(),
-        &|i| p.classified[i].sre.second_date.is_some(),
-    ));
-    // Overall survival from the bone-metastasis diagnosis, by molecular family.
-    let os_from_bone = |i: usize| {
-        let to_bone = months_between(pt.diagnosis_date[i], p.bone_start(i));
-        (p.os_months(i) - to_bone, p.dead(i))
-    };
-    let family = |i: usize| {
-        let m = p.subgroup(i);
-        if m.is_egfr() {
-            0
-        } else if m == MolecularSubgroup::Alk {
-            1
-        } else if m.is_kras() {
-            2
-        } else if m == MolecularSubgroup::TripleNegative {
-            3
-        } else {
-            4
-        }
-    };
-    let families = breakdown(&bone_patients, family, |k| {
-        [
-            "EGFR-mutant",
-            "ALK-rearranged",
-            "KRAS-mutant",
-            "triple-negative",
-            "incompletely tested",
-        ][*k]
-            .into()
-    });
-    // NTX class and death (F11: a higher risk of death with NTX >= 100).
-    let ntx_groups: Breakdown = vec![
-        (
-            "NTX >= 100".into(),
-            bone_patients
+    // The regression models (the costliest analyses) run beside the SRE and second-line
+    // survival analyses; each side is sequential within, so the results do not depend on
+    // the threads.
+    let (models, (sre_cumulative_incidence, corrected_calcium, rates)) = rayon::join(
+        || {
+            let (logistic, recurrent) = rayon::join(
+                || risk_factor_model(&d, &p),
+                || recurrent_sre_model(&d, &p, &bone_patients, &weight_bearing, settings),
+            );
+            vec![logistic, recurrent]
+        },
+        || {
+            let weight_bearing_groups = breakdown(&bone_patients, weight_bearing, |w| match w {
+                Some(true) => "weight-bearing bone involved".into(),
+                Some(false) => "no weight-bearing bone".into(),
+                None => "not assessable".into(),
+            });
+            let sre_cumulative_incidence = vec![
+                sre_incidence(
+                    &d,
+                    &p,
+                    "first_sre_by_bone_agent",
+                    "bone-targeted agent",
+                    &by_agent,
+                ),
+                sre_incidence(
+                    &d,
+                    &p,
+                    "first_sre_by_weight_bearing",
+                    "weight-bearing involvement",
+                    &weight_bearing_groups,
+                ),
+            ];
+            let corrected_calcium = calcium_distribution(&d, &p, settings);
+            let bone_overall: Breakdown = vec![("all".into(), bone_patients.clone())];
+            let rates = vec![
+                sre_rates(&d, &p, "overall", &bone_overall),
+                sre_rates(&d, &p, "bone-targeted agent", &by_agent),
+            ];
+            // A second SRE after a first (domain.md §3: one SRE raises the risk of the next).
+            let first_sre: Vec<usize> = bone_patients
                 .iter()
                 .copied()
-                .filter(|&i| ntx(i) == Some(NtxClass::High))
-                .collect(),
-        ),
-        (
-            "NTX < 100".into(),
-            bone_patients
-                .iter()
-                .copied()
-                .filter(|&i| matches!(ntx(i), Some(NtxClass::Low | NtxClass::Moderate)))
-                .collect(),
-        ),
-    ];
-    survival_json.push(survival(
-        &d,
-        "os_from_bone_by_ntx",
-        "overall survival from bone-metastasis diagnosis (months)",
-        "patients with bone metastases and a baseline NTX",
-        &ntx_groups,
-        &os_from_bone,
-    ));
-    // Time from a first SRE to a second (death and last contact censor), by bone agent.
-    let to_second = |i: usize| {
-        let first = p.classified[i]
-            .sre
-            .first
-            .map_or(pt.diagnosis_date[i], |(date, _)| date);
-        match p.classified[i].sre.second_date {
-            Some(second) => (months_between(first, second).max(0.0), true),
-            None => (months_between(first, p.follow_up_end(i)).max(0.0), false),
-        }
-    };
-    survival_json.push(survival(
-        &d,
-        "second_sre_after_first",
-        "months from the first SRE to a second (death and last contact censor)",
-        "patients with bone metastases and a first SRE",
-        &by_agent_first,
-        &to_second,
-    ));
-    // Bone metastases at diagnosis and survival in stage IV non-squamous NSCLC, within
-    // molecular families (the comparison F5 and F6 make family by family, pooled).
-    let family_of = |i: usize| family(i);
-    survival_json.push(survival_stratified(
-        &d,
-        "os_by_bone_at_diagnosis_stratified",
-        os_name,
-        &format!("{iv_ns_name}, stratified by molecular family"),
-        &with_without(&iv_ns),
-        &os,
-        Some(("molecular family", &family_of)),
-    ));
-    survival_json.push(survival(
-        &d,
-        "os_from_bone_by_molecular_family",
-        "overall survival from bone-metastasis diagnosis (months)",
-        "patients with bone metastases",
-        &families,
-        &os_from_bone,
-    ));
+                .filter(|&i| p.any_sre(i))
+                .collect();
+            let by_agent_first = p.by_bone_agent(&first_sre);
+            incidence_json.push(incidence(
+                &d,
+                "second_sre_after_first",
+                "a second SRE",
+                "patients with bone metastases and a first SRE",
+                "bone-targeted agent",
+                &[
+                    vec![("all".to_string(), first_sre.clone())],
+                    by_agent_first.clone(),
+                ]
+                .concat(),
+                &|i| p.classified[i].sre.second_date.is_some(),
+            ));
+            // Overall survival from the bone-metastasis diagnosis, by molecular family.
+            let os_from_bone = |i: usize| {
+                let to_bone = months_between(pt.diagnosis_date[i], p.bone_start(i));
+                (p.os_months(i) - to_bone, p.dead(i))
+            };
+            let family = |i: usize| {
+                let m = p.subgroup(i);
+                if m.is_egfr() {
+                    0
+                } else if m == MolecularSubgroup::Alk {
+                    1
+                } else if m.is_kras() {
+                    2
+                } else if m == MolecularSubgroup::TripleNegative {
+                    3
+                } else {
+                    4
+                }
+            };
+            let families = breakdown(&bone_patients, family, |k| {
+                [
+                    "EGFR-mutant",
+                    "ALK-rearranged",
+                    "KRAS-mutant",
+                    "triple-negative",
+                    "incompletely tested",
+                ][*k]
+                    .into()
+            });
+            // NTX class and death (F11: a higher risk of death with NTX >= 100).
+            let ntx_groups: Breakdown = vec![
+                (
+                    "NTX >= 100".into(),
+                    bone_patients
+                        .iter()
+                        .copied()
+                        .filter(|&i| ntx(i) == Some(NtxClass::High))
+                        .collect(),
+                ),
+                (
+                    "NTX < 100".into(),
+                    bone_patients
+                        .iter()
+                        .copied()
+                        .filter(|&i| matches!(ntx(i), Some(NtxClass::Low | NtxClass::Moderate)))
+                        .collect(),
+                ),
+            ];
+            survival_json.push(survival(
+                &d,
+                "os_from_bone_by_ntx",
+                "overall survival from bone-metastasis diagnosis (months)",
+                "patients with bone metastases and a baseline NTX",
+                &ntx_groups,
+                &os_from_bone,
+            ));
+            // Time from a first SRE to a second (death and last contact censor), by bone agent.
+            let to_second = |i: usize| {
+                let first = p.classified[i]
+                    .sre
+                    .first
+                    .map_or(pt.diagnosis_date[i], |(date, _)| date);
+                match p.classified[i].sre.second_date {
+                    Some(second) => (months_between(first, second).max(0.0), true),
+                    None => (months_between(first, p.follow_up_end(i)).max(0.0), false),
+                }
+            };
+            survival_json.push(survival(
+                &d,
+                "second_sre_after_first",
+                "months from the first SRE to a second (death and last contact censor)",
+                "patients with bone metastases and a first SRE",
+                &by_agent_first,
+                &to_second,
+            ));
+            // Bone metastases at diagnosis and survival in stage IV non-squamous NSCLC, within
+            // molecular families (the comparison F5 and F6 make family by family, pooled).
+            let family_of = |i: usize| family(i);
+            survival_json.push(survival_stratified(
+                &d,
+                "os_by_bone_at_diagnosis_stratified",
+                os_name,
+                &format!("{iv_ns_name}, stratified by molecular family"),
+                &with_without(&iv_ns),
+                &os,
+                Some(("molecular family", &family_of)),
+            ));
+            survival_json.push(survival(
+                &d,
+                "os_from_bone_by_molecular_family",
+                "overall survival from bone-metastasis diagnosis (months)",
+                "patients with bone metastases",
+                &families,
+                &os_from_bone,
+            ));
+            (sre_cumulative_incidence, corrected_calcium, rates)
+        },
+    );
     let published = published_figures(
         &d,
         &p,

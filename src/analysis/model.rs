@@ -39,12 +39,13 @@ impl std::fmt::Display for Count {
 }
 
 /// The disclosure rule of a run: counts from 1 to `min_cell − 1` are suppressed (0 disables).
-/// It counts the counts it hides, for the report to say so.
+/// It counts the counts it hides, for the report to say so (from any thread: the analyses run
+/// side by side).
 #[derive(Debug, Default)]
 pub struct Disclosure {
     /// The threshold.
     pub min_cell: u64,
-    hidden: std::cell::Cell<u64>,
+    hidden: std::sync::atomic::AtomicU64,
 }
 
 impl Disclosure {
@@ -52,7 +53,7 @@ impl Disclosure {
     pub fn new(min_cell: u64) -> Self {
         Self {
             min_cell,
-            hidden: std::cell::Cell::new(0),
+            hidden: std::sync::atomic::AtomicU64::new(0),
         }
     }
     /// Whether `n` must be hidden.
@@ -62,7 +63,8 @@ impl Disclosure {
     /// `n` as reported.
     pub fn count(&self, n: u64) -> Count {
         if self.hides(n) {
-            self.hidden.set(self.hidden.get() + 1);
+            self.hidden
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             Count::Suppressed(self.min_cell)
         } else {
             Count::Shown(n)
@@ -74,7 +76,7 @@ impl Disclosure {
     }
     /// Counts hidden so far.
     pub fn hidden(&self) -> u64 {
-        self.hidden.get()
+        self.hidden.load(std::sync::atomic::Ordering::Relaxed)
     }
 }
 

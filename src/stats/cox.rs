@@ -920,10 +920,24 @@ fn fit(
     let pvalues = z.iter().map(|z| 2.0 * normal.cdf(-z.abs())).collect();
     let wald = beta.dot(&(&info * &beta));
     let eta = data.linear_predictor(&coef);
-    let robust = cluster.zip(order.as_ref()).map(|(cluster, order)| {
-        let residual = score_residuals(&data, &coef, ties);
-        robust_variance(&residual, |r| cluster[order[r]], &vcov, &beta)
-    });
+    // The robust variance and the concordance read the same data: computed side by side.
+    let (robust, concordance) = rayon::join(
+        || {
+            cluster.zip(order.as_ref()).map(|(cluster, order)| {
+                let residual = score_residuals(&data, &coef, ties);
+                robust_variance(&residual, |r| cluster[order[r]], &vcov, &beta)
+            })
+        },
+        || {
+            concordance_sorted(
+                &data.time,
+                &data.event,
+                data.entry.as_deref(),
+                &eta,
+                &data.strata,
+            )
+        },
+    );
     Ok(CoxFit {
         coef,
         se,
@@ -942,13 +956,7 @@ fn fit(
         may_be_infinite,
         n,
         events: event.iter().filter(|e| **e).count(),
-        concordance: concordance_sorted(
-            &data.time,
-            &data.event,
-            data.entry.as_deref(),
-            &eta,
-            &data.strata,
-        ),
+        concordance,
         robust,
     })
 }

@@ -62,70 +62,180 @@ fn deviance(y: &DVector<f64>, mu: &DVector<f64>) -> f64 {
         .sum::<f64>()
 }
 
-/// XᵀWX and XᵀWz by dot products of X's contiguous columns (upper triangle, one row of the
-/// information per task in parallel): no n × p temporary, no generic matrix product.
-fn weighted_cross_products(
-    x: &DMatrix<f64>,
-    w: &DVector<f64>,
-    z: &DVector<f64>,
+/// Rows per block of a pass over the design: a block of every column stays in cache while its
+/// p(p + 1)/2 products are formed, so the design is read from memory once per pass, not once
+/// per product.
+const BLOCK: usize = 2048;
+
+/// One block's XᵀWX (upper triangle, row-major p × p) and XᵀWz, `column(j)` being the block's
+/// rows of column j.
+fn block_cross_products<'a>(
+    column: &dyn Fn(usize) -> &'a [f64],
+    w: &[f64],
+    z: &[f64],
+    p: usize,
+) -> Vec<f64> {
+    let mut out = vec![0.0; p * p + p];
+    let mut wa = vec![0.0; w.len()];
+    for a in 0..p {
+        for ((cell, x), w) in wa.iter_mut().zip(column(a)).zip(w) {
+            *cell = x * w;
+        }
+        let dot = |other: &[f64]| wa.iter().zip(other).map(|(u, v)| u * v).sum::<f64>();
+        for b in a..p {
+            out[a * p + b] = dot(column(b));
+        }
+        out[p * p + a] = dot(z);
+    }
+    out
+}
+
+/// The blocks' products summed in block order (the symmetric matrix filled in).
+fn sum_blocks<'a>(
+    blocks: impl Iterator<Item = &'a Vec<f64>>,
+    p: usize,
 ) -> (DMatrix<f64>, DVector<f64>) {
-    use rayon::prelude::*;
-    let (n, p) = (x.nrows(), x.ncols());
-    let data = x.as_slice();
-    let column = |j: usize| &data[j * n..(j + 1) * n];
-    let (w, z) = (w.as_slice(), z.as_slice());
-    let rows: Vec<(Vec<f64>, f64)> = (0..p)
-        .into_par_iter()
-        .map(|a| {
-            let wa: Vec<f64> = column(a).iter().zip(w).map(|(x, w)| x * w).collect();
-            let dot = |other: &[f64]| wa.iter().zip(other).map(|(u, v)| u * v).sum::<f64>();
-            ((a..p).map(|b| dot(column(b))).collect(), dot(z))
-        })
-        .collect();
     let mut information = DMatrix::zeros(p, p);
     let mut rhs = DVector::zeros(p);
-    for (a, (row, r)) in rows.into_iter().enumerate() {
-        rhs[a] = r;
-        for (k, v) in row.into_iter().enumerate() {
-            information[(a, a + k)] = v;
-            information[(a + k, a)] = v;
+    for out in blocks {
+        for a in 0..p {
+            rhs[a] += out[p * p + a];
+            for b in a..p {
+                information[(a, b)] += out[a * p + b];
+            }
+        }
+    }
+    for a in 0..p {
+        for b in 0..a {
+            information[(a, b)] = information[(b, a)];
         }
     }
     (information, rhs)
 }
 
+/// XᵀX, by row blocks in parallel, summed in order.
+fn gram(x: &DMatrix<f64>) -> DMatrix<f64> {
+    use rayon::prelude::*;
+    let (n, p) = (x.nrows(), x.ncols());
+    let data = x.as_slice();
+    let ones = vec![1.0; BLOCK];
+    let blocks: Vec<Vec<f64>> = (0..n.div_ceil(BLOCK))
+        .into_par_iter()
+        .map(|k| {
+            let rows = k * BLOCK..((k + 1) * BLOCK).min(n);
+            let column = |j: usize| &data[j * n + rows.start..j * n + rows.end];
+            let ones = &ones[..rows.len()];
+            block_cross_products(&column, ones, ones, p)
+        })
+        .collect();
+    sum_blocks(blocks.iter(), p).0
+}
+
+/// Where a pass over the rows takes the linear predictor from.
+#[derive(Clone, Copy)]
+enum Predictor<'a> {
+    /// glm's start, mu = (y + 0.5) / 2.
+    Start,
+    /// Xβ (+ the offset).
+    At(&'a DVector<f64>),
+}
+
+/// What one pass over the rows yields at a linear predictor η.
+struct Pass {
+    /// The binomial deviance at η.
+    deviance: f64,
+    /// XᵀWX, W = diag(μ(1 − μ)): the information at η, the next step's normal matrix.
+    information: DMatrix<f64>,
+    /// XᵀWz, with the working response z = η − offset + (y − μ)/w.
+    rhs: DVector<f64>,
+    /// max |η|.
+    max_eta: f64,
+}
+
+/// One IRLS pass: η, μ, the weights, the working response, the deviance and the weighted cross
+/// products, fused into a single pass over the design in row blocks. Blocks run in parallel
+/// and are summed in order afterwards, so the result does not depend on the number of threads.
+fn irls_pass(x: &DMatrix<f64>, y: &[f64], offset: Option<&[f64]>, predictor: Predictor) -> Pass {
+    use rayon::prelude::*;
+    let (n, p) = (x.nrows(), x.ncols());
+    let data = x.as_slice();
+    let partials: Vec<(Vec<f64>, f64, f64)> = (0..n.div_ceil(BLOCK))
+        .into_par_iter()
+        .map(|k| {
+            let rows = k * BLOCK..((k + 1) * BLOCK).min(n);
+            let column = |j: usize| &data[j * n + rows.start..j * n + rows.end];
+            let y = &y[rows.clone()];
+            let len = rows.len();
+            let mut eta = vec![0.0; len];
+            match predictor {
+                Predictor::Start => {
+                    for (e, &y) in eta.iter_mut().zip(y) {
+                        let mu = (y + 0.5) / 2.0;
+                        *e = (mu / (1.0 - mu)).ln();
+                    }
+                }
+                Predictor::At(beta) => {
+                    for j in 0..p {
+                        let b = beta[j];
+                        for (e, x) in eta.iter_mut().zip(column(j)) {
+                            *e += x * b;
+                        }
+                    }
+                    if let Some(offset) = offset {
+                        for (e, o) in eta.iter_mut().zip(&offset[rows.clone()]) {
+                            *e += o;
+                        }
+                    }
+                }
+            }
+            let (mut w, mut z) = (vec![0.0; len], vec![0.0; len]);
+            let (mut loglik, mut max_eta) = (0.0, 0.0f64);
+            for i in 0..len {
+                let e = eta[i];
+                let mu = 1.0 / (1.0 + (-e).exp());
+                w[i] = (mu * (1.0 - mu)).max(1e-300);
+                let o = offset.map_or(0.0, |o| o[rows.start + i]);
+                z[i] = e - o + (y[i] - mu) / w[i];
+                loglik += if y[i] > 0.5 { mu.ln() } else { (1.0 - mu).ln() };
+                max_eta = max_eta.max(e.abs());
+            }
+            (block_cross_products(&column, &w, &z, p), loglik, max_eta)
+        })
+        .collect();
+    let (mut loglik, mut max_eta) = (0.0, 0.0f64);
+    for (_, block_loglik, block_max) in &partials {
+        loglik += block_loglik;
+        max_eta = max_eta.max(*block_max);
+    }
+    let (information, rhs) = sum_blocks(partials.iter().map(|(out, _, _)| out), p);
+    Pass {
+        deviance: -2.0 * loglik,
+        information,
+        rhs,
+        max_eta,
+    }
+}
+
 /// IRLS with an optional offset; `None` when XᵀWX is singular.
 fn irls(x: &DMatrix<f64>, y: &DVector<f64>, offset: Option<&DVector<f64>>) -> Option<Irls> {
-    let n = x.nrows();
-    let zero = DVector::zeros(n);
-    let offset = offset.unwrap_or(&zero);
-    // glm's start: mu = (y + 0.5) / 2.
-    let mut eta: DVector<f64> = y.map(|v| ((v + 0.5) / 2.0 / (1.0 - (v + 0.5) / 2.0)).ln());
+    let (y, offset) = (y.as_slice(), offset.map(|o| o.as_slice()));
+    let mut pass = irls_pass(x, y, offset, Predictor::Start);
     let mut old_deviance = f64::INFINITY;
     let mut iterations = 0;
     loop {
         iterations += 1;
-        let mu = eta.map(|e| 1.0 / (1.0 + (-e).exp()));
-        let w = mu.map(|m| (m * (1.0 - m)).max(1e-300));
-        let z = DVector::from_fn(n, |i, _| eta[i] - offset[i] + (y[i] - mu[i]) / w[i]);
-        let (information, rhs) = weighted_cross_products(x, &w, &z);
-        let cholesky = information.clone().cholesky()?;
-        let beta = cholesky.solve(&rhs);
-        eta = x * &beta + offset;
-        let mu = eta.map(|e| 1.0 / (1.0 + (-e).exp()));
-        let dev = deviance(y, &mu);
+        let beta = pass.information.clone().cholesky()?.solve(&pass.rhs);
+        pass = irls_pass(x, y, offset, Predictor::At(&beta));
+        let dev = pass.deviance;
         let converged = (dev - old_deviance).abs() / (dev.abs() + 0.1) < TOLERANCE;
         old_deviance = dev;
         if converged || iterations >= MAX_ITERATIONS {
             // Covariance at the final coefficients.
-            let w = mu.map(|m| (m * (1.0 - m)).max(1e-300));
-            let covariance = weighted_cross_products(x, &w, &z).0.try_inverse()?;
-            let max_eta = eta.iter().fold(0.0f64, |m, e| m.max(e.abs()));
             return Some(Irls {
                 beta,
                 deviance: dev,
-                covariance,
-                max_eta,
+                covariance: pass.information.try_inverse()?,
+                max_eta: pass.max_eta,
                 iterations,
             });
         }
@@ -139,8 +249,7 @@ fn irls(x: &DMatrix<f64>, y: &DVector<f64>, offset: Option<&DVector<f64>>) -> Op
 /// is redundant when its sum of squares left after projecting on the earlier kept columns is
 /// at most 1e-10 of its own (a residual norm 1e-5 of the column's).
 fn redundant_columns(x: &DMatrix<f64>, names: &[String]) -> Vec<String> {
-    let ones = DVector::from_element(x.nrows(), 1.0);
-    let gram = weighted_cross_products(x, &ones, &ones).0;
+    let gram = gram(x);
     let mut kept: Vec<usize> = Vec::new();
     let mut redundant = Vec::new();
     for (j, name) in names.iter().enumerate().take(x.ncols()) {
