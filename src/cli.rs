@@ -161,6 +161,11 @@ struct SurvivalArgs {
     /// Column of strata for the log-rank test and the Cox model.
     #[arg(long, value_name = "COL")]
     strata: Option<String>,
+    /// Column of clusters for the Cox model (e.g. a patient id with one row per interval
+    /// between recurrent events, Andersen-Gill): robust standard errors, z, p, intervals and
+    /// Wald test, as coxph(... + cluster(COL)).
+    #[arg(long, value_name = "COL")]
+    cluster: Option<String>,
     /// Cox model covariates, comma-separated.
     #[arg(long, value_name = "A,B,C", value_delimiter = ',')]
     covariates: Vec<String>,
@@ -225,6 +230,7 @@ fn run_survival(args: &SurvivalArgs) -> bonemet::Result<ExitStatus> {
         entry: args.entry.clone(),
         by: args.by.clone(),
         strata: args.strata.clone(),
+        cluster: args.cluster.clone(),
         covariates: args.covariates.clone(),
         factors: args.factor.clone(),
         references,

@@ -13,7 +13,7 @@ use serde::Serialize;
 
 use crate::error::{Error, Result};
 use crate::io::frame::{Categories, Frame};
-use crate::stats::cox::{coxph, GlobalTest, Ties};
+use crate::stats::cox::{coxph, coxph_clustered, GlobalTest, Ties};
 use crate::stats::cuminc::{cumulative_incidence, gray_test};
 use crate::stats::fine_gray::fine_gray;
 use crate::stats::km::{ConfType, KaplanMeier};
@@ -41,6 +41,9 @@ pub struct SurvivalConfig {
     pub by: Option<String>,
     /// Stratification column (log-rank and Cox).
     pub strata: Option<String>,
+    /// Cluster column (Cox): the robust (sandwich) variance for correlated rows, e.g. one
+    /// patient's intervals between recurrent events (Andersen–Gill).
+    pub cluster: Option<String>,
     /// Cox covariates, numeric unless named in `factors`.
     pub covariates: Vec<String>,
     /// Covariates dummy-coded against a reference level.
@@ -127,6 +130,9 @@ pub struct TermJson {
     coef: f64,
     hr: f64,
     se: f64,
+    /// With --cluster: the robust standard error, which z, p and the interval then use.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    robust_se: Option<f64>,
     z: f64,
     p: f64,
     hr_lower: f64,
@@ -161,6 +167,10 @@ pub struct CoxJson {
     wald_test: TestJson,
     score_test: TestJson,
     concordance: ConcordanceJson,
+    /// With --cluster: the number of clusters (`wald_test` then uses the robust variance, as
+    /// coxph's does).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    clusters: Option<usize>,
 }
 
 /// Cumulative incidence at a requested time (null after the group's last time, as
@@ -380,6 +390,20 @@ pub fn survival(config: &SurvivalConfig) -> Result<SurvivalJson> {
                 .into(),
         ));
     }
+    if config.cluster.is_some() && config.covariates.is_empty() {
+        return Err(setting(
+            "--cluster",
+            "clusters give the Cox model its robust variance: add --covariates".into(),
+        ));
+    }
+    if config.cluster.is_some() && competing_value.is_some() {
+        return Err(setting(
+            "--cluster",
+            "Fine-Gray regression (cmprsk::crr) has no clusters: drop --cluster or \
+             --competing-value"
+                .into(),
+        ));
+    }
     for f in &config.factors {
         if !config.covariates.contains(f) {
             return Err(setting(
@@ -399,6 +423,11 @@ pub fn survival(config: &SurvivalConfig) -> Result<SurvivalJson> {
         .transpose()?;
     let by = config
         .by
+        .as_deref()
+        .map(|c| frame.categories(c))
+        .transpose()?;
+    let cluster = config
+        .cluster
         .as_deref()
         .map(|c| frame.categories(c))
         .transpose()?;
@@ -428,6 +457,7 @@ pub fn survival(config: &SurvivalConfig) -> Result<SurvivalJson> {
                 && entry.as_ref().is_none_or(|e| !e[i].is_nan())
                 && present(&by, i)
                 && present(&strata, i)
+                && present(&cluster, i)
                 && covariates.iter().all(|(_, c)| match c {
                     Covariate::Numeric(v) => !v[i].is_nan(),
                     Covariate::Factor(f) => f.codes[i] != Categories::MISSING,
@@ -499,6 +529,7 @@ pub fn survival(config: &SurvivalConfig) -> Result<SurvivalJson> {
     };
     let group_rows = members(&group_codes, levels.len());
     let strata_codes: Option<Vec<usize>> = strata.as_ref().map(|s| compact(s, &rows).1);
+    let cluster_codes: Option<Vec<usize>> = cluster.as_ref().map(|c| compact(c, &rows).1);
     let (names, columns) = design(config, &covariates, &rows)?;
     // The KM curves and log-rank test (with the competing-risks analyses) on one core, the Cox
     // model on the other: independent, and each deterministic.
@@ -672,15 +703,27 @@ pub fn survival(config: &SurvivalConfig) -> Result<SurvivalJson> {
             let cox = if columns.is_empty() {
                 None
             } else {
-                let fit = coxph(
-                    &t,
-                    &ev,
-                    en.as_deref(),
-                    &columns,
-                    strata_codes.as_deref(),
-                    config.ties,
-                )
+                let fit = match &cluster_codes {
+                    Some(cluster) => coxph_clustered(
+                        &t,
+                        &ev,
+                        en.as_deref(),
+                        &columns,
+                        strata_codes.as_deref(),
+                        config.ties,
+                        cluster,
+                    ),
+                    None => coxph(
+                        &t,
+                        &ev,
+                        en.as_deref(),
+                        &columns,
+                        strata_codes.as_deref(),
+                        config.ties,
+                    ),
+                }
                 .map_err(|e| stats_error("cox", e))?;
+                let robust = fit.robust.as_ref();
                 if !fit.converged {
                     cox_warnings.push("cox: ran out of iterations and did not converge".into());
                 }
@@ -707,14 +750,17 @@ pub fn survival(config: &SurvivalConfig) -> Result<SurvivalJson> {
                         .iter()
                         .enumerate()
                         .map(|(j, name)| {
-                            let (hr, lo, hi) = fit.hazard_ratio(j, 0.95);
+                            let (hr, lo, hi) = fit
+                                .robust_hazard_ratio(j, 0.95)
+                                .unwrap_or_else(|| fit.hazard_ratio(j, 0.95));
                             TermJson {
                                 term: name.clone(),
                                 coef: fit.coef[j],
                                 hr,
                                 se: fit.se[j],
-                                z: fit.z[j],
-                                p: fit.p[j],
+                                robust_se: robust.map(|r| r.se[j]),
+                                z: robust.map_or(fit.z[j], |r| r.z[j]),
+                                p: robust.map_or(fit.p[j], |r| r.p[j]),
                                 hr_lower: lo,
                                 hr_upper: hi,
                             }
@@ -723,12 +769,13 @@ pub fn survival(config: &SurvivalConfig) -> Result<SurvivalJson> {
                     loglik_null: fit.loglik_null,
                     loglik: fit.loglik,
                     lr_test: test_json(&fit.lr_test),
-                    wald_test: test_json(&fit.wald_test),
+                    wald_test: test_json(robust.map_or(&fit.wald_test, |r| &r.wald_test)),
                     score_test: test_json(&fit.score_test),
                     concordance: ConcordanceJson {
                         estimate: fit.concordance.estimate,
                         std_err: fit.concordance.std_err,
                     },
+                    clusters: robust.map(|r| r.clusters),
                 })
             };
             Ok((cox, cox_warnings))

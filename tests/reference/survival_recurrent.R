@@ -2,7 +2,8 @@
 # (sandwich) variance, on survival's bladder2 (recurrences of bladder cancer, counting-process
 # form) and cgd (infections in chronic granulomatous disease), Efron and Breslow ties.
 # Run: Rscript tests/reference/survival_recurrent.R   (Debian: r-base-core r-cran-survival
-# r-cran-jsonlite). Writes tests/data/reference/recurrent.json (data and results).
+# r-cran-jsonlite). Writes tests/data/reference/recurrent.json (data and results) and
+# tests/data/reference/bladder2.csv (the same rows, for the command-line test).
 suppressMessages({ library(survival); library(jsonlite) })
 b <- bladder2[, c("id", "start", "stop", "event", "rx", "number", "size")]
 g <- cgd[, c("id", "tstart", "tstop", "status", "treat", "sex", "age", "hos.cat")]
@@ -29,3 +30,4 @@ res <- list(
              breslow = fit_one(Surv(tstart, tstop, status) ~ treat + sex + age + cluster(id) + strata(hos), g, "breslow"))
 )
 write(toJSON(res, digits = NA, auto_unbox = TRUE, pretty = FALSE, dataframe = "columns"), "tests/data/reference/recurrent.json")
+write.csv(b, "tests/data/reference/bladder2.csv", row.names = FALSE)
