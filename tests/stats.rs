@@ -655,32 +655,32 @@ fn cox_regression_matches_coxph() {
         }
         let c = &e["concordance"];
         assert_eq!(
-            fit.concordance.concordant,
+            fit.concordance.unwrap().concordant,
             c["concordant"].as_u64().unwrap(),
             "{key} concordant"
         );
         assert_eq!(
-            fit.concordance.discordant,
+            fit.concordance.unwrap().discordant,
             c["discordant"].as_u64().unwrap(),
             "{key} discordant"
         );
         assert_eq!(
-            fit.concordance.tied_x,
+            fit.concordance.unwrap().tied_x,
             c["tied_x"].as_u64().unwrap(),
             "{key} tied_x"
         );
         assert_eq!(
-            fit.concordance.tied_y,
+            fit.concordance.unwrap().tied_y,
             c["tied_y"].as_u64().unwrap(),
             "{key} tied_y"
         );
         close(
-            fit.concordance.estimate,
+            fit.concordance.unwrap().estimate,
             value(&c["C"]),
             &format!("{key} C"),
         );
         close(
-            fit.concordance.std_err,
+            fit.concordance.unwrap().std_err,
             value(&c["se"]),
             &format!("{key} concordance se"),
         );
@@ -709,10 +709,10 @@ fn cox_regression_matches_coxph() {
     let c = &r["concordance"];
     assert_eq!(
         (
-            fit.concordance.concordant,
-            fit.concordance.discordant,
-            fit.concordance.tied_x,
-            fit.concordance.tied_y
+            fit.concordance.unwrap().concordant,
+            fit.concordance.unwrap().discordant,
+            fit.concordance.unwrap().tied_x,
+            fit.concordance.unwrap().tied_y
         ),
         (
             c["concordant"].as_u64().unwrap(),
@@ -722,9 +722,9 @@ fn cox_regression_matches_coxph() {
         ),
         "entry concordance counts"
     );
-    close(fit.concordance.estimate, value(&c["C"]), "entry C");
+    close(fit.concordance.unwrap().estimate, value(&c["C"]), "entry C");
     close(
-        fit.concordance.std_err,
+        fit.concordance.unwrap().std_err,
         value(&c["se"]),
         "entry concordance se",
     );
@@ -1366,7 +1366,7 @@ fn poisson_rates_match_poisson_test() {
 /// ties (tests/reference/survival_recurrent.R).
 #[test]
 fn andersen_gill_robust_variance_matches_coxph_cluster() {
-    use bonemet::stats::cox::{coxph_clustered, Ties};
+    use bonemet::stats::cox::{coxph_with, CoxOptions, Ties};
     let r = reference("recurrent.json");
     let value = |v: &Value| v.as_f64().unwrap();
     let column = |data: &Value, name: &str| -> Vec<f64> {
@@ -1402,14 +1402,17 @@ fn andersen_gill_robust_variance_matches_coxph_cluster() {
         let covariates: Vec<Vec<f64>> = terms.iter().map(|t| column(data, t)).collect();
         for (key, ties) in [("efron", Ties::Efron), ("breslow", Ties::Breslow)] {
             let expected = &r[name][key];
-            let fit = coxph_clustered(
+            let options = CoxOptions {
+                cluster: Some(&cluster),
+                ..CoxOptions::new(ties)
+            };
+            let fit = coxph_with(
                 &time,
                 &event,
                 Some(&entry),
                 &covariates,
                 strata.as_deref(),
-                ties,
-                &cluster,
+                options,
             )
             .unwrap();
             let robust = fit.robust.as_ref().unwrap();

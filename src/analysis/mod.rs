@@ -19,7 +19,7 @@ use crate::schema::vocab::{
     BoneAgent, EventType, Histology, Kras, NStage, Sex, Stage, VitalStatus, Vocabulary,
 };
 use crate::schema::Cohort;
-use crate::stats::cox::{coxph, Ties};
+use crate::stats::cox::{coxph_with, CoxOptions, Ties};
 use crate::stats::km::{ConfType, KaplanMeier};
 use crate::stats::logistic::LogisticFit;
 use crate::stats::logrank::survdiff;
@@ -370,7 +370,12 @@ fn survival_stratified(
         .then(|| {
             let first: Vec<f64> = all_g.iter().map(|&g| f64::from(u8::from(g == 0))).collect();
             let s = strata.map(|_| all_s.as_slice());
-            coxph(&all_t, &all_e, None, &[first], s, Ties::Efron).ok()
+            // The hazard ratio alone: no concordance.
+            let options = CoxOptions {
+                concordance: false,
+                ..CoxOptions::new(Ties::Efron)
+            };
+            coxph_with(&all_t, &all_e, None, &[first], s, options).ok()
         })
         .flatten()
         .map(|fit| {
@@ -823,7 +828,6 @@ fn recurrent_sre_model(
     settings: &StudySettings,
 ) -> ModelJson {
     use crate::classify::{sre::counted_sres, Histories};
-    use crate::stats::cox::coxph_clustered;
     let histories = Histories::of_events(p.cohort);
     let events = &p.cohort.events;
     let agent = &p.cohort.patients.bone_agent;
@@ -887,15 +891,13 @@ fn recurrent_sre_model(
         return model;
     }
     let (names, columns) = varying_columns(names, columns);
-    let fit = coxph_clustered(
-        &exit,
-        &event,
-        Some(&entry),
-        &columns,
-        None,
-        Ties::Efron,
-        &cluster,
-    );
+    // The hazard ratios with the robust variance; the concordance is not reported.
+    let options = CoxOptions {
+        ties: Ties::Efron,
+        cluster: Some(&cluster),
+        concordance: false,
+    };
+    let fit = coxph_with(&exit, &event, Some(&entry), &columns, None, options);
     match fit {
         Ok(fit) => {
             for (j, name) in names.iter().enumerate() {

@@ -13,7 +13,7 @@ use serde::Serialize;
 
 use crate::error::{Error, Result};
 use crate::io::frame::{Categories, Frame};
-use crate::stats::cox::{coxph, coxph_clustered, GlobalTest, Ties};
+use crate::stats::cox::{coxph_with, CoxOptions, GlobalTest, Ties};
 use crate::stats::cuminc::{cumulative_incidence, gray_test};
 use crate::stats::fine_gray::fine_gray;
 use crate::stats::km::{ConfType, KaplanMeier};
@@ -166,7 +166,8 @@ pub struct CoxJson {
     lr_test: TestJson,
     wald_test: TestJson,
     score_test: TestJson,
-    concordance: ConcordanceJson,
+    /// Harrell's C with its standard error (asked for on every fit here).
+    concordance: Option<ConcordanceJson>,
     /// With --cluster: the number of clusters (`wald_test` then uses the robust variance, as
     /// coxph's does).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -703,25 +704,18 @@ pub fn survival(config: &SurvivalConfig) -> Result<SurvivalJson> {
             let cox = if columns.is_empty() {
                 None
             } else {
-                let fit = match &cluster_codes {
-                    Some(cluster) => coxph_clustered(
-                        &t,
-                        &ev,
-                        en.as_deref(),
-                        &columns,
-                        strata_codes.as_deref(),
-                        config.ties,
-                        cluster,
-                    ),
-                    None => coxph(
-                        &t,
-                        &ev,
-                        en.as_deref(),
-                        &columns,
-                        strata_codes.as_deref(),
-                        config.ties,
-                    ),
-                }
+                let options = CoxOptions {
+                    cluster: cluster_codes.as_deref(),
+                    ..CoxOptions::new(config.ties)
+                };
+                let fit = coxph_with(
+                    &t,
+                    &ev,
+                    en.as_deref(),
+                    &columns,
+                    strata_codes.as_deref(),
+                    options,
+                )
                 .map_err(|e| stats_error("cox", e))?;
                 let robust = fit.robust.as_ref();
                 if !fit.converged {
@@ -771,10 +765,10 @@ pub fn survival(config: &SurvivalConfig) -> Result<SurvivalJson> {
                     lr_test: test_json(&fit.lr_test),
                     wald_test: test_json(robust.map_or(&fit.wald_test, |r| &r.wald_test)),
                     score_test: test_json(&fit.score_test),
-                    concordance: ConcordanceJson {
-                        estimate: fit.concordance.estimate,
-                        std_err: fit.concordance.std_err,
-                    },
+                    concordance: fit.concordance.map(|c| ConcordanceJson {
+                        estimate: c.estimate,
+                        std_err: c.std_err,
+                    }),
                     clusters: robust.map(|r| r.clusters),
                 })
             };

@@ -83,8 +83,8 @@ pub struct CoxFit {
     pub n: usize,
     /// Events.
     pub events: usize,
-    /// Concordance of the linear predictor.
-    pub concordance: Concordance,
+    /// Concordance of the linear predictor, when asked for ([`CoxOptions::concordance`]).
+    pub concordance: Option<Concordance>,
     /// The cluster-robust variance, when the fit was given clusters.
     pub robust: Option<RobustVariance>,
 }
@@ -763,26 +763,55 @@ pub fn coxph(
     strata: Option<&[usize]>,
     ties: Ties,
 ) -> Result<CoxFit, StatsError> {
-    fit(time, event, entry, covariates, strata, ties, None)
+    fit(
+        time,
+        event,
+        entry,
+        covariates,
+        strata,
+        CoxOptions::new(ties),
+    )
 }
 
-/// Fits `Surv(entry, time, event) ~ covariates + strata(strata) + cluster(cluster)`: the same
-/// fit as [`coxph`] with, in [`CoxFit::robust`], the variance robust to correlation within
-/// clusters (an Andersen–Gill model of recurrent events has one cluster per patient and one
-/// row per interval between events).
-pub fn coxph_clustered(
+/// How a Cox model is fitted beyond its data: the ties, the clusters, and whether the
+/// concordance (an O(n log n) pass of its own) is wanted.
+#[derive(Debug, Clone, Copy)]
+pub struct CoxOptions<'a> {
+    /// How tied event times enter the partial likelihood.
+    pub ties: Ties,
+    /// Each row's cluster: adds the variance robust to correlation within clusters
+    /// ([`CoxFit::robust`]), as `cluster(id)`. An Andersen–Gill model of recurrent events has
+    /// one cluster per patient and one row per interval between events.
+    pub cluster: Option<&'a [usize]>,
+    /// Whether to compute Harrell's concordance ([`CoxFit::concordance`]).
+    pub concordance: bool,
+}
+
+impl CoxOptions<'_> {
+    /// `ties`, no clusters, with the concordance (coxph's output).
+    pub fn new(ties: Ties) -> Self {
+        Self {
+            ties,
+            cluster: None,
+            concordance: true,
+        }
+    }
+}
+
+/// Fits `Surv(entry, time, event) ~ covariates + strata(strata)` (+ `cluster(...)`) as
+/// `options` say.
+pub fn coxph_with(
     time: &[f64],
     event: &[bool],
     entry: Option<&[f64]>,
     covariates: &[Vec<f64>],
     strata: Option<&[usize]>,
-    ties: Ties,
-    cluster: &[usize],
+    options: CoxOptions,
 ) -> Result<CoxFit, StatsError> {
-    if cluster.len() != time.len() {
+    if options.cluster.is_some_and(|c| c.len() != time.len()) {
         return Err(StatsError::LengthMismatch);
     }
-    fit(time, event, entry, covariates, strata, ties, Some(cluster))
+    fit(time, event, entry, covariates, strata, options)
 }
 
 fn fit(
@@ -791,9 +820,9 @@ fn fit(
     entry: Option<&[f64]>,
     covariates: &[Vec<f64>],
     strata: Option<&[usize]>,
-    ties: Ties,
-    cluster: Option<&[usize]>,
+    options: CoxOptions,
 ) -> Result<CoxFit, StatsError> {
+    let (ties, cluster) = (options.ties, options.cluster);
     let n = time.len();
     if n == 0 || covariates.is_empty() {
         return Err(StatsError::Empty);
@@ -929,13 +958,15 @@ fn fit(
             })
         },
         || {
-            concordance_sorted(
-                &data.time,
-                &data.event,
-                data.entry.as_deref(),
-                &eta,
-                &data.strata,
-            )
+            options.concordance.then(|| {
+                concordance_sorted(
+                    &data.time,
+                    &data.event,
+                    data.entry.as_deref(),
+                    &eta,
+                    &data.strata,
+                )
+            })
         },
     );
     Ok(CoxFit {
