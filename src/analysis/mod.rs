@@ -111,6 +111,19 @@ impl Patients<'_> {
     fn any_sre(&self, i: usize) -> bool {
         self.classified[i].sre.any()
     }
+    /// Whether a weight-bearing bone is involved (C7), when assessable.
+    fn weight_bearing(&self, i: usize) -> Option<bool> {
+        self.classified[i]
+            .baseline
+            .weight_bearing
+            .as_ref()
+            .ok()
+            .map(|s| !s.is_empty())
+    }
+    /// The patients with bone metastases.
+    fn bone_patients(&self) -> Vec<usize> {
+        (0..self.n()).filter(|&i| self.bone_ever(i)).collect()
+    }
 }
 
 fn months_between(from: NaiveDate, to: NaiveDate) -> f64 {
@@ -1002,10 +1015,59 @@ pub fn analyse(
         classified,
         event_types,
     };
+    // The regression models (the costliest analyses) run beside all the others; each side is
+    // sequential within, so the results do not depend on the threads.
+    let (models, mut summary) = rayon::join(
+        || regression_models(&d, &p, settings),
+        || descriptive_analyses(&d, &p, balance, settings),
+    );
+    let sre_types = summary
+        .incidence
+        .iter()
+        .find(|a| a.id == "sre_types_untreated")
+        .map_or(&[][..], |a| &a.groups[..]);
+    summary.published = published_figures(
+        &d,
+        &p,
+        &summary.incidence,
+        &[
+            &summary.associations[0],
+            &summary.associations[1],
+            &summary.associations[2],
+        ],
+        &summary.survival,
+        &models[0],
+        sre_types,
+    );
+    summary.models = models;
+    summary.suppressed_counts = d.hidden();
+    summary
+}
+
+/// The adjusted logistic model of bone metastases at diagnosis (F10) and the Andersen–Gill
+/// model of recurrent SREs, fitted side by side.
+fn regression_models(d: &Disclosure, p: &Patients, settings: &StudySettings) -> Vec<ModelJson> {
+    let bone_patients = p.bone_patients();
+    let (logistic, recurrent) = rayon::join(
+        || risk_factor_model(d, p),
+        || recurrent_sre_model(d, p, &bone_patients, &|i| p.weight_bearing(i), settings),
+    );
+    vec![logistic, recurrent]
+}
+
+/// Every analysis but the regression models and the published figures: the summary with
+/// those left empty.
+fn descriptive_analyses(
+    d: &Disclosure,
+    p: &Patients,
+    balance: &[TableBalance],
+    settings: &StudySettings,
+) -> RunSummary {
+    let cohort = p.cohort;
     let pt = &cohort.patients;
     let n = p.n();
     let all: Vec<usize> = (0..n).collect();
-    let cohort_json = cohort_section(&d, &p, balance);
+    let cohort_json = cohort_section(d, p, balance);
 
     // Breakdowns of every patient.
     let overall: Breakdown = vec![("all".into(), all.clone())];
@@ -1051,7 +1113,7 @@ pub fn analyse(
             ("risk profile (C10)", &by_risk),
         ] {
             incidence_json.push(incidence(
-                &d,
+                d,
                 &format!("{id}_by_{}", by.split(' ').next().unwrap_or(by)),
                 outcome,
                 "all patients",
@@ -1069,7 +1131,7 @@ pub fn analyse(
         .collect();
     let iv_ns_name = "stage IV non-squamous NSCLC";
     incidence_json.push(incidence(
-        &d,
+        d,
         "bone_mets_at_diagnosis_stage_iv_non_squamous",
         "bone metastases at diagnosis (synchronous)",
         iv_ns_name,
@@ -1096,7 +1158,7 @@ pub fn analyse(
     ];
     let any_sre = |i: usize| p.any_sre(i);
     let mut sre_groups = vec![incidence(
-        &d,
+        d,
         "sre_any_untreated",
         "at least one SRE",
         untreated_name,
@@ -1109,7 +1171,7 @@ pub fn analyse(
     sre_groups[0].group = "any SRE".into();
     for (name, kind) in sre_types {
         let (k, m) = count(&untreated, &|i| p.had(i, kind));
-        sre_groups.push(proportion(&d, name, k, m));
+        sre_groups.push(proportion(d, name, k, m));
     }
     incidence_json.push(IncidenceJson {
         id: "sre_types_untreated".into(),
@@ -1118,10 +1180,10 @@ pub fn analyse(
         by: "SRE type".into(),
         groups: sre_groups.clone(),
     });
-    let bone_patients: Vec<usize> = all.iter().copied().filter(|&i| p.bone_ever(i)).collect();
+    let bone_patients = p.bone_patients();
     let by_agent = p.by_bone_agent(&bone_patients);
     incidence_json.push(incidence(
-        &d,
+        d,
         "sre_any_by_bone_agent",
         "at least one SRE",
         "patients with bone metastases",
@@ -1138,7 +1200,7 @@ pub fn analyse(
     let crisis = |i: usize| p.classified[i].calcium.first_crisis_date.is_some();
     let by_agent_measured = p.by_bone_agent(&measured);
     incidence_json.push(incidence(
-        &d,
+        d,
         "hypercalcaemic_crisis_by_bone_agent",
         "corrected calcium > 3.5 mmol/L at any time (laboratory crisis)",
         "patients with a corrected calcium",
@@ -1169,7 +1231,7 @@ pub fn analyse(
         .collect();
     let bone_population = format!("{iv_ns_name}; outcome: bone metastases at diagnosis");
     let f3 = association(
-        &d,
+        d,
         "F3",
         "EGFR-mutant vs triple-negative",
         &bone_population,
@@ -1178,7 +1240,7 @@ pub fn analyse(
         &bone_dx,
     );
     let f4 = association(
-        &d,
+        d,
         "F4",
         "KRAS G12A vs triple-negative",
         &bone_population,
@@ -1198,7 +1260,7 @@ pub fn analyse(
         .filter(|&i| matches!(ntx(i), Some(NtxClass::Low | NtxClass::Moderate)))
         .collect();
     let f11 = association(
-        &d,
+        d,
         "F11",
         "NTX >= 100 vs < 100 nmol BCE/mmol creatinine",
         &format!("{untreated_name}; outcome: at least one SRE"),
@@ -1206,14 +1268,7 @@ pub fn analyse(
         ("NTX < 100", &ntx_low),
         &any_sre,
     );
-    let weight_bearing = |i: usize| {
-        p.classified[i]
-            .baseline
-            .weight_bearing
-            .as_ref()
-            .ok()
-            .map(|s| !s.is_empty())
-    };
+    let weight_bearing = |i: usize| p.weight_bearing(i);
     let wb_yes: Vec<usize> = bone_patients
         .iter()
         .copied()
@@ -1225,7 +1280,7 @@ pub fn analyse(
         .filter(|&i| weight_bearing(i) == Some(false))
         .collect();
     let wb = association(
-        &d,
+        d,
         "sre_weight_bearing",
         "weight-bearing bone involved vs not",
         "patients with bone metastases; outcome: at least one SRE",
@@ -1290,7 +1345,7 @@ pub fn analyse(
     let os_name = "overall survival from diagnosis (months)";
     let mut survival_json = vec![
         survival(
-            &d,
+            d,
             "os_by_metastatic_pattern",
             os_name,
             "all patients",
@@ -1298,7 +1353,7 @@ pub fn analyse(
             &os,
         ),
         survival(
-            &d,
+            d,
             "F5",
             os_name,
             &format!("EGFR-mutant {iv_ns_name}"),
@@ -1306,7 +1361,7 @@ pub fn analyse(
             &os,
         ),
         survival(
-            &d,
+            d,
             "F6",
             os_name,
             &format!("KRAS-mutant {iv_ns_name}"),
@@ -1314,7 +1369,7 @@ pub fn analyse(
             &os,
         ),
         survival(
-            &d,
+            d,
             "F7",
             os_name,
             "adenocarcinoma with bone metastases",
@@ -1322,185 +1377,162 @@ pub fn analyse(
             &os,
         ),
     ];
-    // The regression models (the costliest analyses) run beside the SRE and second-line
-    // survival analyses; each side is sequential within, so the results do not depend on
-    // the threads.
-    let (models, (sre_cumulative_incidence, corrected_calcium, rates)) = rayon::join(
-        || {
-            let (logistic, recurrent) = rayon::join(
-                || risk_factor_model(&d, &p),
-                || recurrent_sre_model(&d, &p, &bone_patients, &weight_bearing, settings),
-            );
-            vec![logistic, recurrent]
-        },
-        || {
-            let weight_bearing_groups = breakdown(&bone_patients, weight_bearing, |w| match w {
-                Some(true) => "weight-bearing bone involved".into(),
-                Some(false) => "no weight-bearing bone".into(),
-                None => "not assessable".into(),
-            });
-            let sre_cumulative_incidence = vec![
-                sre_incidence(
-                    &d,
-                    &p,
-                    "first_sre_by_bone_agent",
-                    "bone-targeted agent",
-                    &by_agent,
-                ),
-                sre_incidence(
-                    &d,
-                    &p,
-                    "first_sre_by_weight_bearing",
-                    "weight-bearing involvement",
-                    &weight_bearing_groups,
-                ),
-            ];
-            let corrected_calcium = calcium_distribution(&d, &p, settings);
-            let bone_overall: Breakdown = vec![("all".into(), bone_patients.clone())];
-            let rates = vec![
-                sre_rates(&d, &p, "overall", &bone_overall),
-                sre_rates(&d, &p, "bone-targeted agent", &by_agent),
-            ];
-            // A second SRE after a first (domain.md §3: one SRE raises the risk of the next).
-            let first_sre: Vec<usize> = bone_patients
+    let weight_bearing_groups = breakdown(&bone_patients, weight_bearing, |w| match w {
+        Some(true) => "weight-bearing bone involved".into(),
+        Some(false) => "no weight-bearing bone".into(),
+        None => "not assessable".into(),
+    });
+    let sre_cumulative_incidence = vec![
+        sre_incidence(
+            d,
+            p,
+            "first_sre_by_bone_agent",
+            "bone-targeted agent",
+            &by_agent,
+        ),
+        sre_incidence(
+            d,
+            p,
+            "first_sre_by_weight_bearing",
+            "weight-bearing involvement",
+            &weight_bearing_groups,
+        ),
+    ];
+    let corrected_calcium = calcium_distribution(d, p, settings);
+    let bone_overall: Breakdown = vec![("all".into(), bone_patients.clone())];
+    let rates = vec![
+        sre_rates(d, p, "overall", &bone_overall),
+        sre_rates(d, p, "bone-targeted agent", &by_agent),
+    ];
+    // A second SRE after a first (domain.md §3: one SRE raises the risk of the next).
+    let first_sre: Vec<usize> = bone_patients
+        .iter()
+        .copied()
+        .filter(|&i| p.any_sre(i))
+        .collect();
+    let by_agent_first = p.by_bone_agent(&first_sre);
+    incidence_json.push(incidence(
+        d,
+        "second_sre_after_first",
+        "a second SRE",
+        "patients with bone metastases and a first SRE",
+        "bone-targeted agent",
+        &[
+            vec![("all".to_string(), first_sre.clone())],
+            by_agent_first.clone(),
+        ]
+        .concat(),
+        &|i| p.classified[i].sre.second_date.is_some(),
+    ));
+    // Overall survival from the bone-metastasis diagnosis, by molecular family.
+    let os_from_bone = |i: usize| {
+        let to_bone = months_between(pt.diagnosis_date[i], p.bone_start(i));
+        (p.os_months(i) - to_bone, p.dead(i))
+    };
+    let family = |i: usize| {
+        let m = p.subgroup(i);
+        if m.is_egfr() {
+            0
+        } else if m == MolecularSubgroup::Alk {
+            1
+        } else if m.is_kras() {
+            2
+        } else if m == MolecularSubgroup::TripleNegative {
+            3
+        } else {
+            4
+        }
+    };
+    let families = breakdown(&bone_patients, family, |k| {
+        [
+            "EGFR-mutant",
+            "ALK-rearranged",
+            "KRAS-mutant",
+            "triple-negative",
+            "incompletely tested",
+        ][*k]
+            .into()
+    });
+    // NTX class and death (F11: a higher risk of death with NTX >= 100).
+    let ntx_groups: Breakdown = vec![
+        (
+            "NTX >= 100".into(),
+            bone_patients
                 .iter()
                 .copied()
-                .filter(|&i| p.any_sre(i))
-                .collect();
-            let by_agent_first = p.by_bone_agent(&first_sre);
-            incidence_json.push(incidence(
-                &d,
-                "second_sre_after_first",
-                "a second SRE",
-                "patients with bone metastases and a first SRE",
-                "bone-targeted agent",
-                &[
-                    vec![("all".to_string(), first_sre.clone())],
-                    by_agent_first.clone(),
-                ]
-                .concat(),
-                &|i| p.classified[i].sre.second_date.is_some(),
-            ));
-            // Overall survival from the bone-metastasis diagnosis, by molecular family.
-            let os_from_bone = |i: usize| {
-                let to_bone = months_between(pt.diagnosis_date[i], p.bone_start(i));
-                (p.os_months(i) - to_bone, p.dead(i))
-            };
-            let family = |i: usize| {
-                let m = p.subgroup(i);
-                if m.is_egfr() {
-                    0
-                } else if m == MolecularSubgroup::Alk {
-                    1
-                } else if m.is_kras() {
-                    2
-                } else if m == MolecularSubgroup::TripleNegative {
-                    3
-                } else {
-                    4
-                }
-            };
-            let families = breakdown(&bone_patients, family, |k| {
-                [
-                    "EGFR-mutant",
-                    "ALK-rearranged",
-                    "KRAS-mutant",
-                    "triple-negative",
-                    "incompletely tested",
-                ][*k]
-                    .into()
-            });
-            // NTX class and death (F11: a higher risk of death with NTX >= 100).
-            let ntx_groups: Breakdown = vec![
-                (
-                    "NTX >= 100".into(),
-                    bone_patients
-                        .iter()
-                        .copied()
-                        .filter(|&i| ntx(i) == Some(NtxClass::High))
-                        .collect(),
-                ),
-                (
-                    "NTX < 100".into(),
-                    bone_patients
-                        .iter()
-                        .copied()
-                        .filter(|&i| matches!(ntx(i), Some(NtxClass::Low | NtxClass::Moderate)))
-                        .collect(),
-                ),
-            ];
-            survival_json.push(survival(
-                &d,
-                "os_from_bone_by_ntx",
-                "overall survival from bone-metastasis diagnosis (months)",
-                "patients with bone metastases and a baseline NTX",
-                &ntx_groups,
-                &os_from_bone,
-            ));
-            // Time from a first SRE to a second (death and last contact censor), by bone agent.
-            let to_second = |i: usize| {
-                let first = p.classified[i]
-                    .sre
-                    .first
-                    .map_or(pt.diagnosis_date[i], |(date, _)| date);
-                match p.classified[i].sre.second_date {
-                    Some(second) => (months_between(first, second).max(0.0), true),
-                    None => (months_between(first, p.follow_up_end(i)).max(0.0), false),
-                }
-            };
-            survival_json.push(survival(
-                &d,
-                "second_sre_after_first",
-                "months from the first SRE to a second (death and last contact censor)",
-                "patients with bone metastases and a first SRE",
-                &by_agent_first,
-                &to_second,
-            ));
-            // Bone metastases at diagnosis and survival in stage IV non-squamous NSCLC, within
-            // molecular families (the comparison F5 and F6 make family by family, pooled).
-            let family_of = |i: usize| family(i);
-            survival_json.push(survival_stratified(
-                &d,
-                "os_by_bone_at_diagnosis_stratified",
-                os_name,
-                &format!("{iv_ns_name}, stratified by molecular family"),
-                &with_without(&iv_ns),
-                &os,
-                Some(("molecular family", &family_of)),
-            ));
-            survival_json.push(survival(
-                &d,
-                "os_from_bone_by_molecular_family",
-                "overall survival from bone-metastasis diagnosis (months)",
-                "patients with bone metastases",
-                &families,
-                &os_from_bone,
-            ));
-            (sre_cumulative_incidence, corrected_calcium, rates)
-        },
-    );
-    let published = published_figures(
-        &d,
-        &p,
-        &incidence_json,
-        &[&f3, &f4, &f11],
-        &survival_json,
-        &models[0],
-        &sre_groups,
-    );
+                .filter(|&i| ntx(i) == Some(NtxClass::High))
+                .collect(),
+        ),
+        (
+            "NTX < 100".into(),
+            bone_patients
+                .iter()
+                .copied()
+                .filter(|&i| matches!(ntx(i), Some(NtxClass::Low | NtxClass::Moderate)))
+                .collect(),
+        ),
+    ];
+    survival_json.push(survival(
+        d,
+        "os_from_bone_by_ntx",
+        "overall survival from bone-metastasis diagnosis (months)",
+        "patients with bone metastases and a baseline NTX",
+        &ntx_groups,
+        &os_from_bone,
+    ));
+    // Time from a first SRE to a second (death and last contact censor), by bone agent.
+    let to_second = |i: usize| {
+        let first = p.classified[i]
+            .sre
+            .first
+            .map_or(pt.diagnosis_date[i], |(date, _)| date);
+        match p.classified[i].sre.second_date {
+            Some(second) => (months_between(first, second).max(0.0), true),
+            None => (months_between(first, p.follow_up_end(i)).max(0.0), false),
+        }
+    };
+    survival_json.push(survival(
+        d,
+        "second_sre_after_first",
+        "months from the first SRE to a second (death and last contact censor)",
+        "patients with bone metastases and a first SRE",
+        &by_agent_first,
+        &to_second,
+    ));
+    // Bone metastases at diagnosis and survival in stage IV non-squamous NSCLC, within
+    // molecular families (the comparison F5 and F6 make family by family, pooled).
+    let family_of = |i: usize| family(i);
+    survival_json.push(survival_stratified(
+        d,
+        "os_by_bone_at_diagnosis_stratified",
+        os_name,
+        &format!("{iv_ns_name}, stratified by molecular family"),
+        &with_without(&iv_ns),
+        &os,
+        Some(("molecular family", &family_of)),
+    ));
+    survival_json.push(survival(
+        d,
+        "os_from_bone_by_molecular_family",
+        "overall survival from bone-metastasis diagnosis (months)",
+        "patients with bone metastases",
+        &families,
+        &os_from_bone,
+    ));
     RunSummary {
         bonemet_version: env!("CARGO_PKG_VERSION"),
-        min_cell,
-        suppressed_counts: d.hidden(),
+        min_cell: d.min_cell,
+        suppressed_counts: 0,
         cohort: cohort_json,
         incidence: incidence_json,
+        // F3, F4 and F11 first: the published figures take them from here.
         associations: vec![f3, f4, f11, wb],
-        models,
+        models: Vec::new(),
         survival: survival_json,
         sre_cumulative_incidence,
         sre_rates: rates,
         corrected_calcium,
-        published,
+        published: Vec::new(),
     }
 }
 
