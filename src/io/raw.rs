@@ -2,6 +2,8 @@
 //! record's source line, and its field count. CSV and Parquet both arrive in this form, so one
 //! validator serves both and they reject identically.
 
+use polars::prelude::StringChunked;
+
 /// A batch of raw records stored contiguously (one allocation per batch, not per field).
 #[derive(Debug, Default, Clone)]
 pub struct RawChunk {
@@ -17,6 +19,9 @@ pub struct RawChunk {
     record_ends: Vec<usize>,
     /// Source line of each record's first line (CSV) or 1-based row number (Parquet).
     lines: Vec<u64>,
+    /// Parquet records: the fields as text columns (record k is row k of each; a null is an
+    /// empty field), read in place rather than copied into `bytes`.
+    columns: Vec<StringChunked>,
 }
 
 impl RawChunk {
@@ -28,6 +33,21 @@ impl RawChunk {
             field_ends: Vec::new(),
             record_ends: Vec::with_capacity(records),
             lines: Vec::with_capacity(records),
+            columns: Vec::new(),
+        }
+    }
+
+    /// Records held as text columns of equal length (Parquet), numbered from `first_line`.
+    pub fn from_columns(columns: Vec<StringChunked>, first_line: u64) -> Self {
+        let len = columns.first().map_or(0, |c| c.len());
+        Self {
+            lines: (first_line..first_line + len as u64).collect(),
+            // One chunk each, so that a cell is read without a chunk search.
+            columns: columns
+                .into_iter()
+                .map(|c| c.rechunk().into_owned())
+                .collect(),
+            ..Self::default()
         }
     }
 
@@ -41,6 +61,7 @@ impl RawChunk {
         self.field_ends.clear();
         self.record_ends.clear();
         self.lines.clear();
+        self.columns.clear();
     }
 
     /// Appends a whole record at once: `data` holds its fields back to back, `ends` their end
@@ -84,6 +105,9 @@ impl RawChunk {
     /// Field `col` of record `row` as text: `None` past the record's end, `Some(None)` when
     /// the field is not UTF-8.
     pub fn field_str(&self, row: usize, col: usize) -> Option<Option<&str>> {
+        if !self.columns.is_empty() {
+            return self.column_field(row, col).map(Some);
+        }
         let range = self.field_bytes_range(row, col)?;
         if self.bytes.is_empty() {
             // Fields end at ASCII delimiters, which are always character boundaries.
@@ -119,7 +143,15 @@ impl RawChunk {
 
     /// Number of fields record `row` has.
     pub fn width(&self, row: usize) -> usize {
+        if !self.columns.is_empty() {
+            return self.columns.len();
+        }
         self.field_range(row).len()
+    }
+
+    /// Field `col` of record `row` of a column-held chunk.
+    fn column_field(&self, row: usize, col: usize) -> Option<&str> {
+        self.columns.get(col).map(|c| c.get(row).unwrap_or(""))
     }
 
     fn field_bytes_range(&self, row: usize, col: usize) -> Option<std::ops::Range<usize>> {
@@ -138,6 +170,9 @@ impl RawChunk {
 
     /// Field `col` of record `row`, or `None` past the record's end.
     pub fn field(&self, row: usize, col: usize) -> Option<&[u8]> {
+        if !self.columns.is_empty() {
+            return self.column_field(row, col).map(str::as_bytes);
+        }
         self.field_bytes_range(row, col).map(|r| &self.data()[r])
     }
 
@@ -175,6 +210,7 @@ pub fn raw_json<'a>(header: &[String], fields: impl Iterator<Item = &'a [u8]>) -
 #[cfg(test)]
 mod tests {
     use super::*;
+    use polars::prelude::NewChunkedArray;
 
     #[test]
     fn fields_and_widths_round_trip() {
@@ -200,5 +236,24 @@ mod tests {
             raw_json(&header, chunk.fields(0)),
             r#"{"x":"a","_field_2":null}"#
         );
+    }
+
+    #[test]
+    fn column_held_records_read_like_row_held_ones() {
+        let chunk = RawChunk::from_columns(
+            vec![
+                StringChunked::from_iter_options("a".into(), [Some("1"), None].into_iter()),
+                StringChunked::from_iter_options("b".into(), [Some("x"), Some("yy")].into_iter()),
+            ],
+            7,
+        );
+        assert_eq!(chunk.len(), 2);
+        assert_eq!(chunk.width(1), 2);
+        assert_eq!(chunk.line(1), 8);
+        assert_eq!(chunk.field_str(0, 1), Some(Some("x")));
+        assert_eq!(chunk.field(1, 0), Some(&b""[..]), "null: an empty field");
+        assert_eq!(chunk.field(1, 2), None, "past the record's end");
+        let header = vec!["a".to_string(), "b".to_string()];
+        assert_eq!(raw_json(&header, chunk.fields(1)), r#"{"a":null,"b":"yy"}"#);
     }
 }

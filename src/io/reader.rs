@@ -472,13 +472,14 @@ fn parquet_chunk(
         };
         texts.push(text);
     }
-    let mut cells: Vec<_> = texts.iter().map(|t| t.iter()).collect();
-    let mut chunk = RawChunk::with_capacity(len, len * 16 * frame.width().max(1));
-    for row in 0..len {
-        for column in cells.iter_mut() {
-            chunk.push_field(column.next().flatten().unwrap_or("").as_bytes());
+    let first_line = (base + offset + 1) as u64;
+    if texts.is_empty() {
+        // No column: records without fields.
+        let mut chunk = RawChunk::with_capacity(len, 0);
+        for row in 0..len {
+            chunk.end_record(first_line + row as u64);
         }
-        chunk.end_record((base + offset + row + 1) as u64);
+        return Ok(chunk);
     }
-    Ok(chunk)
+    Ok(RawChunk::from_columns(texts, first_line))
 }
