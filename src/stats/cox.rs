@@ -763,7 +763,7 @@ pub fn coxph(
     strata: Option<&[usize]>,
     ties: Ties,
 ) -> Result<CoxFit, StatsError> {
-    fit(
+    coxph_with(
         time,
         event,
         entry,
@@ -808,21 +808,10 @@ pub fn coxph_with(
     strata: Option<&[usize]>,
     options: CoxOptions,
 ) -> Result<CoxFit, StatsError> {
-    if options.cluster.is_some_and(|c| c.len() != time.len()) {
+    let (ties, cluster) = (options.ties, options.cluster);
+    if cluster.is_some_and(|c| c.len() != time.len()) {
         return Err(StatsError::LengthMismatch);
     }
-    fit(time, event, entry, covariates, strata, options)
-}
-
-fn fit(
-    time: &[f64],
-    event: &[bool],
-    entry: Option<&[f64]>,
-    covariates: &[Vec<f64>],
-    strata: Option<&[usize]>,
-    options: CoxOptions,
-) -> Result<CoxFit, StatsError> {
-    let (ties, cluster) = (options.ties, options.cluster);
     let n = time.len();
     if n == 0 || covariates.is_empty() {
         return Err(StatsError::Empty);
