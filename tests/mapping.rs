@@ -28,7 +28,7 @@ fn the_seer_style_mapping_reads_a_seer_style_extract() {
     assert_eq!(p.calcium_unit, [CalciumUnit::MgDl; 3]);
     assert_eq!(p.albumin_unit, [AlbuminUnit::GDl; 3]);
     assert_eq!(p.extra_names, ["County"]);
-    assert_eq!(p.extra[2], vec![None]);
+    assert_eq!(p.extra_of(2), [None]);
     // S4's sex code 9 is not in the recode: it passes through and breaks the contract.
     let keys = rejection_keys(&ingested);
     assert_eq!(

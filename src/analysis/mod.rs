@@ -752,7 +752,7 @@ fn risk_factor_model(d: &Disclosure, p: &Patients) -> ModelJson {
         model.not_fitted = Some("suppressed: a count below the disclosure threshold".into());
         return model;
     }
-    match LogisticFit::fit(&outcome, &columns, &names) {
+    match LogisticFit::fit_columns(&outcome, columns, &names) {
         Ok(fit) => {
             for (j, name) in names.iter().enumerate() {
                 // Coefficient j + 1: the intercept comes first.

@@ -31,8 +31,9 @@ macro_rules! columnar {
             pub source_line: Vec<u64>,
             /// Names of the columns outside the contract, carried through.
             pub extra_names: Vec<String>,
-            /// Their cells, row by row.
-            pub extra: Vec<Vec<Option<Box<str>>>>,
+            /// Their cells, row-major, `extra_names.len()` per row: nothing at all when the
+            /// source has no such column (not an empty list per row).
+            pub extra: Vec<Option<Box<str>>>,
         }
 
         impl $table {
@@ -48,14 +49,15 @@ macro_rules! columnar {
             pub fn push(&mut self, record: $row) {
                 $(self.$field.push(record.$field);)+
                 self.source_line.push(record.source_line);
-                self.extra.push(record.extra);
+                debug_assert_eq!(record.extra.len(), self.extra_names.len());
+                self.extra.extend(record.extra);
             }
             /// Record `i`, copied out.
             pub fn row(&self, i: usize) -> $row {
                 $row {
                     $($field: self.$field[i].clone(),)+
                     source_line: self.source_line[i],
-                    extra: self.extra[i].clone(),
+                    extra: self.extra_of(i).to_vec(),
                 }
             }
             /// Keeps the rows whose `keep` flag is set, in order.
@@ -66,7 +68,22 @@ macro_rules! columnar {
                 }
                 $(retain(&mut self.$field, keep);)+
                 retain(&mut self.source_line, keep);
-                retain(&mut self.extra, keep);
+                let width = self.extra_names.len();
+                if width > 0 {
+                    let mut rows = keep.iter();
+                    let mut kept = Vec::with_capacity(self.extra.len());
+                    for row in std::mem::take(&mut self.extra).chunks(width) {
+                        if *rows.next().unwrap_or(&true) {
+                            kept.extend_from_slice(row);
+                        }
+                    }
+                    self.extra = kept;
+                }
+            }
+            /// The cells of record `i` in the columns outside the contract.
+            pub fn extra_of(&self, i: usize) -> &[Option<Box<str>>] {
+                let width = self.extra_names.len();
+                self.extra.get(i * width..(i + 1) * width).unwrap_or(&[])
             }
         }
     };

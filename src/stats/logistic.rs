@@ -272,6 +272,25 @@ fn redundant_columns(x: &DMatrix<f64>, names: &[String]) -> Vec<String> {
     redundant
 }
 
+/// The inputs' shape and values: non-empty, one name and n values per covariate, finite.
+fn check_inputs(
+    outcome: &[bool],
+    covariates: &[Vec<f64>],
+    names: &[String],
+) -> Result<(), StatsError> {
+    let n = outcome.len();
+    if n == 0 {
+        return Err(StatsError::Empty);
+    }
+    if covariates.len() != names.len() || covariates.iter().any(|c| c.len() != n) {
+        return Err(StatsError::LengthMismatch);
+    }
+    if covariates.iter().flatten().any(|v| !v.is_finite()) {
+        return Err(StatsError::NotFinite);
+    }
+    Ok(())
+}
+
 impl LogisticFit {
     /// Fits `outcome ~ covariates` with an intercept. `covariates[j]` is column j.
     pub fn fit(
@@ -279,18 +298,41 @@ impl LogisticFit {
         covariates: &[Vec<f64>],
         names: &[String],
     ) -> Result<Self, StatsError> {
-        let n = outcome.len();
-        if n == 0 {
-            return Err(StatsError::Empty);
-        }
-        if covariates.len() != names.len() || covariates.iter().any(|c| c.len() != n) {
-            return Err(StatsError::LengthMismatch);
-        }
-        if covariates.iter().flatten().any(|v| !v.is_finite()) {
-            return Err(StatsError::NotFinite);
-        }
+        check_inputs(outcome, covariates, names)?;
         let p = covariates.len() + 1;
-        let design = DMatrix::from_fn(n, p, |i, j| if j == 0 { 1.0 } else { covariates[j - 1][i] });
+        let design = DMatrix::from_fn(outcome.len(), p, |i, j| {
+            if j == 0 {
+                1.0
+            } else {
+                covariates[j - 1][i]
+            }
+        });
+        Self::fit_design(outcome, design, names)
+    }
+
+    /// [`LogisticFit::fit`] taking the columns over: each is moved into the design matrix and
+    /// freed, so a large design is never held twice.
+    pub fn fit_columns(
+        outcome: &[bool],
+        covariates: Vec<Vec<f64>>,
+        names: &[String],
+    ) -> Result<Self, StatsError> {
+        check_inputs(outcome, &covariates, names)?;
+        let mut design = DMatrix::zeros(outcome.len(), covariates.len() + 1);
+        design.column_mut(0).fill(1.0);
+        for (j, column) in covariates.into_iter().enumerate() {
+            design.column_mut(j + 1).copy_from_slice(&column);
+        }
+        Self::fit_design(outcome, design, names)
+    }
+
+    /// The fit on a design whose first column is the intercept.
+    fn fit_design(
+        outcome: &[bool],
+        design: DMatrix<f64>,
+        names: &[String],
+    ) -> Result<Self, StatsError> {
+        let (n, p) = (design.nrows(), design.ncols());
         let outcome_vec =
             DVector::from_iterator(n, outcome.iter().map(|&y| f64::from(u8::from(y))));
         let terms: Vec<String> = std::iter::once("(Intercept)".to_string())
