@@ -151,7 +151,10 @@ impl RawChunk {
 
     /// Field `col` of record `row` of a column-held chunk.
     fn column_field(&self, row: usize, col: usize) -> Option<&str> {
-        self.columns.get(col).map(|c| c.get(row).unwrap_or(""))
+        // The column's one chunk (see `from_columns`) read directly: no chunk search per cell.
+        self.columns
+            .get(col)
+            .map(|c| c.downcast_get(0).and_then(|a| a.get(row)).unwrap_or(""))
     }
 
     fn field_bytes_range(&self, row: usize, col: usize) -> Option<std::ops::Range<usize>> {
