@@ -837,7 +837,6 @@ fn recurrent_sre_model(
     d: &Disclosure,
     p: &Patients,
     bone_patients: &[usize],
-    weight_bearing: &dyn Fn(usize) -> Option<bool>,
     settings: &StudySettings,
 ) -> ModelJson {
     use crate::classify::{sre::counted_sres, Histories};
@@ -860,7 +859,7 @@ fn recurrent_sre_model(
     let (mut entry, mut exit, mut event, mut cluster) = (vec![], vec![], vec![], vec![]);
     let (mut patients, mut dropped, mut sres) = (0u64, 0u64, 0u64);
     for &i in bone_patients {
-        let (Some(agent), Some(weight_bearing)) = (agent[i], weight_bearing(i)) else {
+        let (Some(agent), Some(weight_bearing)) = (agent[i], p.weight_bearing(i)) else {
             dropped += 1;
             continue;
         };
@@ -1050,7 +1049,7 @@ fn regression_models(d: &Disclosure, p: &Patients, settings: &StudySettings) -> 
     let bone_patients = p.bone_patients();
     let (logistic, recurrent) = rayon::join(
         || risk_factor_model(d, p),
-        || recurrent_sre_model(d, p, &bone_patients, &|i| p.weight_bearing(i), settings),
+        || recurrent_sre_model(d, p, &bone_patients, settings),
     );
     vec![logistic, recurrent]
 }
