@@ -334,33 +334,46 @@ fn design(
     covariates: &[(String, Covariate)],
     rows: &[u32],
 ) -> Result<(Vec<String>, Vec<Vec<f64>>)> {
-    let mut names = Vec::new();
-    let mut columns = Vec::new();
-    for (name, covariate) in covariates {
-        match covariate {
-            Covariate::Numeric(values) => {
-                names.push(name.clone());
-                columns.push(rows.iter().map(|&r| values[r as usize]).collect());
-            }
-            Covariate::Factor(categories) => {
-                let (levels, codes) = compact(categories, rows);
-                let reference = match config.references.get(name) {
-                    Some(r) => levels.iter().position(|l| l == r).ok_or_else(|| {
-                        setting(
-                            "--reference",
-                            format!("{name} has no level '{r}' (levels: {})", levels.join(", ")),
-                        )
-                    })?,
-                    None => 0,
-                };
-                for (k, level) in levels.iter().enumerate().filter(|(k, _)| *k != reference) {
-                    names.push(format!("{name}={level}"));
-                    columns.push(codes.iter().map(|&c| f64::from(u8::from(c == k))).collect());
+    use rayon::prelude::*;
+    // Each covariate's columns built side by side, then laid out in the covariates' order.
+    let per_covariate: Vec<Vec<(String, Vec<f64>)>> = covariates
+        .par_iter()
+        .map(|(name, covariate)| -> Result<_> {
+            Ok(match covariate {
+                Covariate::Numeric(values) => vec![(
+                    name.clone(),
+                    rows.iter().map(|&r| values[r as usize]).collect(),
+                )],
+                Covariate::Factor(categories) => {
+                    let (levels, codes) = compact(categories, rows);
+                    let reference = match config.references.get(name) {
+                        Some(r) => levels.iter().position(|l| l == r).ok_or_else(|| {
+                            setting(
+                                "--reference",
+                                format!(
+                                    "{name} has no level '{r}' (levels: {})",
+                                    levels.join(", ")
+                                ),
+                            )
+                        })?,
+                        None => 0,
+                    };
+                    levels
+                        .iter()
+                        .enumerate()
+                        .filter(|(k, _)| *k != reference)
+                        .map(|(k, level)| {
+                            (
+                                format!("{name}={level}"),
+                                codes.iter().map(|&c| f64::from(u8::from(c == k))).collect(),
+                            )
+                        })
+                        .collect()
                 }
-            }
-        }
-    }
-    Ok((names, columns))
+            })
+        })
+        .collect::<Result<_>>()?;
+    Ok(per_covariate.into_iter().flatten().unzip())
 }
 
 /// Row indices (into the kept rows) of each group, by one counting pass.
@@ -415,57 +428,66 @@ pub fn survival(config: &SurvivalConfig) -> Result<SurvivalJson> {
     }
     let frame = Frame::read(&config.data)?;
     let n_all = frame.height();
-    let time = frame.numbers(&config.time)?;
-    let event = frame.categories(&config.event)?;
-    let entry = config
-        .entry
-        .as_deref()
-        .map(|c| frame.numbers(c))
-        .transpose()?;
-    let by = config
-        .by
-        .as_deref()
-        .map(|c| frame.categories(c))
-        .transpose()?;
-    let cluster = config
-        .cluster
-        .as_deref()
-        .map(|c| frame.categories(c))
-        .transpose()?;
-    let strata = config
-        .strata
-        .as_deref()
-        .map(|c| frame.categories(c))
-        .transpose()?;
-    let mut covariates = Vec::new();
-    for c in &config.covariates {
-        let covariate = if config.factors.contains(c) {
-            Covariate::Factor(frame.categories(c)?)
-        } else {
-            Covariate::Numeric(frame.numbers(c)?)
-        };
-        covariates.push((c.clone(), covariate));
-    }
+    // The covariates are extracted beside the other columns (each a pass over one column).
+    let (columns_read, covariates) = rayon::join(
+        || -> Result<_> {
+            let categories =
+                |c: &Option<String>| c.as_deref().map(|c| frame.categories(c)).transpose();
+            Ok((
+                frame.numbers(&config.time)?,
+                frame.categories(&config.event)?,
+                config
+                    .entry
+                    .as_deref()
+                    .map(|c| frame.numbers(c))
+                    .transpose()?,
+                categories(&config.by)?,
+                categories(&config.cluster)?,
+                categories(&config.strata)?,
+            ))
+        },
+        || -> Result<Vec<(String, Covariate)>> {
+            use rayon::prelude::*;
+            config
+                .covariates
+                .par_iter()
+                .map(|c| {
+                    let covariate = if config.factors.contains(c) {
+                        Covariate::Factor(frame.categories(c)?)
+                    } else {
+                        Covariate::Numeric(frame.numbers(c)?)
+                    };
+                    Ok((c.clone(), covariate))
+                })
+                .collect()
+        },
+    );
+    let (time, event, entry, by, cluster, strata) = columns_read?;
+    let covariates = covariates?;
     drop(frame);
     let present = |c: &Option<Categories>, i: usize| {
         c.as_ref().is_none_or(|c| c.codes[i] != Categories::MISSING)
     };
     // na.omit over every used column.
-    let rows: Vec<u32> = (0..n_all)
-        .filter(|&i| {
-            !time[i].is_nan()
-                && event.codes[i] != Categories::MISSING
-                && entry.as_ref().is_none_or(|e| !e[i].is_nan())
-                && present(&by, i)
-                && present(&strata, i)
-                && present(&cluster, i)
-                && covariates.iter().all(|(_, c)| match c {
-                    Covariate::Numeric(v) => !v[i].is_nan(),
-                    Covariate::Factor(f) => f.codes[i] != Categories::MISSING,
-                })
-        })
-        .map(|i| i as u32)
-        .collect();
+    let rows: Vec<u32> = {
+        use rayon::prelude::*;
+        (0..n_all)
+            .into_par_iter()
+            .filter(|&i| {
+                !time[i].is_nan()
+                    && event.codes[i] != Categories::MISSING
+                    && entry.as_ref().is_none_or(|e| !e[i].is_nan())
+                    && present(&by, i)
+                    && present(&strata, i)
+                    && present(&cluster, i)
+                    && covariates.iter().all(|(_, c)| match c {
+                        Covariate::Numeric(v) => !v[i].is_nan(),
+                        Covariate::Factor(f) => f.codes[i] != Categories::MISSING,
+                    })
+            })
+            .map(|i| i as u32)
+            .collect()
+    };
     // What each level of the event column means: 1 event, 2 competing, 0 censored.
     let mut meaning = Vec::with_capacity(event.levels.len());
     for level in &event.levels {
