@@ -80,6 +80,9 @@ fn the_demo_run_writes_every_output_with_every_published_figure() {
         "tables/incidence.csv",
         "tables/survival.csv",
         "tables/models.csv",
+        "tables/km_curves.parquet",
+        "tables/cif_curves.csv",
+        "tables/sre_rates.csv",
         "charts/km_F5.svg",
         "charts/km_F5.png",
         "charts/cif_first_sre_by_bone_agent.png",
@@ -91,6 +94,22 @@ fn the_demo_run_writes_every_output_with_every_published_figure() {
         assert!(out.join(name).is_file(), "{name} missing");
     }
     let s = summary(&out);
+    // The curve tables hold every step of the summary's curves.
+    for (table, key) in [
+        ("km_curves", "survival"),
+        ("cif_curves", "sre_cumulative_incidence"),
+    ] {
+        let steps: usize = s[key]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|a| a["groups"].as_array().unwrap())
+            .map(|g| g["curve"].as_array().unwrap().len())
+            .sum();
+        let csv = std::fs::read_to_string(out.join(format!("tables/{table}.csv"))).unwrap();
+        assert!(steps > 0);
+        assert_eq!(csv.lines().count(), steps + 1, "{table}");
+    }
     // Recurrent SREs as multiple events (Andersen–Gill, robust variance): every term has a
     // ratio with its interval, and a further SRE is more likely once a patient has had one.
     let recurrent = s["models"]

@@ -15,7 +15,7 @@ use serde::Serialize;
 use super::classify::Validated;
 use super::{write_file, write_json, write_rejected, QualityGate, RunRecord};
 use crate::analysis::analyse;
-use crate::analysis::model::{Count, Estimate, RunSummary};
+use crate::analysis::model::{Count, CurvePointJson, Estimate, RunSummary};
 use crate::classify::{classify_cohort, Threads};
 use crate::error::{Error, Result};
 use crate::io::{CohortFiles, OutputColumn, OutputFormat, OutputTable};
@@ -198,6 +198,25 @@ pub fn run(config: &RunConfig, progress: &mut dyn FnMut(&StageEvent)) -> Result<
         ("published", published_table(&summary)),
         ("incidence", incidence_table(&summary)),
         ("survival", survival_table(&summary)),
+        (
+            "km_curves",
+            curves_table(summary.survival.iter().map(|a| {
+                (
+                    &a.id,
+                    a.groups.iter().map(|g| (&g.group, &g.curve[..])).collect(),
+                )
+            })),
+        ),
+        (
+            "cif_curves",
+            curves_table(summary.sre_cumulative_incidence.iter().map(|a| {
+                (
+                    &a.id,
+                    a.groups.iter().map(|g| (&g.group, &g.curve[..])).collect(),
+                )
+            })),
+        ),
+        ("sre_rates", rates_table(&summary)),
         ("models", models_table(&summary)),
     ];
     let jobs: Vec<(String, &OutputTable, OutputFormat)> = tables
@@ -446,6 +465,73 @@ fn survival_table(s: &RunSummary) -> OutputTable {
         "logrank_p",
         rows.iter().map(|(a, _)| a.logrank.as_ref().map(|l| l.p)),
     ));
+    t
+}
+
+/// The steps of curves, long format: `analysis, group, months, estimate, lower, upper` (a
+/// suppressed group has no step).
+fn curves_table<'a>(
+    analyses: impl Iterator<Item = (&'a String, Vec<(&'a String, &'a [CurvePointJson])>)>,
+) -> OutputTable {
+    let mut rows: Vec<(&String, &String, &CurvePointJson)> = Vec::new();
+    for (analysis, groups) in analyses {
+        for (group, curve) in groups {
+            rows.extend(curve.iter().map(|point| (analysis, group, point)));
+        }
+    }
+    let mut t = OutputTable::new();
+    t.push(OutputColumn::text(
+        "analysis",
+        rows.iter().map(|r| Some(r.0)),
+    ));
+    t.push(OutputColumn::text("group", rows.iter().map(|r| Some(r.1))));
+    t.push(OutputColumn::float(
+        "months",
+        rows.iter().map(|r| Some(r.2.months)),
+    ));
+    t.push(OutputColumn::float(
+        "estimate",
+        rows.iter().map(|r| Some(r.2.estimate)),
+    ));
+    t.push(OutputColumn::float("lower", rows.iter().map(|r| r.2.lower)));
+    t.push(OutputColumn::float("upper", rows.iter().map(|r| r.2.upper)));
+    t
+}
+
+/// The skeletal morbidity rates: `analysis, group, patients, sres, person_years,
+/// rate_estimate/lower/upper`.
+fn rates_table(s: &RunSummary) -> OutputTable {
+    let rows: Vec<_> = s
+        .sre_rates
+        .iter()
+        .flat_map(|a| a.groups.iter().map(move |g| (a, g)))
+        .collect();
+    let mut t = OutputTable::new();
+    t.push(OutputColumn::text(
+        "analysis",
+        rows.iter().map(|(a, _)| Some(&a.id)),
+    ));
+    t.push(OutputColumn::text(
+        "group",
+        rows.iter().map(|(_, g)| Some(&g.group)),
+    ));
+    t.push(OutputColumn::int(
+        "patients",
+        rows.iter().map(|(_, g)| count_value(&g.patients)),
+    ));
+    t.push(OutputColumn::int(
+        "sres",
+        rows.iter().map(|(_, g)| count_value(&g.events)),
+    ));
+    t.push(OutputColumn::float(
+        "person_years",
+        rows.iter().map(|(_, g)| g.person_years),
+    ));
+    estimate_columns(
+        &mut t,
+        "rate",
+        &rows.iter().map(|(_, g)| g.rate).collect::<Vec<_>>(),
+    );
     t
 }
 
