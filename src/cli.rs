@@ -53,7 +53,8 @@ enum Command {
     #[command(
         after_help = "Writes DIR/report.html (self-contained), report.md, summary.json (every number \
 of the report; docs/outputs.md), tables/ (Parquet and CSV: classified patients, incidence, \
-survival, models, the published figures beside the cohort's), charts/ (SVG and PNG: survival \
+survival, Kaplan-Meier and first-SRE cumulative incidence curves, SRE rates, models, the \
+published figures beside the cohort's), charts/ (SVG and PNG: survival \
 and first-SRE curves with numbers at risk, forest plots, SRE types, corrected calcium), \
 rejected.csv and run.json. DIR \
 appears whole or not at all: the run writes beside it and renames at the end, replacing a \
