@@ -372,6 +372,9 @@ fn design(
                 }
             })
         })
+        .collect::<Vec<Result<_>>>()
+        // The first failing covariate in the command's order, whatever the threads.
+        .into_iter()
         .collect::<Result<_>>()?;
     Ok(per_covariate.into_iter().flatten().unzip())
 }
@@ -459,6 +462,9 @@ pub fn survival(config: &SurvivalConfig) -> Result<SurvivalJson> {
                     };
                     Ok((c.clone(), covariate))
                 })
+                .collect::<Vec<Result<_>>>()
+                // The first failing covariate in the command's order, whatever the threads.
+                .into_iter()
                 .collect()
         },
     );
