@@ -200,21 +200,19 @@ pub fn run(config: &RunConfig, progress: &mut dyn FnMut(&StageEvent)) -> Result<
         ("survival", survival_table(&summary)),
         (
             "km_curves",
-            curves_table(summary.survival.iter().map(|a| {
-                (
-                    &a.id,
-                    a.groups.iter().map(|g| (&g.group, &g.curve[..])).collect(),
-                )
-            })),
+            curves_table(
+                each_group(&summary.survival, |a| &a.groups)
+                    .into_iter()
+                    .map(|(a, g)| (&a.id, &g.group, &g.curve[..])),
+            ),
         ),
         (
             "cif_curves",
-            curves_table(summary.sre_cumulative_incidence.iter().map(|a| {
-                (
-                    &a.id,
-                    a.groups.iter().map(|g| (&g.group, &g.curve[..])).collect(),
-                )
-            })),
+            curves_table(
+                each_group(&summary.sre_cumulative_incidence, |a| &a.groups)
+                    .into_iter()
+                    .map(|(a, g)| (&a.id, &g.group, &g.curve[..])),
+            ),
         ),
         ("sre_rates", rates_table(&summary)),
         ("models", models_table(&summary)),
@@ -360,16 +358,20 @@ fn published_table(s: &RunSummary) -> OutputTable {
     t
 }
 
+/// Each group of each analysis with its analysis: the rows of a table with a row per group.
+fn each_group<'a, A, G>(
+    analyses: &'a [A],
+    groups: impl Fn(&'a A) -> &'a [G],
+) -> Vec<(&'a A, &'a G)> {
+    analyses
+        .iter()
+        .flat_map(|a| groups(a).iter().map(move |g| (a, g)))
+        .collect()
+}
+
 /// Every proportion of every incidence analysis, one row per group.
 fn incidence_table(s: &RunSummary) -> OutputTable {
-    let rows: Vec<(
-        &crate::analysis::model::IncidenceJson,
-        &crate::analysis::model::ProportionJson,
-    )> = s
-        .incidence
-        .iter()
-        .flat_map(|a| a.groups.iter().map(move |g| (a, g)))
-        .collect();
+    let rows = each_group(&s.incidence, |a| &a.groups);
     let mut t = OutputTable::new();
     t.push(OutputColumn::text(
         "analysis",
@@ -420,11 +422,7 @@ fn incidence_table(s: &RunSummary) -> OutputTable {
 
 /// Kaplan–Meier summaries per group of every survival analysis.
 fn survival_table(s: &RunSummary) -> OutputTable {
-    let rows: Vec<_> = s
-        .survival
-        .iter()
-        .flat_map(|a| a.groups.iter().map(move |g| (a, g)))
-        .collect();
+    let rows = each_group(&s.survival, |a| &a.groups);
     let mut t = OutputTable::new();
     t.push(OutputColumn::text(
         "analysis",
@@ -468,17 +466,14 @@ fn survival_table(s: &RunSummary) -> OutputTable {
     t
 }
 
-/// The steps of curves, long format: `analysis, group, months, estimate, lower, upper` (a
-/// suppressed group has no step).
+/// The steps of curves, long format: `analysis, group, months, estimate, lower, upper`, from
+/// each group's (analysis, group, curve) (a suppressed group has no step).
 fn curves_table<'a>(
-    analyses: impl Iterator<Item = (&'a String, Vec<(&'a String, &'a [CurvePointJson])>)>,
+    groups: impl Iterator<Item = (&'a String, &'a String, &'a [CurvePointJson])>,
 ) -> OutputTable {
-    let mut rows: Vec<(&String, &String, &CurvePointJson)> = Vec::new();
-    for (analysis, groups) in analyses {
-        for (group, curve) in groups {
-            rows.extend(curve.iter().map(|point| (analysis, group, point)));
-        }
-    }
+    let rows: Vec<(&String, &String, &CurvePointJson)> = groups
+        .flat_map(|(analysis, group, curve)| curve.iter().map(move |p| (analysis, group, p)))
+        .collect();
     let mut t = OutputTable::new();
     t.push(OutputColumn::text(
         "analysis",
@@ -501,11 +496,7 @@ fn curves_table<'a>(
 /// The skeletal morbidity rates: `analysis, group, patients, sres, person_years,
 /// rate_estimate/lower/upper`.
 fn rates_table(s: &RunSummary) -> OutputTable {
-    let rows: Vec<_> = s
-        .sre_rates
-        .iter()
-        .flat_map(|a| a.groups.iter().map(move |g| (a, g)))
-        .collect();
+    let rows = each_group(&s.sre_rates, |a| &a.groups);
     let mut t = OutputTable::new();
     t.push(OutputColumn::text(
         "analysis",
