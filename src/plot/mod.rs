@@ -439,28 +439,30 @@ fn draw_histogram<DB: DrawingBackend>(
     Ok(())
 }
 
-fn survival_curves(a: &SurvivalJson) -> Vec<Curve<'_>> {
-    a.groups
+/// The curves of the groups that have one (a suppressed group has none), as `curve` reads
+/// each group.
+fn shown_curves<'a, G>(groups: &'a [G], curve: impl Fn(&'a G) -> Curve<'a>) -> Vec<Curve<'a>> {
+    groups
         .iter()
-        .filter(|g| !g.curve.is_empty())
-        .map(|g| Curve {
-            name: &g.group,
-            points: &g.curve,
-            at_risk: &g.at_risk,
-        })
+        .map(curve)
+        .filter(|c| !c.points.is_empty())
         .collect()
 }
 
+fn survival_curves(a: &SurvivalJson) -> Vec<Curve<'_>> {
+    shown_curves(&a.groups, |g| Curve {
+        name: &g.group,
+        points: &g.curve,
+        at_risk: &g.at_risk,
+    })
+}
+
 fn incidence_curves(a: &CompetingRiskJson) -> Vec<Curve<'_>> {
-    a.groups
-        .iter()
-        .filter(|g| !g.curve.is_empty())
-        .map(|g| Curve {
-            name: &g.group,
-            points: &g.curve,
-            at_risk: &g.at_risk,
-        })
-        .collect()
+    shown_curves(&a.groups, |g| Curve {
+        name: &g.group,
+        points: &g.curve,
+        at_risk: &g.at_risk,
+    })
 }
 
 /// Draws every chart of a run into `dir` (SVG and PNG), in report order.
@@ -487,10 +489,10 @@ pub fn draw_charts(s: &RunSummary, dir: &Path) -> Result<Vec<Chart>> {
         };
         let height = 480 + 18 * curves.len() as u32;
         let draw = |root: &DrawingArea<SVGBackend, Shift>| {
-            draw_curves(root, &title, y_label, 1.0, &survival_curves(a))
+            draw_curves(root, &title, y_label, 1.0, &curves)
         };
         let draw_png = |root: &DrawingArea<BitMapBackend, Shift>| {
-            draw_curves(root, &title, y_label, 1.0, &survival_curves(a))
+            draw_curves(root, &title, y_label, 1.0, &curves)
         };
         charts.push(render(
             dir,
@@ -509,22 +511,10 @@ pub fn draw_charts(s: &RunSummary, dir: &Path) -> Result<Vec<Chart>> {
         let title = format!("First SRE, death competing: by {}", a.by);
         let height = 480 + 18 * curves.len() as u32;
         let draw = |root: &DrawingArea<SVGBackend, Shift>| {
-            draw_curves(
-                root,
-                &title,
-                "Cumulative incidence",
-                0.0,
-                &incidence_curves(a),
-            )
+            draw_curves(root, &title, "Cumulative incidence", 0.0, &curves)
         };
         let draw_png = |root: &DrawingArea<BitMapBackend, Shift>| {
-            draw_curves(
-                root,
-                &title,
-                "Cumulative incidence",
-                0.0,
-                &incidence_curves(a),
-            )
+            draw_curves(root, &title, "Cumulative incidence", 0.0, &curves)
         };
         charts.push(render(
             dir,
