@@ -12,29 +12,27 @@ difference is largest, relatively, for a coefficient near zero).
 
 Usage: scripts/bench_fine_gray.py [N_ROWS]   (default 10000; crr takes minutes beyond that)
 """
-import json, os, random, shutil, subprocess, sys
+import json, os, shutil, subprocess, sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from benchlib import RELEASE, ROOT, build, timed
+from benchlib import RELEASE, build, survival_table, timed
 
 n = int(sys.argv[1]) if len(sys.argv) > 1 else 10_000
-path = os.path.join(ROOT, "target", "bench", f"competing-{n}.csv")
 build("--bin", "bonemet")
-if not os.path.exists(path):
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    rng = random.Random(20261129)
-    with open(path, "w") as f:
-        f.write("time,status,group,x1,x2,x3,x4,x5,x6\n")
-        for _ in range(n):
-            g = rng.randrange(4)
-            xs = [rng.gauss(0, 1) for _ in range(4)] + [rng.randrange(2), rng.randrange(5)]
-            lp = 0.2 * xs[0] - 0.1 * xs[1] + 0.3 * xs[4]
-            t1 = 1 + int(rng.expovariate(0.0006 * (1 + 0.3 * g) * pow(2.718281828, lp)))
-            t2 = 1 + int(rng.expovariate(0.0005 * pow(2.718281828, 0.2 * xs[5])))
-            c = 1 + int(rng.expovariate(0.0004))
-            t = min(t1, t2, c, 2000)
-            status = 1 if t == t1 else 2 if t == t2 else 0
-            f.write(f"{t},{status},{g},{xs[0]:.4f},{xs[1]:.4f},{xs[2]:.4f},{xs[3]:.4f},{xs[4]},{xs[5]}\n")
+
+
+def competing_row(rng, g, xs):
+    """Event (cause 1) and competing event (cause 2) times, censoring, capped at 2000."""
+    lp = 0.2 * xs[0] - 0.1 * xs[1] + 0.3 * xs[4]
+    t1 = 1 + int(rng.expovariate(0.0006 * (1 + 0.3 * g) * pow(2.718281828, lp)))
+    t2 = 1 + int(rng.expovariate(0.0005 * pow(2.718281828, 0.2 * xs[5])))
+    c = 1 + int(rng.expovariate(0.0004))
+    t = min(t1, t2, c, 2000)
+    status = 1 if t == t1 else 2 if t == t2 else 0
+    return f"{t},{status}"
+
+
+path = survival_table("competing", n, competing_row)
 
 wall, rss, code, out = timed([os.path.join(RELEASE, "bonemet"), "survival", path, "--time", "time",
                               "--event", "status", "--competing-value", "2", "--by", "group",

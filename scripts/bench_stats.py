@@ -13,29 +13,27 @@ of the polars read).
 
 Usage: scripts/bench_stats.py [N_ROWS] [REPEATS]
 """
-import json, os, random, shutil, subprocess, sys
+import json, os, shutil, subprocess, sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from benchlib import RELEASE, ROOT, build, mib, timed
+from benchlib import RELEASE, build, mib, survival_table, timed
 
 n = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
 repeats = int(sys.argv[2]) if len(sys.argv) > 2 else 3
-path = os.path.join(ROOT, "target", "bench", f"survival-{n}.csv")
 build("--bin", "bonemet", "--example", "polars_read")
-if not os.path.exists(path):
-    print(f"generating {n} rows into {path} ...", flush=True)
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    rng = random.Random(20261129)
-    with open(path, "w") as f:
-        f.write("time,status,group,x1,x2,x3,x4,x5,x6\n")
-        for _ in range(n):
-            g = rng.randrange(4)
-            xs = [rng.gauss(0, 1) for _ in range(4)] + [rng.randrange(2), rng.randrange(5)]
-            rate = 0.001 * (1 + 0.3 * g) * pow(2.718281828, 0.2 * xs[0] - 0.1 * xs[1] + 0.3 * xs[4])
-            t = min(2000, 1 + int(rng.expovariate(rate)))
-            c = 1 + int(rng.expovariate(0.0004))
-            status = 1 if t <= c else 0
-            f.write(f"{min(t, c)},{status},{g},{xs[0]:.4f},{xs[1]:.4f},{xs[2]:.4f},{xs[3]:.4f},{xs[4]},{xs[5]}\n")
+
+
+def survival_row(rng, g, xs):
+    """An event time (proportional hazards in group and covariates) capped at 2000, censored
+    by an independent time."""
+    rate = 0.001 * (1 + 0.3 * g) * pow(2.718281828, 0.2 * xs[0] - 0.1 * xs[1] + 0.3 * xs[4])
+    t = min(2000, 1 + int(rng.expovariate(rate)))
+    c = 1 + int(rng.expovariate(0.0004))
+    status = 1 if t <= c else 0
+    return f"{min(t, c)},{status}"
+
+
+path = survival_table("survival", n, survival_row)
 
 r_script = f"""
 suppressMessages(library(survival))
