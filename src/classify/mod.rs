@@ -187,18 +187,14 @@ fn group_by_patient<K: Ord>(
 impl Histories {
     /// Indexes a cohort's events and labs by patient.
     pub fn new(cohort: &Cohort) -> Self {
-        let n = cohort.patients.len();
-        let events = &cohort.events;
         let labs = &cohort.labs;
-        let (event_starts, event_rows) =
-            group_by_patient(n, &events.patient, |r| events.event_date[r as usize]);
-        let (lab_starts, lab_rows) =
-            group_by_patient(n, &labs.patient, |r| labs.sampled_at[r as usize]);
+        let (lab_starts, lab_rows) = group_by_patient(cohort.patients.len(), &labs.patient, |r| {
+            labs.sampled_at[r as usize]
+        });
         Self {
-            event_starts,
-            event_rows,
             lab_starts,
             lab_rows,
+            ..Self::of_events(cohort)
         }
     }
 
