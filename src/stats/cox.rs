@@ -202,6 +202,39 @@ impl RiskSums {
     }
 }
 
+/// The risk sets of one stratum in sweep order (exit time descending): for each distinct exit
+/// time t, `at_time(t, rows, leaving)` gets the rows that exit at t (they join the risk set;
+/// their events happen at t) and then, with delayed entry, the rows whose entry is at or after
+/// t (they leave the risk set before t's terms are taken).
+#[inline(always)]
+fn sweep_stratum(
+    data: &Data,
+    range: std::ops::Range<usize>,
+    mut at_time: impl FnMut(f64, std::ops::Range<usize>, &[usize]),
+) {
+    let mut next_leaving = range.start;
+    let mut i = range.start;
+    while i < range.end {
+        let t = data.time[i];
+        let mut j = i + 1;
+        while j < range.end && data.time[j] == t {
+            j += 1;
+        }
+        let leaving: &[usize] = match &data.entry {
+            Some(entry) => {
+                let first = next_leaving;
+                while next_leaving < range.end && entry[data.leaving[next_leaving]] >= t {
+                    next_leaving += 1;
+                }
+                &data.leaving[first..next_leaving]
+            }
+            None => &[],
+        };
+        at_time(t, i..j, leaving);
+        i = j;
+    }
+}
+
 /// Log partial likelihood, score and information at `beta`: one pass per stratum over the
 /// sweep-ordered rows, no allocation per row. Tied deaths enter through scalar sums over
 /// their Efron fractions, so a time with d deaths costs O(d + p²), not O(d p²).
@@ -241,14 +274,10 @@ fn partial_likelihood_for<const P: usize>(
     let mut dead = RiskSums::new(p);
     for range in &data.strata {
         risk.clear();
-        let mut next_leaving = range.start;
-        let mut i = range.start;
-        while i < range.end {
-            let t = data.time[i];
+        sweep_stratum(data, range.clone(), |_, rows, leaving| {
             dead.clear();
             let mut d = 0usize;
-            let mut j = i;
-            while j < range.end && data.time[j] == t {
+            for j in rows {
                 let w = weight[j];
                 risk.add(data.row(j), w, p);
                 if data.event[j] {
@@ -259,14 +288,9 @@ fn partial_likelihood_for<const P: usize>(
                         *s += x;
                     }
                 }
-                j += 1;
             }
-            if let Some(entry) = &data.entry {
-                while next_leaving < range.end && entry[data.leaving[next_leaving]] >= t {
-                    let r = data.leaving[next_leaving];
-                    risk.add(data.row(r), -weight[r], p);
-                    next_leaving += 1;
-                }
+            for &r in leaving {
+                risk.add(data.row(r), -weight[r], p);
             }
             if d > 0 {
                 // Σ over the d deaths of 1/den, f/den, 1/den², f/den², f²/den², where
@@ -297,8 +321,7 @@ fn partial_likelihood_for<const P: usize>(
                     }
                 }
             }
-            i = j;
-        }
+        });
     }
     for a in 0..p {
         for b in 0..a {
@@ -333,15 +356,11 @@ fn score_residuals(data: &Data, beta: &[f64], ties: Ties) -> Vec<f64> {
         let mut weighted_mean = Vec::new();
         let mut s0 = 0.0;
         s1.iter_mut().for_each(|v| *v = 0.0);
-        let mut next_leaving = range.start;
-        let mut i = range.start;
-        while i < range.end {
-            let t = data.time[i];
+        sweep_stratum(data, range.clone(), |t, rows, leaving| {
             let mut d0 = 0.0;
             d1.iter_mut().for_each(|v| *v = 0.0);
             let mut d = 0usize;
-            let mut j = i;
-            while j < range.end && data.time[j] == t {
+            for j in rows.clone() {
                 let w = weight[j];
                 s0 += w;
                 for (s, x) in s1.iter_mut().zip(data.row(j)) {
@@ -354,16 +373,11 @@ fn score_residuals(data: &Data, beta: &[f64], ties: Ties) -> Vec<f64> {
                         *s += w * x;
                     }
                 }
-                j += 1;
             }
-            if let Some(entry) = &data.entry {
-                while next_leaving < range.end && entry[data.leaving[next_leaving]] >= t {
-                    let r = data.leaving[next_leaving];
-                    s0 -= weight[r];
-                    for (s, x) in s1.iter_mut().zip(data.row(r)) {
-                        *s -= weight[r] * x;
-                    }
-                    next_leaving += 1;
+            for &r in leaving {
+                s0 -= weight[r];
+                for (s, x) in s1.iter_mut().zip(data.row(r)) {
+                    *s -= weight[r] * x;
                 }
             }
             if d > 0 {
@@ -388,7 +402,7 @@ fn score_residuals(data: &Data, beta: &[f64], ties: Ties) -> Vec<f64> {
                 }
                 // A dying row: its dN term, and its own (smaller) share of the fractions in
                 // place of the share every row at risk takes through the cumulative sums.
-                for r in i..j {
+                for r in rows {
                     if data.event[r] {
                         let w = weight[r];
                         let x = data.row(r);
@@ -403,8 +417,7 @@ fn score_residuals(data: &Data, beta: &[f64], ties: Ties) -> Vec<f64> {
                 hazard.push(h_risk);
                 weighted_mean.extend_from_slice(&g_risk);
             }
-            i = j;
-        }
+        });
         // Cumulative sums over event times in ascending order: at index k, the sum over the
         // k earliest event times.
         let e = times.len();
