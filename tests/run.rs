@@ -14,10 +14,14 @@ use crate::util::{bonemet, repo};
 const EPOCH: &str = "1795996800"; // 2026-11-30T00:00:00Z
 
 fn run(out: &Path, extra: &[&str]) -> std::process::Output {
-    let demo = repo("data/demo");
+    run_on(&repo("data/demo"), out, extra)
+}
+
+/// `bonemet run COHORT --out OUT EXTRA...` with the run timestamp fixed.
+fn run_on(cohort: &Path, out: &Path, extra: &[&str]) -> std::process::Output {
     let mut args = vec![
         "run",
-        demo.to_str().unwrap(),
+        cohort.to_str().unwrap(),
         "--out",
         out.to_str().unwrap(),
     ];
@@ -195,12 +199,7 @@ fn a_failed_run_leaves_no_directory_and_keeps_the_previous_one() {
     // An events file that is not text: the run cannot happen.
     std::fs::write(cohort.join("events.csv"), [0u8, 159, 146, 150, 0, 1, 2]).unwrap();
     let out = tmp.path().join("reports").join("nightly");
-    let result = bonemet(&[
-        "run",
-        cohort.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    let result = run_on(&cohort, &out, &[]);
     assert_eq!(
         result.status.code(),
         Some(2),
@@ -211,12 +210,7 @@ fn a_failed_run_leaves_no_directory_and_keeps_the_previous_one() {
     // A previous report stays in place when the next run fails, and nothing else is left.
     std::fs::create_dir_all(&out).unwrap();
     std::fs::write(out.join("report.md"), "yesterday").unwrap();
-    let result = bonemet(&[
-        "run",
-        cohort.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    let result = run_on(&cohort, &out, &[]);
     assert_eq!(result.status.code(), Some(2));
     assert_eq!(
         std::fs::read_to_string(out.join("report.md")).unwrap(),
@@ -400,12 +394,7 @@ fn a_200000_patient_run_recovers_the_calibrated_figures() {
         String::from_utf8_lossy(&made.stderr)
     );
     let out = tmp.path().join("run");
-    let result = bonemet(&[
-        "run",
-        cohort.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    let result = run_on(&cohort, &out, &[]);
     assert!(
         result.status.success(),
         "{}",
@@ -481,12 +470,7 @@ fn a_failed_quality_gate_writes_the_report_and_exits_3() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("fixture");
     let fixture = crate::util::data("fixture");
-    let result = bonemet(&[
-        "run",
-        fixture.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    let result = run_on(&fixture, &out, &[]);
     assert_eq!(
         result.status.code(),
         Some(3),
