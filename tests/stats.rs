@@ -916,7 +916,7 @@ fn concordance_equals_the_pairwise_definition() {
         for s in [None, Some(strata.as_slice())] {
             for e in [None, Some(entry.as_slice())] {
                 let fast = concordance(&time, &event, e, &eta, s);
-                let (mut c, mut d, mut tx, mut ty) = (0u64, 0u64, 0u64, 0u64);
+                let (mut c, mut d, mut tx, mut ty, mut txy) = (0u64, 0u64, 0u64, 0u64, 0u64);
                 // Per subject: concordant, discordant, tied pairs it belongs to.
                 let mut own = vec![[0.0f64; 3]; n];
                 for i in 0..n {
@@ -928,7 +928,12 @@ fn concordance_equals_the_pairwise_definition() {
                             continue;
                         }
                         if time[j] == time[i] && event[j] {
-                            ty += u64::from(j > i);
+                            // Tied on time: tied.y, or tied.xy when tied on score too (R's).
+                            if j > i && eta[i] == eta[j] {
+                                txy += 1;
+                            } else if j > i {
+                                ty += 1;
+                            }
                             continue;
                         }
                         if time[j] < time[i] {
@@ -954,8 +959,14 @@ fn concordance_equals_the_pairwise_definition() {
                 }
                 let what = format!("n={n} strata={} entry={}", s.is_some(), e.is_some());
                 assert_eq!(
-                    (fast.concordant, fast.discordant, fast.tied_x, fast.tied_y),
-                    (c, d, tx, ty),
+                    (
+                        fast.concordant,
+                        fast.discordant,
+                        fast.tied_x,
+                        fast.tied_y,
+                        fast.tied_xy
+                    ),
+                    (c, d, tx, ty, txy),
                     "{what}"
                 );
                 let pairs = (c + d + tx) as f64;
@@ -1510,4 +1521,96 @@ fn the_survival_command_fits_andersen_gill_with_clusters() {
         "id",
     ]);
     assert_eq!(bad.status.code(), Some(2));
+}
+
+/// Cox models on heavily tied exit times (survival's mgus2 with follow-up in whole years:
+/// 32 distinct times for 1,349 patients), where the partial likelihood is summed tied run by
+/// tied run: `coxph(Surv([entry,] year, death) ~ ..., ties = ...)` with Efron and Breslow
+/// ties, strata and delayed entry, and `concordance(fit)` (tests/reference/survival_tied.R).
+#[test]
+fn cox_on_heavily_tied_times_matches_coxph() {
+    use bonemet::stats::cox::{coxph, Ties};
+    let r = reference("mgus2_tied_cox.json");
+    let data = &r["data"];
+    let column = |name: &str| -> Vec<f64> {
+        data[name]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_f64().unwrap())
+            .collect()
+    };
+    let (time, entry) = (column("year"), column("entry"));
+    let event: Vec<bool> = column("death").iter().map(|&d| d == 1.0).collect();
+    let male: Vec<usize> = column("male").iter().map(|&m| m as usize).collect();
+    let with_sex = ["age", "male", "hgb", "creat"].map(column).to_vec();
+    let without_sex = ["age", "hgb", "creat"].map(column).to_vec();
+    let cases = [
+        ("efron", None, &with_sex, None, Ties::Efron),
+        ("strata_efron", None, &without_sex, Some(&male), Ties::Efron),
+        (
+            "strata_breslow",
+            None,
+            &without_sex,
+            Some(&male),
+            Ties::Breslow,
+        ),
+        ("entry_efron", Some(&entry), &with_sex, None, Ties::Efron),
+    ];
+    for (key, entry, covariates, strata, ties) in cases {
+        let expected = &r[key];
+        let fit = coxph(
+            &time,
+            &event,
+            entry.map(|e| e.as_slice()),
+            covariates,
+            strata.map(|s| s.as_slice()),
+            ties,
+        )
+        .unwrap();
+        assert!(fit.converged, "{key}: converged");
+        let value = |v: &Value| v.as_f64().unwrap();
+        for j in 0..covariates.len() {
+            close(
+                fit.coef[j],
+                value(&expected["coef"][j]),
+                &format!("{key} coef {j}"),
+            );
+            close(
+                fit.se[j],
+                value(&expected["se"][j]),
+                &format!("{key} se {j}"),
+            );
+        }
+        close(
+            fit.loglik_null,
+            value(&expected["loglik"][0]),
+            &format!("{key} loglik null"),
+        );
+        close(
+            fit.loglik,
+            value(&expected["loglik"][1]),
+            &format!("{key} loglik"),
+        );
+        close(
+            fit.score_test.chisq,
+            value(&expected["score"]),
+            &format!("{key} score test"),
+        );
+        close(
+            fit.wald_test.chisq,
+            value(&expected["wald"]),
+            &format!("{key} Wald test"),
+        );
+        let c = fit.concordance.unwrap();
+        let cr = &expected["concordance"];
+        let counts: Vec<u64> = (0..4).map(|k| cr["counts"][k].as_u64().unwrap()).collect();
+        assert_eq!(
+            vec![c.concordant, c.discordant, c.tied_x, c.tied_y],
+            counts,
+            "{key} concordance counts"
+        );
+        close(c.estimate, value(&cr["C"]), &format!("{key} C"));
+        close(c.std_err, value(&cr["se"]), &format!("{key} se(C)"));
+    }
 }
