@@ -695,14 +695,14 @@ pub(crate) fn chi_square_test(chisq: f64, df: usize) -> GlobalTest {
 }
 
 /// Counts of inserted ranks with prefix counts in O(log n): a Fenwick tree over blocks of 64
-/// ranks (small enough to stay in cache: 64 KB for a million ranks) and a 64-entry Fenwick
-/// tree inside each block (four cache lines), so that a read or an update touches memory in
-/// a few places instead of one per level of a tree over all ranks. The count at each rank is
-/// kept apart, so that a read of [below, at, above] costs one walk.
+/// ranks (small enough to stay in cache: 64 KB for a million ranks) and, for each block, a
+/// 64-entry Fenwick tree followed by the count at each of its ranks, side by side in memory
+/// (512 bytes), so that a read or an update touches a few neighbouring cache lines instead of
+/// one per level of a tree over all ranks. A read of [below, at, above] costs one walk.
 struct Fenwick {
     blocks: Vec<i32>,
-    within: Vec<i32>,
-    at: Vec<i32>,
+    /// Per block: its Fenwick tree (`BLOCK` entries), then the count at each rank (`BLOCK`).
+    cells: Vec<i32>,
     total: i32,
 }
 
@@ -714,20 +714,23 @@ impl Fenwick {
         let blocks = size.div_ceil(BLOCK);
         Self {
             blocks: vec![0; blocks + 1],
-            within: vec![0; blocks * BLOCK],
-            at: vec![0; size],
+            cells: vec![0; blocks * 2 * BLOCK],
             total: 0,
         }
+    }
+    /// The count at `rank`.
+    fn at(&self, rank: usize) -> i32 {
+        self.cells[(rank / BLOCK) * 2 * BLOCK + BLOCK + rank % BLOCK]
     }
     /// Inserts (`count` 1) or removes (−1) a rank.
     fn add(&mut self, rank: usize, count: i32) {
         self.total += count;
-        self.at[rank] += count;
         let (block, offset) = (rank / BLOCK, rank % BLOCK);
-        let inner = &mut self.within[block * BLOCK..(block + 1) * BLOCK];
+        let cells = &mut self.cells[block * 2 * BLOCK..(block + 1) * 2 * BLOCK];
+        cells[BLOCK + offset] += count;
         let mut i = offset + 1;
         while i <= BLOCK {
-            inner[i - 1] += count;
+            cells[i - 1] += count;
             i += i & i.wrapping_neg();
         }
         let mut i = block + 1;
@@ -745,13 +748,13 @@ impl Fenwick {
             below += self.blocks[i];
             i -= i & i.wrapping_neg();
         }
-        let inner = &self.within[block * BLOCK..(block + 1) * BLOCK];
+        let cells = &self.cells[block * 2 * BLOCK..(block + 1) * 2 * BLOCK];
         let mut i = offset;
         while i > 0 {
-            below += inner[i - 1];
+            below += cells[i - 1];
             i -= i & i.wrapping_neg();
         }
-        let at = self.at[rank];
+        let at = cells[BLOCK + offset];
         [below, at, self.total - below - at]
     }
 }
@@ -939,7 +942,7 @@ fn pair_counts(
                 if member == Member::Earlier {
                     // The events at t already joined with the same score: the tree's count at
                     // the rank now, less its count when the events read it.
-                    totals[4] += (tree.at[rank(i)] - pairs[i][1]) as u64;
+                    totals[4] += (tree.at(rank(i)) - pairs[i][1]) as u64;
                 }
                 // An event never at risk (entry at or after its time) joins no risk set.
                 if entry.is_none_or(|e| e[i] < t) {
@@ -949,9 +952,17 @@ fn pair_counts(
             a = b;
         }
         if member == Member::Later {
-            // Still at risk at the start of time: the tree now holds every event.
+            // Still at risk at the start of time: the tree now holds every event and no longer
+            // changes, so its reads are running sums of its counts per rank (no tree walks).
+            let mut below = Vec::with_capacity(size);
+            let mut running = 0;
+            for r in 0..size {
+                below.push(running);
+                running += tree.at(r);
+            }
             for i in range.clone().filter(|&i| inside[i]) {
-                later(&mut pairs[i], tree.split(rank(i)), 1);
+                let (below, at) = (below[rank(i)], tree.at(rank(i)));
+                later(&mut pairs[i], [below, at, tree.total - below - at], 1);
             }
         }
     }
