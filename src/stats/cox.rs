@@ -649,7 +649,8 @@ fn robust_variance(
 ) -> RobustVariance {
     let p = beta.len();
     let n = residual.len() / p;
-    let mut index = std::collections::HashMap::new();
+    // Clusters numbered in order of first appearance (a fast hash: one lookup per row).
+    let mut index: foldhash::HashMap<usize, usize> = Default::default();
     let mut sums: Vec<f64> = Vec::new();
     for r in 0..n {
         let next = index.len();
