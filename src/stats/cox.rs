@@ -419,19 +419,7 @@ fn stratum_terms_by_row<const P: usize>(
     let mut dead = vec![0.0; sums_len(p)];
     for run in runs {
         dead.fill(0.0);
-        let mut d = 0usize;
-        for j in run.rows.clone() {
-            let w = weight[j];
-            add_row(&mut risk, data.row(j), w, p);
-            if data.event[j] {
-                d += 1;
-                add_row(&mut dead, data.row(j), w, p);
-                out[0] += eta[j];
-                for (s, x) in out[1..1 + p].iter_mut().zip(data.row(j)) {
-                    *s += x;
-                }
-            }
-        }
+        let d = add_rows(data, run, (eta, weight), p, &mut risk, &mut dead, out);
         for &r in &data.leaving[run.leaving.clone()] {
             add_row(&mut risk, data.row(r), -weight[r], p);
         }
@@ -452,18 +440,36 @@ fn run_sums<const P: usize>(data: &Data, run: &Run, eta: &[f64], weight: &[f64],
     let (all, rest) = slot.split_at_mut(q);
     let (dead, rest) = rest.split_at_mut(q);
     let (dying, count) = rest.split_at_mut(1 + p);
+    count[0] = add_rows(data, run, (eta, weight), p, all, dead, dying) as f64;
+}
+
+/// Adds the rows of `run` (with their linear predictors and risk weights) to the risk-set
+/// sums `risk`, and its dying rows to `dead` and to `dying` = [Σ η, Σ x (p), ...]; returns the
+/// number of deaths.
+#[inline(always)]
+fn add_rows(
+    data: &Data,
+    run: &Run,
+    (eta, weight): (&[f64], &[f64]),
+    p: usize,
+    risk: &mut [f64],
+    dead: &mut [f64],
+    dying: &mut [f64],
+) -> usize {
+    let mut d = 0;
     for j in run.rows.clone() {
         let w = weight[j];
-        add_row(all, data.row(j), w, p);
+        add_row(risk, data.row(j), w, p);
         if data.event[j] {
+            d += 1;
             add_row(dead, data.row(j), w, p);
             dying[0] += eta[j];
-            for (s, x) in dying[1..].iter_mut().zip(data.row(j)) {
+            for (s, x) in dying[1..1 + p].iter_mut().zip(data.row(j)) {
                 *s += x;
             }
-            count[0] += 1.0;
         }
     }
+    d
 }
 
 /// Adds one stratum's terms to `out` run by run, for strata with many tied exit times: each
