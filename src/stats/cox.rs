@@ -134,9 +134,10 @@ struct Data {
     time: Vec<f64>,
     event: Vec<bool>,
     entry: Option<Vec<f64>>,
-    /// With delayed entry, each stratum's rows (sweep positions) by entry time, latest first:
-    /// the order in which they leave the risk set going down in time.
-    leaving: Vec<usize>,
+    /// With delayed entry, the centred covariates of each stratum's rows by entry time, latest
+    /// first (row-major): the order in which they leave the risk set going down in time, read
+    /// in order as rows leave rather than scattered over `x`.
+    leaving_x: Vec<f64>,
     /// Centred covariates, row-major (n × p).
     x: Vec<f64>,
     p: usize,
@@ -196,6 +197,14 @@ impl Data {
                     }
                 });
         }
+        let mut leaving_x = vec![0.0; leaving.len() * p];
+        {
+            use rayon::prelude::*;
+            leaving_x
+                .par_chunks_exact_mut(p)
+                .zip(leaving.par_iter())
+                .for_each(|(row, &r)| row.copy_from_slice(&x[r * p..(r + 1) * p]));
+        }
         let time_sorted: Vec<f64> = order.iter().map(|&i| time[i]).collect();
         let runs = ranges
             .iter()
@@ -205,7 +214,7 @@ impl Data {
             time: time_sorted,
             event: order.iter().map(|&i| event[i]).collect(),
             entry: entry_sorted,
-            leaving,
+            leaving_x,
             x,
             p,
             strata: ranges,
@@ -218,23 +227,53 @@ impl Data {
         &self.x[r * self.p..(r + 1) * self.p]
     }
 
+    /// Row `k` of [`Data::leaving_x`].
+    fn leaving_row(&self, k: usize) -> &[f64] {
+        &self.leaving_x[k * self.p..(k + 1) * self.p]
+    }
+
     /// The linear predictor of every row (centred covariates, as coxph's).
     fn linear_predictor(&self, beta: &[f64]) -> Vec<f64> {
         use rayon::prelude::*;
         self.x
             .par_chunks_exact(self.p)
-            .map(|row| row.iter().zip(beta).map(|(x, b)| x * b).sum())
+            .map(|row| linear_predictor(row, beta))
             .collect()
     }
 
-    /// The linear predictor and its exponential (the risk weight) of every row, computed in
-    /// parallel (the sweep that uses them cannot be).
-    fn risk_weights(&self, beta: &[f64]) -> (Vec<f64>, Vec<f64>) {
+    /// The linear predictors and risk weights at `beta`, computed in parallel (the sweeps
+    /// that use them cannot be).
+    fn risk_weights(&self, beta: &[f64]) -> Weights {
         use rayon::prelude::*;
         let eta = self.linear_predictor(beta);
         let weight = eta.par_iter().map(|e| e.exp()).collect();
-        (eta, weight)
+        // The same sums as `eta`'s, so a row's weight is the same number in both orders.
+        let leaving = self
+            .leaving_x
+            .par_chunks_exact(self.p)
+            .map(|row| linear_predictor(row, beta).exp())
+            .collect();
+        Weights {
+            eta,
+            weight,
+            leaving,
+        }
     }
+}
+
+/// x·β for one row.
+fn linear_predictor(row: &[f64], beta: &[f64]) -> f64 {
+    row.iter().zip(beta).map(|(x, b)| x * b).sum()
+}
+
+/// Per-row quantities at one β.
+struct Weights {
+    /// Linear predictor of every row, in sweep order.
+    eta: Vec<f64>,
+    /// Risk weight exp(η) of every row, in sweep order.
+    weight: Vec<f64>,
+    /// With delayed entry, the risk weight of every row in leaving order ([`Data::leaving_x`]).
+    leaving: Vec<f64>,
 }
 
 /// Length of a flat block of risk-set sums for p covariates: Σw, then Σw·x (p), then Σw·x·xᵀ
@@ -302,8 +341,8 @@ fn add_death_terms(risk: &[f64], dead: &[f64], d: usize, ties: Ties, p: usize, o
 
 /// One distinct exit time of a stratum, in sweep order (exit time descending): the rows that
 /// exit then (they join the risk set; their events happen then), and with delayed entry the
-/// positions in [`Data::leaving`] of the rows whose entry is at or after it (they leave the
-/// risk set before its terms are taken).
+/// positions in leaving order ([`Data::leaving_x`]) of the rows whose entry is at or after it
+/// (they leave the risk set before its terms are taken).
 #[derive(Debug, Clone)]
 struct Run {
     rows: std::ops::Range<usize>,
@@ -393,13 +432,13 @@ fn partial_likelihood_for<const P: usize>(
 ) -> Vec<f64> {
     let p = if P > 0 { P } else { data.p };
     let beta: Vec<f64> = beta.iter().copied().collect();
-    let (eta, weight) = data.risk_weights(&beta);
+    let weights = data.risk_weights(&beta);
     let mut out = vec![0.0; sums_len(p)];
     for (range, runs) in data.strata.iter().zip(&data.runs) {
         if range.len() >= MIN_ROWS_PER_RUN * runs.len() {
-            stratum_terms_by_run::<P>(data, runs, &eta, &weight, ties, &mut out);
+            stratum_terms_by_run::<P>(data, runs, &weights, ties, &mut out);
         } else {
-            stratum_terms_by_row::<P>(data, runs, &eta, &weight, ties, &mut out);
+            stratum_terms_by_row::<P>(data, runs, &weights, ties, &mut out);
         }
     }
     out
@@ -409,8 +448,7 @@ fn partial_likelihood_for<const P: usize>(
 fn stratum_terms_by_row<const P: usize>(
     data: &Data,
     runs: &[Run],
-    eta: &[f64],
-    weight: &[f64],
+    weights: &Weights,
     ties: Ties,
     out: &mut [f64],
 ) {
@@ -419,9 +457,9 @@ fn stratum_terms_by_row<const P: usize>(
     let mut dead = vec![0.0; sums_len(p)];
     for run in runs {
         dead.fill(0.0);
-        let d = add_rows(data, run, (eta, weight), p, &mut risk, &mut dead, out);
-        for &r in &data.leaving[run.leaving.clone()] {
-            add_row(&mut risk, data.row(r), -weight[r], p);
+        let d = add_rows(data, run, weights, p, &mut risk, &mut dead, out);
+        for k in run.leaving.clone() {
+            add_row(&mut risk, data.leaving_row(k), -weights.leaving[k], p);
         }
         if d > 0 {
             add_death_terms(&risk, &dead, d, ties, p, out);
@@ -429,18 +467,23 @@ fn stratum_terms_by_row<const P: usize>(
     }
 }
 
-/// A run's slot of [`stratum_terms_by_run`]: sums over its rows, over its deaths, then Σ η
-/// and Σ x over its deaths, then its number of deaths. Kept out of line: inlined into the
-/// parallel closure, its loop compiled to code twice as slow.
+/// A run's slot of [`stratum_terms_by_run`]: sums over its rows, over the rows that leave the
+/// risk set before its terms, over its deaths, then Σ η and Σ x over its deaths, then its
+/// number of deaths. Kept out of line: inlined into the parallel closure, its loop compiled
+/// to code twice as slow.
 #[inline(never)]
-fn run_sums<const P: usize>(data: &Data, run: &Run, eta: &[f64], weight: &[f64], slot: &mut [f64]) {
+fn run_sums<const P: usize>(data: &Data, run: &Run, weights: &Weights, slot: &mut [f64]) {
     let p = if P > 0 { P } else { data.p };
     let q = sums_len(p);
     slot.fill(0.0);
     let (all, rest) = slot.split_at_mut(q);
+    let (gone, rest) = rest.split_at_mut(q);
     let (dead, rest) = rest.split_at_mut(q);
     let (dying, count) = rest.split_at_mut(1 + p);
-    count[0] = add_rows(data, run, (eta, weight), p, all, dead, dying) as f64;
+    count[0] = add_rows(data, run, weights, p, all, dead, dying) as f64;
+    for k in run.leaving.clone() {
+        add_row(gone, data.leaving_row(k), weights.leaving[k], p);
+    }
 }
 
 /// Adds the rows of `run` (with their linear predictors and risk weights) to the risk-set
@@ -450,7 +493,7 @@ fn run_sums<const P: usize>(data: &Data, run: &Run, eta: &[f64], weight: &[f64],
 fn add_rows(
     data: &Data,
     run: &Run,
-    (eta, weight): (&[f64], &[f64]),
+    Weights { eta, weight, .. }: &Weights,
     p: usize,
     risk: &mut [f64],
     dead: &mut [f64],
@@ -480,8 +523,7 @@ fn add_rows(
 fn stratum_terms_by_run<const P: usize>(
     data: &Data,
     runs: &[Run],
-    eta: &[f64],
-    weight: &[f64],
+    weights: &Weights,
     ties: Ties,
     out: &mut [f64],
 ) {
@@ -489,7 +531,7 @@ fn stratum_terms_by_run<const P: usize>(
     let p = if P > 0 { P } else { data.p };
     let q = sums_len(p);
     // A run's slot ([`run_sums`]); its first sums become those over its risk set.
-    let stride = 2 * q + 1 + p + 1;
+    let stride = 3 * q + 1 + p + 1;
     let mut sums = vec![0.0; RUN_BATCH.min(runs.len()) * stride];
     let mut terms = vec![0.0; RUN_BATCH.min(runs.len()) * q];
     let mut risk = vec![0.0; q];
@@ -498,13 +540,10 @@ fn stratum_terms_by_run<const P: usize>(
         let terms = &mut terms[..batch.len() * q];
         sums.par_chunks_mut(stride)
             .zip(batch.par_iter())
-            .for_each(|(slot, run)| run_sums::<P>(data, run, eta, weight, slot));
-        for (slot, run) in sums.chunks_mut(stride).zip(batch) {
-            for (r, v) in risk.iter_mut().zip(&slot[..q]) {
-                *r += v;
-            }
-            for &r in &data.leaving[run.leaving.clone()] {
-                add_row(&mut risk, data.row(r), -weight[r], p);
+            .for_each(|(slot, run)| run_sums::<P>(data, run, weights, slot));
+        for slot in sums.chunks_mut(stride) {
+            for ((r, joining), leaving) in risk.iter_mut().zip(&slot[..q]).zip(&slot[q..2 * q]) {
+                *r += joining - leaving;
             }
             slot[..q].copy_from_slice(&risk);
         }
@@ -513,10 +552,10 @@ fn stratum_terms_by_run<const P: usize>(
             .zip(sums.par_chunks(stride))
             .for_each(|(term, slot)| {
                 term.fill(0.0);
-                term[..1 + p].copy_from_slice(&slot[2 * q..2 * q + 1 + p]);
+                term[..1 + p].copy_from_slice(&slot[3 * q..3 * q + 1 + p]);
                 let d = slot[stride - 1] as usize;
                 if d > 0 {
-                    add_death_terms(&slot[..q], &slot[q..2 * q], d, ties, p, term);
+                    add_death_terms(&slot[..q], &slot[2 * q..3 * q], d, ties, p, term);
                 }
             });
         for term in terms.chunks(q) {
@@ -536,7 +575,8 @@ fn stratum_terms_by_run<const P: usize>(
 #[allow(clippy::needless_range_loop)] // (a) indexes p-vectors as the formulas do
 fn score_residuals(data: &Data, beta: &[f64], ties: Ties) -> Vec<f64> {
     let p = data.p;
-    let (_, weight) = data.risk_weights(beta);
+    let weights = data.risk_weights(beta);
+    let weight = &weights.weight;
     let mut residual = vec![0.0; data.x.len()];
     let (mut s1, mut d1, mut mean) = (vec![0.0; p], vec![0.0; p], vec![0.0; p]);
     let (mut g_risk, mut g_dead, mut mean_bar) = (vec![0.0; p], vec![0.0; p], vec![0.0; p]);
@@ -550,7 +590,6 @@ fn score_residuals(data: &Data, beta: &[f64], ties: Ties) -> Vec<f64> {
         s1.iter_mut().for_each(|v| *v = 0.0);
         for run in runs {
             let (t, rows) = (data.time[run.rows.start], run.rows.clone());
-            let leaving = &data.leaving[run.leaving.clone()];
             let mut d0 = 0.0;
             d1.iter_mut().for_each(|v| *v = 0.0);
             let mut d = 0usize;
@@ -568,10 +607,11 @@ fn score_residuals(data: &Data, beta: &[f64], ties: Ties) -> Vec<f64> {
                     }
                 }
             }
-            for &r in leaving {
-                s0 -= weight[r];
-                for (s, x) in s1.iter_mut().zip(data.row(r)) {
-                    *s -= weight[r] * x;
+            for k in run.leaving.clone() {
+                let w = weights.leaving[k];
+                s0 -= w;
+                for (s, x) in s1.iter_mut().zip(data.leaving_row(k)) {
+                    *s -= w * x;
                 }
             }
             if d > 0 {
@@ -1194,7 +1234,7 @@ mod tests {
         let beta = [0.3, -0.2, 0.1];
         for entry in [None, Some(entry.as_slice())] {
             let (data, _) = Data::new(&time, &event, entry, &covariates, Some(&strata));
-            let (eta, weight) = data.risk_weights(&beta);
+            let weights = data.risk_weights(&beta);
             assert!(
                 data.runs.iter().any(|r| r.len() > RUN_BATCH),
                 "several batches"
@@ -1203,8 +1243,8 @@ mod tests {
                 let mut by_row = vec![0.0; sums_len(3)];
                 let mut by_run = vec![0.0; sums_len(3)];
                 for runs in &data.runs {
-                    stratum_terms_by_row::<3>(&data, runs, &eta, &weight, ties, &mut by_row);
-                    stratum_terms_by_run::<3>(&data, runs, &eta, &weight, ties, &mut by_run);
+                    stratum_terms_by_row::<3>(&data, runs, &weights, ties, &mut by_row);
+                    stratum_terms_by_run::<3>(&data, runs, &weights, ties, &mut by_run);
                 }
                 for (k, (a, b)) in by_row.iter().zip(&by_run).enumerate() {
                     assert!(
