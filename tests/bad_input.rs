@@ -232,6 +232,96 @@ fn parquet_lists_dates_and_floats_are_read_as_values() {
     assert_eq!(p.source_line, [1, 2]);
 }
 
+/// Parquet numbers and booleans are read as values, and a value its text would not give
+/// (NaN, a fraction for a whole number) is rejected quoting its text, as the same cell in a
+/// CSV file is; the raw record holds every cell as text.
+#[test]
+fn parquet_numbers_and_booleans_are_read_as_values_and_rejected_as_text() {
+    use polars::prelude::*;
+    let dir = tempfile::tempdir().unwrap();
+    let mut frame = DataFrame::new(
+        3,
+        vec![
+            Column::new("patient_id".into(), ["A1", "A2", "A3"]),
+            Column::new("sex".into(), ["m", "f", "f"]),
+            Column::new("age_at_diagnosis".into(), [Some(60.0f64), Some(61.5), None]),
+            Column::new("diagnosis_date".into(), ["2021-01-01"; 3]),
+            Column::new("histology".into(), ["squamous"; 3]),
+            Column::new("last_contact_date".into(), ["2022-01-01"; 3]),
+            Column::new("vital_status".into(), ["alive"; 3]),
+            Column::new("tumor_size_mm".into(), [31.5f64, f64::NAN, -2.0]),
+            Column::new("ecog".into(), [Some(1i64), Some(7), None]),
+            Column::new("ntx".into(), [Some(40i32), None, Some(12)]),
+            Column::new("ctx_fasting".into(), [Some(true), None, Some(false)]),
+        ],
+    )
+    .unwrap();
+    write_parquet(&mut frame, &dir.path().join("patients.parquet"));
+    let ingested = ingest_dir(dir.path(), None).unwrap();
+    let p = &ingested.cohort.patients;
+    assert_eq!(p.patient_id, ["A1"]);
+    assert_eq!(p.age_at_diagnosis, [60]);
+    assert_eq!(p.tumor_size_mm, [Some(31.5)]);
+    assert_eq!(p.ecog, [Some(1)]);
+    assert_eq!(p.ntx, [Some(40.0)]);
+    assert_eq!(p.ctx_fasting, [Some(true)]);
+    let found: Vec<(u64, &str, &str, &str)> = ingested
+        .rejections
+        .iter()
+        .map(|r| (r.line, r.column.as_str(), r.reason.code(), r.message.as_str()))
+        .collect();
+    let messages = |line: u64| -> Vec<(&str, &str)> {
+        found
+            .iter()
+            .filter(|f| f.0 == line)
+            .map(|f| (f.1, f.2))
+            .collect()
+    };
+    assert_eq!(
+        messages(2),
+        [
+            ("age_at_diagnosis", "not_an_integer"),
+            ("tumor_size_mm", "not_a_number"),
+            ("ecog", "out_of_range")
+        ]
+    );
+    assert_eq!(
+        messages(3),
+        [
+            ("age_at_diagnosis", "missing_value"),
+            ("tumor_size_mm", "out_of_range")
+        ]
+    );
+    let message = |column: &str| {
+        found
+            .iter()
+            .find(|f| f.1 == column && f.0 == 2)
+            .map(|f| f.3)
+            .unwrap()
+    };
+    assert!(
+        message("age_at_diagnosis").starts_with("age_at_diagnosis '61.5' is not a whole number"),
+        "{}",
+        message("age_at_diagnosis")
+    );
+    assert!(
+        message("tumor_size_mm").starts_with("tumor_size_mm 'NaN' is not a number"),
+        "{}",
+        message("tumor_size_mm")
+    );
+    assert!(message("ecog").starts_with("ecog 7 is out of range"));
+    let raw = &ingested.rejections[0].raw;
+    assert!(
+        raw.contains(r#""age_at_diagnosis":"61.5""#)
+            && raw.contains(r#""ecog":"7""#)
+            && raw.contains(r#""ntx":null"#)
+            && raw.contains(r#""ctx_fasting":null"#),
+        "{raw}"
+    );
+    let raw = &ingested.rejections.last().unwrap().raw;
+    assert!(raw.contains(r#""ctx_fasting":"false""#), "{raw}");
+}
+
 #[test]
 fn duplicate_column_names_stop_the_run_naming_the_column() {
     let dir = patients_dir(format!("{HEADER},sex\n"));

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use super::mapping::TableMapping;
-use super::raw::{raw_json, RawChunk};
+use super::raw::{raw_json, RawChunk, TypedCell};
 use crate::error::{Error, Result};
 
 /// A cell as the validator sees it.
@@ -140,6 +140,16 @@ impl TableLayout {
             },
             None => Cell::Text(text),
         }
+    }
+
+    /// Contract column `col` of record `row` as its value, when the source holds it as a
+    /// number or boolean (Parquet) and the mapping does not recode it; `None` otherwise (read
+    /// it with [`TableLayout::cell`]).
+    pub fn typed_cell(&self, chunk: &RawChunk, row: usize, col: usize) -> Option<TypedCell> {
+        if self.recodes[col].is_some() {
+            return None;
+        }
+        chunk.typed_field(row, self.positions[col]?)
     }
 
     /// Number of columns in the source header.

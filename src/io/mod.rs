@@ -12,6 +12,6 @@ pub mod table;
 pub use cohort_files::CohortFiles;
 pub use layout::{Cell, TableLayout};
 pub use mapping::{LoadedMapping, Mapping, TableMapping};
-pub use raw::RawChunk;
+pub use raw::{RawChunk, TypedCell};
 pub use reader::{FileFingerprint, Format, TableReader};
 pub use table::{write_batched, OutputColumn, OutputFormat, OutputTable};

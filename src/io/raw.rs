@@ -2,7 +2,116 @@
 //! record's source line, and its field count. CSV and Parquet both arrive in this form, so one
 //! validator serves both and they reject identically.
 
-use polars::prelude::StringChunked;
+use std::sync::OnceLock;
+
+use polars::prelude::{DataType, NewChunkedArray, Series, StringChunked};
+
+/// A Parquet cell read as its value, without text made and parsed back.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum TypedCell {
+    /// A null.
+    Missing,
+    /// A 64-bit float.
+    Float(f64),
+    /// An integer (64 or 32 bits).
+    Int(i64),
+    /// A boolean.
+    Bool(bool),
+}
+
+/// The values of a Parquet column of numbers or booleans.
+#[derive(Debug, Clone)]
+enum Values {
+    Float(Vec<Option<f64>>),
+    Int(Vec<Option<i64>>),
+    Bool(Vec<Option<bool>>),
+}
+
+/// One column of a Parquet chunk: its cells as text, as polars casts them (what CSV would
+/// hold), and for numbers and booleans their values. The text of such a column is made only
+/// when a cell of it is read as text (a rejected record, a column read as text), so that a
+/// clean table's numbers are never printed and parsed back.
+#[derive(Debug, Clone)]
+pub struct ParquetColumn {
+    text: OnceLock<StringChunked>,
+    /// The typed column, kept to make `text` from on first use.
+    source: Option<Series>,
+    values: Option<Values>,
+}
+
+impl ParquetColumn {
+    /// A column already read as text.
+    pub fn from_text(text: StringChunked) -> Self {
+        Self {
+            // One chunk, so that a cell is read without a chunk search.
+            text: OnceLock::from(text.rechunk().into_owned()),
+            source: None,
+            values: None,
+        }
+    }
+
+    /// A column of 64-bit floats, 64- or 32-bit integers or booleans, read as values; `None`
+    /// for other types (read those as text). 32-bit floats are read as text: widened, they
+    /// would not be the number their text says.
+    pub fn from_values(column: &Series) -> Option<Self> {
+        let values = match column.dtype() {
+            DataType::Float64 => Values::Float(column.f64().ok()?.iter().collect()),
+            DataType::Int64 => Values::Int(column.i64().ok()?.iter().collect()),
+            DataType::Int32 => Values::Int(
+                column
+                    .i32()
+                    .ok()?
+                    .iter()
+                    .map(|v| v.map(i64::from))
+                    .collect(),
+            ),
+            DataType::Boolean => Values::Bool(column.bool().ok()?.iter().collect()),
+            _ => return None,
+        };
+        Some(Self {
+            text: OnceLock::new(),
+            source: Some(column.clone()),
+            values: Some(values),
+        })
+    }
+
+    /// The column as text, made on first use for a typed column.
+    fn text(&self) -> &StringChunked {
+        self.text.get_or_init(|| {
+            let len = self.source.as_ref().map_or(0, |s| s.len());
+            self.source
+                .as_ref()
+                .and_then(|s| s.cast(&DataType::String).ok())
+                .and_then(|s| s.str().ok().map(|t| t.rechunk().into_owned()))
+                // Numbers and booleans always cast to text; an empty column is the fallback
+                // that cannot happen.
+                .unwrap_or_else(|| {
+                    StringChunked::from_iter_options(
+                        "".into(),
+                        std::iter::repeat_n(None::<&str>, len),
+                    )
+                })
+        })
+    }
+
+    fn len(&self) -> usize {
+        match &self.values {
+            Some(Values::Float(v)) => v.len(),
+            Some(Values::Int(v)) => v.len(),
+            Some(Values::Bool(v)) => v.len(),
+            None => self.text().len(),
+        }
+    }
+
+    fn value(&self, row: usize) -> Option<TypedCell> {
+        let cell = match self.values.as_ref()? {
+            Values::Float(v) => v.get(row)?.map(TypedCell::Float),
+            Values::Int(v) => v.get(row)?.map(TypedCell::Int),
+            Values::Bool(v) => v.get(row)?.map(TypedCell::Bool),
+        };
+        Some(cell.unwrap_or(TypedCell::Missing))
+    }
+}
 
 /// A batch of raw records stored contiguously (one allocation per batch, not per field).
 #[derive(Debug, Default, Clone)]
@@ -19,9 +128,9 @@ pub struct RawChunk {
     record_ends: Vec<usize>,
     /// Source line of each record's first line (CSV) or 1-based row number (Parquet).
     lines: Vec<u64>,
-    /// Parquet records: the fields as text columns (record k is row k of each; a null is an
-    /// empty field), read in place rather than copied into `bytes`.
-    columns: Vec<StringChunked>,
+    /// Parquet records: the fields as columns (record k is row k of each; a null is an empty
+    /// field), read in place rather than copied into `bytes`.
+    columns: Vec<ParquetColumn>,
 }
 
 impl RawChunk {
@@ -39,16 +148,26 @@ impl RawChunk {
 
     /// Records held as text columns of equal length (Parquet), numbered from `first_line`.
     pub fn from_columns(columns: Vec<StringChunked>, first_line: u64) -> Self {
-        let len = columns.first().map_or(0, |c| c.len());
+        Self::from_parquet_columns(
+            columns.into_iter().map(ParquetColumn::from_text).collect(),
+            first_line,
+        )
+    }
+
+    /// Records held as columns of equal length (Parquet), numbered from `first_line`.
+    pub fn from_parquet_columns(columns: Vec<ParquetColumn>, first_line: u64) -> Self {
+        let len = columns.first().map_or(0, ParquetColumn::len);
         Self {
             lines: (first_line..first_line + len as u64).collect(),
-            // One chunk each, so that a cell is read without a chunk search.
-            columns: columns
-                .into_iter()
-                .map(|c| c.rechunk().into_owned())
-                .collect(),
+            columns,
             ..Self::default()
         }
+    }
+
+    /// Field `col` of record `row` as its value, when the chunk holds Parquet columns and
+    /// that column holds numbers or booleans; `None` otherwise (read it as text).
+    pub fn typed_field(&self, row: usize, col: usize) -> Option<TypedCell> {
+        self.columns.get(col)?.value(row)
     }
 
     /// Empties the chunk, keeping its buffers for the next batch (no fresh pages to fault in).
@@ -152,9 +271,12 @@ impl RawChunk {
     /// Field `col` of record `row` of a column-held chunk.
     fn column_field(&self, row: usize, col: usize) -> Option<&str> {
         // The column's one chunk (see `from_columns`) read directly: no chunk search per cell.
-        self.columns
-            .get(col)
-            .map(|c| c.downcast_get(0).and_then(|a| a.get(row)).unwrap_or(""))
+        self.columns.get(col).map(|c| {
+            c.text()
+                .downcast_get(0)
+                .and_then(|a| a.get(row))
+                .unwrap_or("")
+        })
     }
 
     fn field_bytes_range(&self, row: usize, col: usize) -> Option<std::ops::Range<usize>> {
@@ -213,7 +335,6 @@ pub fn raw_json<'a>(header: &[String], fields: impl Iterator<Item = &'a [u8]>) -
 #[cfg(test)]
 mod tests {
     use super::*;
-    use polars::prelude::NewChunkedArray;
 
     #[test]
     fn fields_and_widths_round_trip() {

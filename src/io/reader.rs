@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use polars::prelude::*;
 use sha2::{Digest, Sha256};
 
-use super::raw::RawChunk;
+use super::raw::{ParquetColumn, RawChunk};
 use crate::error::{Error, Result};
 
 /// Records per chunk handed to the validator.
@@ -426,9 +426,10 @@ fn read_parquet_slice(
 }
 
 /// Rows `offset..offset+len` of a Parquet frame (a row group whose first row is file row
-/// `base`) as raw text records numbered by file row; nulls become empty cells and lists
-/// become `;`-separated text, as they would be written in CSV. Columns are cast to text by
-/// polars (vectorised) and read in lockstep, with no allocation per cell.
+/// `base`) as raw records numbered by file row; nulls become empty cells and lists become
+/// `;`-separated text, as they would be written in CSV. Numbers and booleans are kept as
+/// values (their text is made only if read); other columns are cast to text by polars
+/// (vectorised) and read in lockstep, with no allocation per cell.
 fn parquet_chunk(
     path: &Path,
     frame: &DataFrame,
@@ -440,9 +441,13 @@ fn parquet_chunk(
         path: path.to_path_buf(),
         message: e.to_string(),
     };
-    let mut texts: Vec<StringChunked> = Vec::with_capacity(frame.width());
+    let mut columns: Vec<ParquetColumn> = Vec::with_capacity(frame.width());
     for column in frame.columns() {
         let slice = column.slice(offset as i64, len);
+        if let Some(values) = ParquetColumn::from_values(slice.as_materialized_series()) {
+            columns.push(values);
+            continue;
+        }
         let text = match slice.dtype() {
             DataType::List(_) => {
                 let lists = slice.list().map_err(decode_err)?;
@@ -470,10 +475,10 @@ fn parquet_chunk(
                 .map_err(decode_err)?
                 .clone(),
         };
-        texts.push(text);
+        columns.push(ParquetColumn::from_text(text));
     }
     let first_line = (base + offset + 1) as u64;
-    if texts.is_empty() {
+    if columns.is_empty() {
         // No column: records without fields.
         let mut chunk = RawChunk::with_capacity(len, 0);
         for row in 0..len {
@@ -481,5 +486,5 @@ fn parquet_chunk(
         }
         return Ok(chunk);
     }
-    Ok(RawChunk::from_columns(texts, first_line))
+    Ok(RawChunk::from_parquet_columns(columns, first_line))
 }

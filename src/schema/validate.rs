@@ -9,11 +9,11 @@ use super::columns::{ColumnSpec, EventColumn, LabColumn, PatientColumn};
 use super::id_table::IdTable;
 use super::reject::{Reason, Rejection, Table};
 use super::values::{
-    list_items, parse_bool, parse_date, parse_datetime, parse_integer, parse_number,
+    list_items, parse_bool, parse_date, parse_datetime, parse_integer, parse_number, whole,
 };
 use super::vocab::*;
 use crate::error::Result;
-use crate::io::{Cell, LoadedMapping, RawChunk, TableLayout};
+use crate::io::{Cell, LoadedMapping, RawChunk, TableLayout, TypedCell};
 
 /// Units that apply when a unit cell is empty: the contract's defaults, or the mapping's.
 #[derive(Debug, Clone, PartialEq)]
@@ -136,17 +136,29 @@ impl<'a> RowCheck<'a> {
         });
     }
 
+    /// Records a problem when a required cell is empty.
+    fn missing(&mut self, col: usize, required: bool) {
+        if required {
+            let spec = &self.specs[col];
+            let message = format!("{} is empty; expected {}", self.label(col), spec.expected);
+            self.problem(Some(col), Reason::MissingValue, message);
+        }
+    }
+
+    /// A cell's value when the source holds it as a number or boolean (Parquet). Values that
+    /// their text would not give (non-finite floats, a fraction for a whole number, a
+    /// boolean for a number) are read through their text instead, so that the rejection
+    /// quotes the cell as CSV would.
+    fn value(&self, col: usize) -> Option<TypedCell> {
+        self.layout.typed_cell(self.chunk, self.row, col)
+    }
+
     /// A cell's text; records a problem when it is required and empty, or not UTF-8.
     fn text(&mut self, col: usize, required: bool) -> Option<&'a str> {
         match self.layout.cell(self.chunk, self.row, col) {
             Cell::Text(text) => Some(text),
             Cell::Missing => {
-                if required {
-                    let spec = &self.specs[col];
-                    let message =
-                        format!("{} is empty; expected {}", self.label(col), spec.expected);
-                    self.problem(Some(col), Reason::MissingValue, message);
-                }
+                self.missing(col, required);
                 None
             }
             Cell::NotUtf8 => {
@@ -206,7 +218,11 @@ impl<'a> RowCheck<'a> {
     }
 
     fn boolean(&mut self, col: usize) -> Option<bool> {
-        self.typed(col, false, Reason::InvalidBoolean, "a boolean", parse_bool)
+        match self.value(col) {
+            Some(TypedCell::Missing) => None,
+            Some(TypedCell::Bool(value)) => Some(value),
+            _ => self.typed(col, false, Reason::InvalidBoolean, "a boolean", parse_bool),
+        }
     }
 
     /// A number that must satisfy `in_range`.
@@ -216,19 +232,36 @@ impl<'a> RowCheck<'a> {
         required: bool,
         in_range: impl FnOnce(f64) -> bool,
     ) -> Option<f64> {
-        let value = self.typed(col, required, Reason::NotANumber, "a number", parse_number)?;
+        let value = match self.value(col) {
+            Some(TypedCell::Missing) => {
+                self.missing(col, required);
+                return None;
+            }
+            Some(TypedCell::Float(v)) if v.is_finite() => v,
+            // As its text parses: to the nearest float.
+            Some(TypedCell::Int(v)) => v as f64,
+            _ => self.typed(col, required, Reason::NotANumber, "a number", parse_number)?,
+        };
         self.range_check(col, value, in_range(value))
     }
 
     /// A whole number within `min..=max`.
     fn integer(&mut self, col: usize, required: bool, min: i64, max: i64) -> Option<i64> {
-        let value = self.typed(
-            col,
-            required,
-            Reason::NotAnInteger,
-            "a whole number",
-            parse_integer,
-        )?;
+        let value = match self.value(col) {
+            Some(TypedCell::Missing) => {
+                self.missing(col, required);
+                return None;
+            }
+            Some(TypedCell::Int(v)) => v,
+            Some(TypedCell::Float(v)) if whole(v) => v as i64,
+            _ => self.typed(
+                col,
+                required,
+                Reason::NotAnInteger,
+                "a whole number",
+                parse_integer,
+            )?,
+        };
         self.range_check(col, value, (min..=max).contains(&value))
     }
 

@@ -85,7 +85,13 @@ pub fn parse_integer(text: &str) -> Option<i64> {
         return Some(v);
     }
     let v = parse_number(text)?;
-    (v.fract() == 0.0 && v.abs() < 9.0e15).then_some(v as i64)
+    whole(v).then_some(v as i64)
+}
+
+/// Whether a float stands for a whole number: no fraction, and small enough (|v| < 9e15) to
+/// be exact as an integer.
+pub fn whole(v: f64) -> bool {
+    v.fract() == 0.0 && v.abs() < 9.0e15
 }
 
 /// Splits a `;`-separated list into its trimmed, non-empty items.
