@@ -133,8 +133,7 @@ fn stream_table<S, T: Send>(
         });
         // Outcomes are taken in on a thread of their own, in order, while the next chunk is
         // validated: taking them in is sequential and would otherwise idle the workers.
-        let (to_accept, accepting) =
-            sync_channel::<Vec<std::result::Result<T, Vec<Rejection>>>>(1);
+        let (to_accept, accepting) = sync_channel::<Vec<std::result::Result<T, Vec<Rejection>>>>(1);
         let acceptor = scope.spawn(move || {
             for outcomes in accepting {
                 accept(outcomes);

@@ -268,7 +268,14 @@ fn parquet_numbers_and_booleans_are_read_as_values_and_rejected_as_text() {
     let found: Vec<(u64, &str, &str, &str)> = ingested
         .rejections
         .iter()
-        .map(|r| (r.line, r.column.as_str(), r.reason.code(), r.message.as_str()))
+        .map(|r| {
+            (
+                r.line,
+                r.column.as_str(),
+                r.reason.code(),
+                r.message.as_str(),
+            )
+        })
         .collect();
     let messages = |line: u64| -> Vec<(&str, &str)> {
         found
