@@ -104,7 +104,7 @@ fn stream_table<S, T: Send>(
     validate: impl Fn(&mut S, &TableLayout, &RawChunk, usize) -> std::result::Result<T, Vec<Rejection>>
         + Sync
         + Send,
-    mut accept: impl FnMut(Vec<std::result::Result<T, Vec<Rejection>>>) + Send,
+    mut accept: impl FnMut(Vec<std::result::Result<T, Vec<Rejection>>>),
 ) -> Result<u64> {
     let OpenTable { mut reader, layout } = table;
     let (sender, receiver) = sync_channel::<Result<RawChunk>>(2);
@@ -131,14 +131,6 @@ fn stream_table<S, T: Send>(
             }
             reader.records_read()
         });
-        // Outcomes are taken in on a thread of their own, in order, while the next chunk is
-        // validated: taking them in is sequential and would otherwise idle the workers.
-        let (to_accept, accepting) = sync_channel::<Vec<std::result::Result<T, Vec<Rejection>>>>(1);
-        let acceptor = scope.spawn(move || {
-            for outcomes in accepting {
-                accept(outcomes);
-            }
-        });
         let mut failure = None;
         for chunk in receiver {
             match chunk {
@@ -148,10 +140,8 @@ fn stream_table<S, T: Send>(
                         .with_min_len(512)
                         .map_init(&init, |state, row| validate(state, &layout, &chunk, row))
                         .collect();
+                    accept(outcomes);
                     let _ = recycle.try_send(chunk);
-                    if to_accept.send(outcomes).is_err() {
-                        break;
-                    }
                 }
                 Err(e) => {
                     failure = Some(e);
@@ -159,10 +149,6 @@ fn stream_table<S, T: Send>(
                 }
             }
         }
-        drop(to_accept);
-        acceptor
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
         let finished = producer
             .join()
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
