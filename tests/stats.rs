@@ -1371,6 +1371,34 @@ fn poisson_rates_match_poisson_test() {
     assert!(exact_poisson_rate(1, 0.0, 0.95).is_err());
 }
 
+/// A Cox fit's coefficients, model-based SEs and log-likelihoods against R's: `expected` holds
+/// `coef`, `se` and `loglik` (at β = 0, then fitted) as the reference scripts write them.
+fn close_to_coxph(fit: &bonemet::stats::cox::CoxFit, expected: &Value, what: &str) {
+    let value = |v: &Value| v.as_f64().unwrap();
+    for j in 0..fit.coef.len() {
+        close(
+            fit.coef[j],
+            value(&expected["coef"][j]),
+            &format!("{what} coef {j}"),
+        );
+        close(
+            fit.se[j],
+            value(&expected["se"][j]),
+            &format!("{what} se {j}"),
+        );
+    }
+    close(
+        fit.loglik_null,
+        value(&expected["loglik"][0]),
+        &format!("{what} loglik null"),
+    );
+    close(
+        fit.loglik,
+        value(&expected["loglik"][1]),
+        &format!("{what} loglik"),
+    );
+}
+
 /// Andersen–Gill models of recurrent events with a cluster-robust variance, as
 /// `coxph(Surv(start, stop, event) ~ ... + cluster(id), ties = ...)` fits them on survival's
 /// bladder2 (rx + number + size) and cgd (treat + sex + age, strata(hos)), Efron and Breslow
@@ -1426,26 +1454,15 @@ fn andersen_gill_robust_variance_matches_coxph_cluster() {
                 options,
             )
             .unwrap();
+            close_to_coxph(&fit, expected, &format!("{name} {key}"));
             let robust = fit.robust.as_ref().unwrap();
             for j in 0..terms.len() {
-                let what = format!("{name} {key} {}", terms[j]);
-                close(
-                    fit.coef[j],
-                    value(&expected["coef"][j]),
-                    &format!("{what} coef"),
-                );
-                close(fit.se[j], value(&expected["se"][j]), &format!("{what} se"));
                 close(
                     robust.se[j],
                     value(&expected["robust_se"][j]),
-                    &format!("{what} robust se"),
+                    &format!("{name} {key} {} robust se", terms[j]),
                 );
             }
-            close(
-                fit.loglik,
-                value(&expected["loglik"][1]),
-                &format!("{name} {key} loglik"),
-            );
             close(
                 robust.wald_test.chisq,
                 value(&expected["robust_wald"]),
@@ -1570,28 +1587,7 @@ fn cox_on_heavily_tied_times_matches_coxph() {
         .unwrap();
         assert!(fit.converged, "{key}: converged");
         let value = |v: &Value| v.as_f64().unwrap();
-        for j in 0..covariates.len() {
-            close(
-                fit.coef[j],
-                value(&expected["coef"][j]),
-                &format!("{key} coef {j}"),
-            );
-            close(
-                fit.se[j],
-                value(&expected["se"][j]),
-                &format!("{key} se {j}"),
-            );
-        }
-        close(
-            fit.loglik_null,
-            value(&expected["loglik"][0]),
-            &format!("{key} loglik null"),
-        );
-        close(
-            fit.loglik,
-            value(&expected["loglik"][1]),
-            &format!("{key} loglik"),
-        );
+        close_to_coxph(&fit, expected, key);
         close(
             fit.score_test.chisq,
             value(&expected["score"]),
