@@ -871,15 +871,10 @@ fn concordance_sorted(
     let mut ranks = vec![0u32; n];
     let mut sizes = Vec::with_capacity(strata.len());
     for range in strata {
-        let by_score = super::order_by(&eta[range.clone()]);
-        let mut distinct = 0u32;
-        for (k, &i) in by_score.iter().enumerate() {
-            if k > 0 && eta[range.start + i] != eta[range.start + by_score[k - 1]] {
-                distinct += 1;
-            }
-            ranks[range.start + i] = distinct;
-        }
-        sizes.push(distinct as usize + 1);
+        sizes.push(super::dense_ranks(
+            &eta[range.clone()],
+            &mut ranks[range.clone()],
+        ));
     }
     let sweep = |member| pair_counts(time, event, entry, &ranks, &sizes, strata, member);
     let ((earlier, [concordant, tied_x, discordant, tied_time, tied_xy]), (later, _)) =
