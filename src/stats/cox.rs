@@ -391,7 +391,8 @@ const MIN_ROWS_PER_RUN: usize = 8;
 const RUN_BATCH: usize = 1024;
 
 /// Log partial likelihood, score and information at `beta`: one pass per stratum over the
-/// sweep-ordered rows, no allocation per row.
+/// sweep-ordered rows, row by row, or run by run in parallel where exit times are heavily
+/// tied; no allocation per row.
 fn partial_likelihood(
     data: &Data,
     beta: &DVector<f64>,
