@@ -1016,9 +1016,10 @@ pub fn analyse(
     };
     // The regression models (the costliest analyses) run beside all the others; each side is
     // sequential within, so the results do not depend on the threads.
+    let bone_patients = p.bone_patients();
     let (models, mut summary) = rayon::join(
-        || regression_models(&d, &p, settings),
-        || descriptive_analyses(&d, &p, balance, settings),
+        || regression_models(&d, &p, &bone_patients, settings),
+        || descriptive_analyses(&d, &p, &bone_patients, balance, settings),
     );
     let sre_types = summary
         .incidence
@@ -1045,11 +1046,15 @@ pub fn analyse(
 
 /// The adjusted logistic model of bone metastases at diagnosis (F10) and the Andersen–Gill
 /// model of recurrent SREs, fitted side by side.
-fn regression_models(d: &Disclosure, p: &Patients, settings: &StudySettings) -> Vec<ModelJson> {
-    let bone_patients = p.bone_patients();
+fn regression_models(
+    d: &Disclosure,
+    p: &Patients,
+    bone_patients: &[usize],
+    settings: &StudySettings,
+) -> Vec<ModelJson> {
     let (logistic, recurrent) = rayon::join(
         || risk_factor_model(d, p),
-        || recurrent_sre_model(d, p, &bone_patients, settings),
+        || recurrent_sre_model(d, p, bone_patients, settings),
     );
     vec![logistic, recurrent]
 }
@@ -1059,6 +1064,7 @@ fn regression_models(d: &Disclosure, p: &Patients, settings: &StudySettings) -> 
 fn descriptive_analyses(
     d: &Disclosure,
     p: &Patients,
+    bone_patients: &[usize],
     balance: &[TableBalance],
     settings: &StudySettings,
 ) -> RunSummary {
@@ -1179,8 +1185,7 @@ fn descriptive_analyses(
         by: "SRE type".into(),
         groups: sre_groups.clone(),
     });
-    let bone_patients = p.bone_patients();
-    let by_agent = p.by_bone_agent(&bone_patients);
+    let by_agent = p.by_bone_agent(bone_patients);
     incidence_json.push(incidence(
         d,
         "sre_any_by_bone_agent",
@@ -1376,7 +1381,7 @@ fn descriptive_analyses(
             &os,
         ),
     ];
-    let weight_bearing_groups = breakdown(&bone_patients, weight_bearing, |w| match w {
+    let weight_bearing_groups = breakdown(bone_patients, weight_bearing, |w| match w {
         Some(true) => "weight-bearing bone involved".into(),
         Some(false) => "no weight-bearing bone".into(),
         None => "not assessable".into(),
@@ -1398,7 +1403,7 @@ fn descriptive_analyses(
         ),
     ];
     let corrected_calcium = calcium_distribution(d, p, settings);
-    let bone_overall: Breakdown = vec![("all".into(), bone_patients.clone())];
+    let bone_overall: Breakdown = vec![("all".into(), bone_patients.to_vec())];
     let rates = vec![
         sre_rates(d, p, "overall", &bone_overall),
         sre_rates(d, p, "bone-targeted agent", &by_agent),
@@ -1442,7 +1447,7 @@ fn descriptive_analyses(
             4
         }
     };
-    let families = breakdown(&bone_patients, family, |k| {
+    let families = breakdown(bone_patients, family, |k| {
         [
             "EGFR-mutant",
             "ALK-rearranged",
