@@ -146,14 +146,6 @@ impl RawChunk {
         }
     }
 
-    /// Records held as text columns of equal length (Parquet), numbered from `first_line`.
-    pub fn from_columns(columns: Vec<StringChunked>, first_line: u64) -> Self {
-        Self::from_parquet_columns(
-            columns.into_iter().map(ParquetColumn::from_text).collect(),
-            first_line,
-        )
-    }
-
     /// Records held as columns of equal length (Parquet), numbered from `first_line`.
     pub fn from_parquet_columns(columns: Vec<ParquetColumn>, first_line: u64) -> Self {
         let len = columns.first().map_or(0, ParquetColumn::len);
@@ -270,7 +262,7 @@ impl RawChunk {
 
     /// Field `col` of record `row` of a column-held chunk.
     fn column_field(&self, row: usize, col: usize) -> Option<&str> {
-        // The column's one chunk (see `from_columns`) read directly: no chunk search per cell.
+        // The column's one chunk (see `ParquetColumn::from_text`) read directly: no chunk search per cell.
         self.columns.get(col).map(|c| {
             c.text()
                 .downcast_get(0)
@@ -364,10 +356,16 @@ mod tests {
 
     #[test]
     fn column_held_records_read_like_row_held_ones() {
-        let chunk = RawChunk::from_columns(
+        let chunk = RawChunk::from_parquet_columns(
             vec![
-                StringChunked::from_iter_options("a".into(), [Some("1"), None].into_iter()),
-                StringChunked::from_iter_options("b".into(), [Some("x"), Some("yy")].into_iter()),
+                ParquetColumn::from_text(StringChunked::from_iter_options(
+                    "a".into(),
+                    [Some("1"), None].into_iter(),
+                )),
+                ParquetColumn::from_text(StringChunked::from_iter_options(
+                    "b".into(),
+                    [Some("x"), Some("yy")].into_iter(),
+                )),
             ],
             7,
         );
