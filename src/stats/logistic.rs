@@ -81,7 +81,7 @@ fn block_cross_products<'a>(
         for ((cell, x), w) in wa.iter_mut().zip(column(a)).zip(w) {
             *cell = x * w;
         }
-        let dot = |other: &[f64]| wa.iter().zip(other).map(|(u, v)| u * v).sum::<f64>();
+        let dot = |other: &[f64]| super::dot(&wa, other);
         for b in a..p {
             out[a * p + b] = dot(column(b));
         }

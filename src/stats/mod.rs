@@ -120,6 +120,36 @@ pub(crate) fn dense_ranks(values: &[f64], ranks: &mut [u32]) -> usize {
     }
 }
 
+/// Σ aᵢbᵢ over the common length, in eight interleaved partial sums combined in a fixed
+/// order: the same bits on every run and thread count, and a loop the compiler vectorises (a
+/// single running sum must add in row order, one addition's latency per row).
+pub(crate) fn dot(a: &[f64], b: &[f64]) -> f64 {
+    const LANES: usize = 8;
+    let n = a.len().min(b.len());
+    let (a, b) = (&a[..n], &b[..n]);
+    let mut lanes = [0.0; LANES];
+    let (a_blocks, b_blocks) = (a.chunks_exact(LANES), b.chunks_exact(LANES));
+    let (a_tail, b_tail) = (a_blocks.remainder(), b_blocks.remainder());
+    for (x, y) in a_blocks.zip(b_blocks) {
+        // Fixed-size blocks: no bounds checks, lanes mapped straight onto vector registers.
+        let (x, y): (&[f64; LANES], &[f64; LANES]) = match (x.try_into(), y.try_into()) {
+            (Ok(x), Ok(y)) => (x, y),
+            _ => unreachable!("chunks_exact yields blocks of LANES"),
+        };
+        for k in 0..LANES {
+            lanes[k] += x[k] * y[k];
+        }
+    }
+    let mut sum = 0.0;
+    for lane in lanes {
+        sum += lane;
+    }
+    for (x, y) in a_tail.iter().zip(b_tail) {
+        sum += x * y;
+    }
+    sum
+}
+
 /// Row indices sorted by `values` ascending, ties in row order.
 pub(crate) fn order_by(values: &[f64]) -> Vec<usize> {
     order_by_stratum_and_time(values, None, false)
@@ -214,5 +244,18 @@ mod tests {
         assert_eq!(dense_ranks(&values, &mut ranks), 4);
         assert_eq!(ranks, [1, 1, 2, 0, 2, 3]);
         assert_eq!(dense_ranks(&[], &mut []), 0);
+    }
+
+    #[test]
+    fn dot_sums_every_product_whatever_the_length() {
+        for n in [0usize, 1, 7, 8, 9, 16, 23] {
+            let a: Vec<f64> = (0..n).map(|i| i as f64 + 1.0).collect();
+            let b: Vec<f64> = (0..n).map(|i| 2.0 * i as f64 - 3.0).collect();
+            // Small integers: every partial sum is exact, so any order gives this value.
+            let expected: f64 = a.iter().zip(&b).map(|(x, y)| x * y).sum();
+            assert_eq!(dot(&a, &b), expected, "length {n}");
+        }
+        // The shorter slice bounds the sum.
+        assert_eq!(dot(&[1.0, 2.0, 3.0], &[4.0, 5.0]), 14.0);
     }
 }
