@@ -282,15 +282,22 @@ fn survival_stratified(
     let mut out = Vec::new();
     let (mut all_t, mut all_e, mut all_g) = (Vec::new(), Vec::new(), Vec::new());
     let mut all_s = Vec::new();
-    for (g, (name, rows)) in groups.iter().enumerate() {
+    for (g, (_, rows)) in groups.iter().enumerate() {
         if let Some((_, stratum)) = strata {
             all_s.extend(rows.iter().map(|&i| stratum(i)));
         }
-        let (t, e): (Vec<f64>, Vec<bool>) = rows.iter().map(|&i| time_event(i)).unzip();
+        all_t.extend(rows.iter().map(|&i| time_event(i).0));
+        all_e.extend(rows.iter().map(|&i| time_event(i).1));
+        all_g.extend(std::iter::repeat_n(g, rows.len()));
+    }
+    // One stable sort by time serves every estimator below: each group's curve, the log-rank
+    // test and the Cox model take their rows already in the order they would sort them into
+    // (ties in row order), so their sums run in the same order as on unsorted rows.
+    let (ascending, group_order) = time_order(&all_t, &all_g, groups.len());
+    for (g, (name, rows)) in groups.iter().enumerate() {
+        let t = gather(&all_t, &group_order[g]);
+        let e = gather(&all_e, &group_order[g]);
         let deaths = e.iter().filter(|x| **x).count() as u64;
-        all_t.extend_from_slice(&t);
-        all_e.extend_from_slice(&e);
-        all_g.extend(std::iter::repeat_n(g, t.len()));
         let hidden = d.hides(rows.len() as u64) || d.hides(deaths);
         let km = if hidden || rows.is_empty() {
             None
@@ -368,11 +375,12 @@ fn survival_stratified(
         .all(|g| !g.n.is_suppressed() && !g.events.is_suppressed());
     let logrank = (shown && groups.len() > 1)
         .then(|| {
+            let strata = strata.map(|_| gather(&all_s, &ascending));
             survdiff(
-                &all_t,
-                &all_e,
-                &all_g,
-                strata.map(|_| all_s.as_slice()),
+                &gather(&all_t, &ascending),
+                &gather(&all_e, &ascending),
+                &gather(&all_g, &ascending),
+                strata.as_deref(),
                 0.0,
             )
             .ok()
@@ -381,8 +389,16 @@ fn survival_stratified(
         .map(|t| TestJson::new(t.chisq, t.df, t.p));
     let hazard_ratio = (shown && groups.len() == 2)
         .then(|| {
-            let first: Vec<f64> = all_g.iter().map(|&g| f64::from(u8::from(g == 0))).collect();
-            let s = strata.map(|_| all_s.as_slice());
+            // Cox sweeps from the latest time down, ties in row order.
+            let descending = descending_ties_in_row_order(&all_t, &ascending);
+            let all_t = gather(&all_t, &descending);
+            let all_e = gather(&all_e, &descending);
+            let first: Vec<f64> = descending
+                .iter()
+                .map(|&k| f64::from(u8::from(all_g[k] == 0)))
+                .collect();
+            let all_s = strata.map(|_| gather(&all_s, &descending));
+            let s = all_s.as_deref();
             // The hazard ratio alone: no concordance.
             let options = CoxOptions {
                 concordance: false,
@@ -412,6 +428,36 @@ fn survival_stratified(
         logrank,
         hazard_ratio,
     }
+}
+
+/// The rows by time ascending, ties in row order, and each group's rows in that order (row k
+/// in group `group[k]` of `groups`).
+fn time_order(time: &[f64], group: &[usize], groups: usize) -> (Vec<usize>, Vec<Vec<usize>>) {
+    let ascending = crate::stats::order_by(time);
+    let mut group_order: Vec<Vec<usize>> = vec![Vec::new(); groups];
+    for &k in &ascending {
+        group_order[group[k]].push(k);
+    }
+    (ascending, group_order)
+}
+
+/// `values` in `order`.
+fn gather<T: Copy>(values: &[T], order: &[usize]) -> Vec<T> {
+    order.iter().map(|&k| values[k]).collect()
+}
+
+/// The rows by time descending, ties in row order, from their order by time ascending (ties in
+/// row order): the runs of equal times in reverse, each run as it was.
+fn descending_ties_in_row_order(time: &[f64], ascending: &[usize]) -> Vec<usize> {
+    let mut descending = Vec::with_capacity(ascending.len());
+    let mut end = ascending.len();
+    while end > 0 {
+        let t = time[ascending[end - 1]];
+        let start = ascending[..end].partition_point(|&k| time[k] < t);
+        descending.extend_from_slice(&ascending[start..end]);
+        end = start;
+    }
+    descending
 }
 
 /// Months at which the number at risk is tabulated under a chart: every 6 months up to the
@@ -468,12 +514,20 @@ fn sre_incidence(
         )
     };
     let (mut all_t, mut all_s, mut all_g) = (Vec::new(), Vec::new(), Vec::new());
+    for (g, (_, rows)) in groups.iter().enumerate() {
+        for &i in rows {
+            let (t, s) = timing(i, &mut revealing);
+            all_t.push(t);
+            all_s.push(s);
+        }
+        all_g.extend(std::iter::repeat_n(g, rows.len()));
+    }
+    // One sort by time for every group's curve and Gray's test (see `survival_stratified`).
+    let (ascending, group_order) = time_order(&all_t, &all_g, groups.len());
     let mut out = Vec::new();
     for (g, (name, rows)) in groups.iter().enumerate() {
-        let (t, s): (Vec<f64>, Vec<u32>) = rows.iter().map(|&i| timing(i, &mut revealing)).unzip();
-        all_t.extend_from_slice(&t);
-        all_s.extend_from_slice(&s);
-        all_g.extend(std::iter::repeat_n(g, t.len()));
+        let t = gather(&all_t, &group_order[g]);
+        let s = gather(&all_s, &group_order[g]);
         let events = s.iter().filter(|&&x| x == 1).count() as u64;
         let competing = s.iter().filter(|&&x| x == 2).count() as u64;
         let hidden = d.hides(rows.len() as u64) || d.hides(events);
@@ -534,7 +588,14 @@ fn sre_incidence(
         .iter()
         .all(|g| !g.n.is_suppressed() && !g.events.is_suppressed());
     let gray = (shown && groups.len() > 1)
-        .then(|| gray_test(&all_t, &all_s, 1, &all_g, None, 0.0).ok())
+        .then(|| {
+            let (t, s, g) = (
+                gather(&all_t, &ascending),
+                gather(&all_s, &ascending),
+                gather(&all_g, &ascending),
+            );
+            gray_test(&t, &s, 1, &g, None, 0.0).ok()
+        })
         .flatten()
         .map(|t| TestJson::new(t.chisq, t.df, t.p));
     CompetingRiskJson {
@@ -1958,6 +2019,17 @@ fn published_figures(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn descending_order_from_the_ascending_one_keeps_ties_in_row_order() {
+        let time = [2.0, 1.0, 2.0, 3.0, 1.0, 2.0];
+        let ascending = crate::stats::order_by(&time);
+        assert_eq!(ascending, [1, 4, 0, 2, 5, 3]);
+        let descending = descending_ties_in_row_order(&time, &ascending);
+        assert_eq!(descending, [3, 0, 2, 5, 1, 4]);
+        assert_eq!(descending, crate::stats::order_by_descending(&time));
+        assert!(descending_ties_in_row_order(&[], &[]).is_empty());
+    }
 
     fn intervals(days: &[i64], last_day: i64) -> Vec<(f64, f64, bool, bool)> {
         recurrent_intervals(days.iter().copied(), last_day)

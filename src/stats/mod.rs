@@ -20,24 +20,53 @@ fn total_order_key(x: f64) -> u64 {
 /// the order every risk-set sweep walks. A least-significant-digit radix sort of the times'
 /// order-preserving bits (bytes equal in every row are skipped: integer times need two or
 /// three passes; keys varying in more bytes are sorted as (key, row) pairs instead), then a
-/// counting sort by stratum; every pass is stable, so ties keep their row order.
+/// counting sort by stratum; every pass is stable, so ties keep their row order. Times
+/// already in order (a caller that sorted once for several estimators) are found in one pass
+/// and not sorted again.
 pub(crate) fn order_by_stratum_and_time(
     time: &[f64],
     strata: Option<&[usize]>,
     descending: bool,
 ) -> Vec<usize> {
     let n = time.len();
-    let mut keys: Vec<u64> = time
-        .iter()
-        .map(|&t| {
-            let key = total_order_key(t);
-            if descending {
-                !key
-            } else {
-                key
-            }
-        })
-        .collect();
+    let key_of = |t: f64| {
+        let key = total_order_key(t);
+        if descending {
+            !key
+        } else {
+            key
+        }
+    };
+    let in_order = time.windows(2).all(|w| key_of(w[0]) <= key_of(w[1]));
+    let order: Vec<usize> = if in_order {
+        (0..n).collect()
+    } else {
+        order_by_time(time, key_of)
+    };
+    let Some(strata) = strata else {
+        return order;
+    };
+    let groups = strata.iter().max().map_or(0, |m| m + 1);
+    let mut offsets = vec![0usize; groups + 1];
+    for &s in strata {
+        offsets[s + 1] += 1;
+    }
+    for g in 1..=groups {
+        offsets[g] += offsets[g - 1];
+    }
+    let mut by_stratum = vec![0usize; n];
+    for &i in &order {
+        by_stratum[offsets[strata[i]]] = i;
+        offsets[strata[i]] += 1;
+    }
+    by_stratum
+}
+
+/// The stable order of `time` by `key_of` (radix passes, or a comparison sort of (key, row)
+/// pairs for keys varying in most bytes).
+fn order_by_time(time: &[f64], key_of: impl Fn(f64) -> u64) -> Vec<usize> {
+    let n = time.len();
+    let mut keys: Vec<u64> = time.iter().map(|&t| key_of(t)).collect();
     let mut histograms = vec![[0usize; 256]; 8];
     for &k in &keys {
         for (byte, histogram) in histograms.iter_mut().enumerate() {
@@ -77,22 +106,7 @@ pub(crate) fn order_by_stratum_and_time(
         std::mem::swap(&mut keys, &mut next_keys);
         std::mem::swap(&mut order, &mut next_order);
     }
-    let Some(strata) = strata else {
-        return order;
-    };
-    let groups = strata.iter().max().map_or(0, |m| m + 1);
-    let mut offsets = vec![0usize; groups + 1];
-    for &s in strata {
-        offsets[s + 1] += 1;
-    }
-    for g in 1..=groups {
-        offsets[g] += offsets[g - 1];
-    }
-    for &i in &order {
-        next_order[offsets[strata[i]]] = i;
-        offsets[strata[i]] += 1;
-    }
-    next_order
+    order
 }
 
 /// Writes the dense rank of each of `values` (ascending from 0; equal values, −0 and 0
@@ -257,5 +271,32 @@ mod tests {
         }
         // The shorter slice bounds the sum.
         assert_eq!(dot(&[1.0, 2.0, 3.0], &[4.0, 5.0]), 14.0);
+    }
+
+    #[test]
+    fn times_already_in_order_keep_their_rows_and_are_still_split_by_stratum() {
+        let ascending = [1.0, 1.0, 2.0, 3.0, 3.0, 5.0];
+        assert_eq!(
+            order_by_stratum_and_time(&ascending, None, false),
+            [0, 1, 2, 3, 4, 5]
+        );
+        // The general path agrees with the shortcut: ties keep their row order.
+        let key = |t: f64| total_order_key(t);
+        assert_eq!(order_by_time(&ascending, key), [0, 1, 2, 3, 4, 5]);
+        let strata = [1, 0, 1, 0, 0, 1];
+        assert_eq!(
+            order_by_stratum_and_time(&ascending, Some(&strata), false),
+            [1, 3, 4, 0, 2, 5]
+        );
+        let descending = [5.0, 3.0, 3.0, 2.0];
+        assert_eq!(
+            order_by_stratum_and_time(&descending, None, true),
+            [0, 1, 2, 3]
+        );
+        assert_eq!(
+            order_by_stratum_and_time(&descending, None, false),
+            [3, 1, 2, 0]
+        );
+        assert!(order_by_stratum_and_time(&[], None, false).is_empty());
     }
 }
