@@ -2,13 +2,14 @@
 //! rejected row with its reasons, so that rows read = rows accepted + rows rejected per table.
 //!
 //! Each table streams: a reader thread parses chunks while the validator checks the previous
-//! chunk's rows in parallel (rayon); results keep source order whatever the scheduling. Files
-//! are opened and their headers checked before any row is read, so a missing column stops the
-//! run (exit 2) before work is done.
+//! chunk's rows in parallel (rayon); results keep source order whatever the scheduling. Every
+//! table's reader starts at once, so events and labs are being decoded while patients are
+//! validated. Files are opened and their headers checked before any row is read, so a missing
+//! column stops the run (exit 2) before work is done.
 
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
-use std::sync::mpsc::sync_channel;
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 
 use rayon::prelude::*;
 
@@ -96,67 +97,96 @@ fn open_table(
     Ok(OpenTable { reader, layout })
 }
 
-/// Streams a table through `validate` (with a per-task state made by `init`), handing each chunk's outcomes, in source order, to
-/// `accept`. Returns the number of records read.
-fn stream_table<S, T: Send>(
+/// A table being read on a thread of its own: parsed chunks arrive on `chunks` (at most two
+/// ahead of the validator), and validated ones go back on `recycle` to have their buffers
+/// refilled.
+struct TableStream<'scope> {
+    layout: TableLayout,
+    chunks: Receiver<Result<RawChunk>>,
+    recycle: SyncSender<RawChunk>,
+    reader: std::thread::ScopedJoinHandle<'scope, u64>,
+}
+
+/// Starts reading `table` on a thread of `scope`; the thread returns the number of records
+/// read.
+fn start_reading<'scope>(
+    scope: &'scope std::thread::Scope<'scope, '_>,
     table: OpenTable,
+) -> TableStream<'scope> {
+    let OpenTable { mut reader, layout } = table;
+    let (sender, chunks) = sync_channel::<Result<RawChunk>>(2);
+    let (recycle, recycled) = sync_channel::<RawChunk>(4);
+    let reader = scope.spawn(move || {
+        loop {
+            let mut chunk = recycled
+                .try_recv()
+                .unwrap_or_else(|_| RawChunk::with_capacity(CHUNK_RECORDS, 1 << 20));
+            match reader.fill_chunk(&mut chunk) {
+                Ok(true) => {
+                    if sender.send(Ok(chunk)).is_err() {
+                        break;
+                    }
+                }
+                Ok(false) => break,
+                Err(e) => {
+                    let _ = sender.send(Err(e));
+                    break;
+                }
+            }
+        }
+        reader.records_read()
+    });
+    TableStream {
+        layout,
+        chunks,
+        recycle,
+        reader,
+    }
+}
+
+/// Streams a table through `validate` (with a per-task state made by `init`), handing each
+/// chunk's outcomes, in source order, to `accept`. Returns the number of records read.
+fn stream_table<S, T: Send>(
+    stream: TableStream,
     init: impl Fn() -> S + Sync + Send,
     validate: impl Fn(&mut S, &TableLayout, &RawChunk, usize) -> std::result::Result<T, Vec<Rejection>>
         + Sync
         + Send,
     mut accept: impl FnMut(Vec<std::result::Result<T, Vec<Rejection>>>),
 ) -> Result<u64> {
-    let OpenTable { mut reader, layout } = table;
-    let (sender, receiver) = sync_channel::<Result<RawChunk>>(2);
-    // Validated chunks go back to the reader to be refilled: their buffers are reused.
-    let (recycle, recycled) = sync_channel::<RawChunk>(4);
-    std::thread::scope(|scope| {
-        let producer = scope.spawn(move || {
-            loop {
-                let mut chunk = recycled
-                    .try_recv()
-                    .unwrap_or_else(|_| RawChunk::with_capacity(CHUNK_RECORDS, 1 << 20));
-                match reader.fill_chunk(&mut chunk) {
-                    Ok(true) => {
-                        if sender.send(Ok(chunk)).is_err() {
-                            break;
-                        }
-                    }
-                    Ok(false) => break,
-                    Err(e) => {
-                        let _ = sender.send(Err(e));
-                        break;
-                    }
-                }
+    let TableStream {
+        layout,
+        chunks,
+        recycle,
+        reader,
+    } = stream;
+    let mut failure = None;
+    for chunk in &chunks {
+        match chunk {
+            Ok(chunk) => {
+                let outcomes = (0..chunk.len())
+                    .into_par_iter()
+                    .with_min_len(512)
+                    .map_init(&init, |state, row| validate(state, &layout, &chunk, row))
+                    .collect();
+                accept(outcomes);
+                let _ = recycle.try_send(chunk);
             }
-            reader.records_read()
-        });
-        let mut failure = None;
-        for chunk in receiver {
-            match chunk {
-                Ok(chunk) => {
-                    let outcomes = (0..chunk.len())
-                        .into_par_iter()
-                        .with_min_len(512)
-                        .map_init(&init, |state, row| validate(state, &layout, &chunk, row))
-                        .collect();
-                    accept(outcomes);
-                    let _ = recycle.try_send(chunk);
-                }
-                Err(e) => {
-                    failure = Some(e);
-                    break;
-                }
+            Err(e) => {
+                failure = Some(e);
+                break;
             }
         }
-        let finished = producer
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        match failure {
-            Some(e) => Err(e),
-            None => Ok(finished),
-        }
-    })
+    }
+    // A reader blocked on a full channel is released when the receiver goes.
+    drop(chunks);
+    let read = reader
+        .join()
+        .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+    match failure {
+        Some(e) => Err(e),
+        None => Ok(read),
+    }
 }
 
 /// Source-line → raw JSON for the given records of a table, by reading the file again. Used
@@ -274,7 +304,13 @@ pub fn ingest(files: &CohortFiles, mapping: &LoadedMapping) -> Result<Ingested> 
                 .map(|path| sha256_file(path))
                 .collect::<Result<Vec<String>>>()
         });
-        let validated = validate_tables(patients_table, events_table, labs_table, &units);
+        // Every table is read from the start (events and labs are decoded while patients are
+        // validated); rows are validated table by table.
+        let patients_path = patients_table.reader.path().to_path_buf();
+        let patients = start_reading(scope, patients_table);
+        let events = events_table.map(|t| start_reading(scope, t));
+        let labs = labs_table.map(|t| start_reading(scope, t));
+        let validated = validate_tables(&patients_path, patients, events, labs, &units);
         let hashes = hashing
             .join()
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
@@ -305,16 +341,16 @@ pub fn ingest(files: &CohortFiles, mapping: &LoadedMapping) -> Result<Ingested> 
 /// The three tables through the row rules: patients first (events and labs are checked
 /// against the accepted patients).
 fn validate_tables(
-    patients_table: OpenTable,
-    events_table: Option<OpenTable>,
-    labs_table: Option<OpenTable>,
+    patients_path: &Path,
+    patients_table: TableStream,
+    events_table: Option<TableStream>,
+    labs_table: Option<TableStream>,
     units: &UnitDefaults,
 ) -> Result<(Cohort, Vec<Rejection>, Vec<TableBalance>)> {
     let mut rejections = Vec::new();
     let mut balance = Vec::new();
 
     let patient_layout = patients_table.layout.clone();
-    let patients_path = patients_table.reader.path().to_path_buf();
     let mut patients = Patients {
         extra_names: patient_layout.extra_names(),
         ..Patients::default()
@@ -326,7 +362,7 @@ fn validate_tables(
         |outcomes| sort_outcomes(outcomes, |r| patients.push(r), &mut rejections),
     )?;
     let ids = reject_duplicate_ids(
-        &patients_path,
+        patients_path,
         &patient_layout,
         &mut patients,
         &mut rejections,

@@ -128,6 +128,54 @@ fn a_csv_file_named_parquet_stops_the_run() {
 }
 
 #[test]
+fn a_parquet_header_is_checked_from_the_schema_before_any_row() {
+    use polars::prelude::*;
+    let patients = |height: usize, drop: Option<&str>, null_column: bool| {
+        let text = |name: &str, value: &str| Column::new(name.into(), vec![value; height]);
+        let mut columns = vec![
+            text("patient_id", "A1"),
+            text("sex", "m"),
+            Column::new("age_at_diagnosis".into(), vec![60i64; height]),
+            text("diagnosis_date", "2021-01-01"),
+            text("histology", "squamous"),
+            text("last_contact_date", "2022-01-01"),
+            text("vital_status", "alive"),
+        ];
+        columns.retain(|c| Some(c.name().as_str()) != drop);
+        if null_column {
+            columns.push(Column::full_null(
+                "death_date".into(),
+                height,
+                &DataType::Null,
+            ));
+        }
+        let mut frame = DataFrame::new(height, columns).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        write_parquet(&mut frame, &dir.path().join("patients.parquet"));
+        dir
+    };
+    // No rows: the header alone is checked, and nothing is read or rejected.
+    let ingested = ingest_dir(patients(0, None, false).path(), None).unwrap();
+    assert_eq!(ingested.balance[0].rows_read, 0);
+    assert!(ingested.rejections.is_empty());
+    // A required column missing stops the run, with or without rows.
+    for height in [0, 3] {
+        let err =
+            ingest_dir(patients(height, Some("vital_status"), false).path(), None).unwrap_err();
+        assert!(
+            matches!(&err, Error::MissingColumn { column, .. } if column == "vital_status"),
+            "{err}"
+        );
+    }
+    // A column of nulls with no type cannot be read as text.
+    let err = ingest_dir(patients(3, None, true).path(), None).unwrap_err();
+    assert!(
+        matches!(&err, Error::UnreadableColumnType { column, .. } if column == "death_date"),
+        "{err}"
+    );
+}
+
+#[test]
 fn invalid_utf8_in_a_cell_is_rejected_for_that_column() {
     let mut bytes = format!("{HEADER}\nA1,m,60,2021-01-01,").into_bytes();
     bytes.extend_from_slice(b"squam\xffous,2022-01-01,alive,\n");

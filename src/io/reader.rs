@@ -3,10 +3,12 @@
 //!
 //! CSV goes through the `csv` crate rather than polars because the contract needs, for every
 //! rejected record, its source line (records may span lines inside quotes), its raw fields,
-//! and ragged records detected rather than padded; the file is hashed as it streams, so it
-//! is read once. Parquet goes through polars, every column turned into text so that one
-//! validator applies the contract to both formats. Fingerprints are computed apart
-//! ([`sha256_file`]), on a thread of their own, so hashing stays off the parsing path.
+//! and ragged records detected rather than padded. Parquet goes through polars, one row group
+//! at a time: numbers and booleans are kept as values, other columns turned into text, so
+//! that one validator applies the contract to both formats; the header and column types come
+//! from the file's schema, so no row is decoded before they are checked. Fingerprints are
+//! computed apart ([`sha256_file`]), on a thread of their own, so hashing stays off the
+//! parsing path.
 
 use std::fs::File;
 use std::io::{BufReader, Read};
@@ -213,16 +215,15 @@ impl TableReader {
             groups.push_back((first, group.num_rows()));
             first += group.num_rows();
         }
-        // The first row group (or, with no rows, the empty frame) gives the columns and types.
-        let first_slice = groups.pop_front().unwrap_or((0, 0));
-        let frame = read_parquet_slice(path, &metadata, first_slice)?;
-        let header = frame
-            .get_column_names()
-            .iter()
-            .map(|n| n.trim().to_string())
+        // The columns and their types from the file's schema: no row is decoded before the
+        // header is checked (row groups are decoded as they are read, off the caller's thread).
+        let schema = reader.schema().map_err(parquet_err)?;
+        let header = schema
+            .iter_values()
+            .map(|field| field.name.trim().to_string())
             .collect();
-        for column in frame.columns() {
-            check_parquet_type(path, column.name(), column.dtype())?;
+        for field in schema.iter_values() {
+            check_parquet_type(path, &field.name, &DataType::from_arrow_field(field))?;
         }
         Ok(Self {
             path: path.to_path_buf(),
@@ -232,8 +233,8 @@ impl TableReader {
             source: Source::Parquet {
                 metadata,
                 groups,
-                frame,
-                base: first_slice.0,
+                frame: DataFrame::empty(),
+                base: 0,
                 offset: 0,
             },
             records: 0,
