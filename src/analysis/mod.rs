@@ -286,8 +286,11 @@ fn survival_stratified(
         if let Some((_, stratum)) = strata {
             all_s.extend(rows.iter().map(|&i| stratum(i)));
         }
-        all_t.extend(rows.iter().map(|&i| time_event(i).0));
-        all_e.extend(rows.iter().map(|&i| time_event(i).1));
+        for &i in rows {
+            let (t, e) = time_event(i);
+            all_t.push(t);
+            all_e.push(e);
+        }
         all_g.extend(std::iter::repeat_n(g, rows.len()));
     }
     // One stable sort by time serves every estimator below: each group's curve, the log-rank
