@@ -265,6 +265,9 @@ fn survival(
     survival_stratified(d, id, endpoint, population, groups, time_event, None)
 }
 
+/// A survival analysis to run, once its rows are chosen.
+type SurvivalJob<'a> = Box<dyn Fn() -> SurvivalJson + Send + Sync + 'a>;
+
 /// A stratification of a survival comparison: its name and each patient's stratum.
 type Strata<'a> = (&'a str, &'a dyn Fn(usize) -> usize);
 
@@ -1078,8 +1081,9 @@ pub fn analyse(
         classified,
         event_types,
     };
-    // The regression models (the costliest analyses) run beside all the others; each side is
-    // sequential within, so the results do not depend on the threads.
+    // The regression models (the costliest analyses) run beside all the others, and the
+    // survival analyses beside each other; each analysis is a pure function of its rows and
+    // sums in a fixed order, so the results do not depend on the threads.
     let bone_patients = p.bone_patients();
     let (models, mut summary) = rayon::join(
         || regression_models(&d, &p, &bone_patients, settings),
@@ -1132,6 +1136,7 @@ fn descriptive_analyses(
     balance: &[TableBalance],
     settings: &StudySettings,
 ) -> RunSummary {
+    use rayon::prelude::*;
     let cohort = p.cohort;
     let pt = &cohort.patients;
     let n = p.n();
@@ -1411,7 +1416,10 @@ fn descriptive_analyses(
         ),
     ];
     let os_name = "overall survival from diagnosis (months)";
-    let mut survival_json = vec![
+    // The survival analyses (the costliest here) are collected as jobs and run in parallel at
+    // the end, in this order whatever the threads: each is a pure function of its rows.
+    let mut survival_jobs: Vec<SurvivalJob> = Vec::new();
+    survival_jobs.push(Box::new(move || {
         survival(
             d,
             "os_by_metastatic_pattern",
@@ -1419,23 +1427,17 @@ fn descriptive_analyses(
             "all patients",
             &pattern_groups,
             &os,
-        ),
-        survival(
-            d,
-            "F5",
-            os_name,
-            &format!("EGFR-mutant {iv_ns_name}"),
-            &with_without(&egfr),
-            &os,
-        ),
-        survival(
-            d,
-            "F6",
-            os_name,
-            &format!("KRAS-mutant {iv_ns_name}"),
-            &with_without(&kras_mut),
-            &os,
-        ),
+        )
+    }));
+    let (f5_population, f5_groups) = (format!("EGFR-mutant {iv_ns_name}"), with_without(&egfr));
+    survival_jobs.push(Box::new(move || {
+        survival(d, "F5", os_name, &f5_population, &f5_groups, &os)
+    }));
+    let (f6_population, f6_groups) = (format!("KRAS-mutant {iv_ns_name}"), with_without(&kras_mut));
+    survival_jobs.push(Box::new(move || {
+        survival(d, "F6", os_name, &f6_population, &f6_groups, &os)
+    }));
+    survival_jobs.push(Box::new(move || {
         survival(
             d,
             "F7",
@@ -1443,29 +1445,24 @@ fn descriptive_analyses(
             "adenocarcinoma with bone metastases",
             &kras_groups,
             &os,
-        ),
-    ];
+        )
+    }));
     let weight_bearing_groups = breakdown(bone_patients, weight_bearing, |w| match w {
         Some(true) => "weight-bearing bone involved".into(),
         Some(false) => "no weight-bearing bone".into(),
         None => "not assessable".into(),
     });
-    let sre_cumulative_incidence = vec![
-        sre_incidence(
-            d,
-            p,
-            "first_sre_by_bone_agent",
-            "bone-targeted agent",
-            &by_agent,
-        ),
-        sre_incidence(
-            d,
-            p,
+    let sre_cumulative_incidence = [
+        ("first_sre_by_bone_agent", "bone-targeted agent", &by_agent),
+        (
             "first_sre_by_weight_bearing",
             "weight-bearing involvement",
             &weight_bearing_groups,
         ),
-    ];
+    ]
+    .par_iter()
+    .map(|(id, by, groups)| sre_incidence(d, p, id, by, groups))
+    .collect();
     let corrected_calcium = calcium_distribution(d, p, settings);
     let bone_overall: Breakdown = vec![("all".into(), bone_patients.to_vec())];
     let rates = vec![
@@ -1540,14 +1537,16 @@ fn descriptive_analyses(
                 .collect(),
         ),
     ];
-    survival_json.push(survival(
-        d,
-        "os_from_bone_by_ntx",
-        "overall survival from bone-metastasis diagnosis (months)",
-        "patients with bone metastases and a baseline NTX",
-        &ntx_groups,
-        &os_from_bone,
-    ));
+    survival_jobs.push(Box::new(move || {
+        survival(
+            d,
+            "os_from_bone_by_ntx",
+            "overall survival from bone-metastasis diagnosis (months)",
+            "patients with bone metastases and a baseline NTX",
+            &ntx_groups,
+            &os_from_bone,
+        )
+    }));
     // Time from a first SRE to a second (death and last contact censor), by bone agent.
     let to_second = |i: usize| {
         let first = p.classified[i]
@@ -1559,34 +1558,45 @@ fn descriptive_analyses(
             None => (months_between(first, p.follow_up_end(i)).max(0.0), false),
         }
     };
-    survival_json.push(survival(
-        d,
-        "second_sre_after_first",
-        "months from the first SRE to a second (death and last contact censor)",
-        "patients with bone metastases and a first SRE",
-        &by_agent_first,
-        &to_second,
-    ));
+    survival_jobs.push(Box::new(move || {
+        survival(
+            d,
+            "second_sre_after_first",
+            "months from the first SRE to a second (death and last contact censor)",
+            "patients with bone metastases and a first SRE",
+            &by_agent_first,
+            &to_second,
+        )
+    }));
     // Bone metastases at diagnosis and survival in stage IV non-squamous NSCLC, within
     // molecular families (the comparison F5 and F6 make family by family, pooled).
-    let family_of = |i: usize| family(i);
-    survival_json.push(survival_stratified(
-        d,
-        "os_by_bone_at_diagnosis_stratified",
-        os_name,
-        &format!("{iv_ns_name}, stratified by molecular family"),
-        &with_without(&iv_ns),
-        &os,
-        Some(("molecular family", &family_of)),
-    ));
-    survival_json.push(survival(
-        d,
-        "os_from_bone_by_molecular_family",
-        "overall survival from bone-metastasis diagnosis (months)",
-        "patients with bone metastases",
-        &families,
-        &os_from_bone,
-    ));
+    let (stratified_population, stratified_groups) = (
+        format!("{iv_ns_name}, stratified by molecular family"),
+        with_without(&iv_ns),
+    );
+    survival_jobs.push(Box::new(move || {
+        let family_of = |i: usize| family(i);
+        survival_stratified(
+            d,
+            "os_by_bone_at_diagnosis_stratified",
+            os_name,
+            &stratified_population,
+            &stratified_groups,
+            &os,
+            Some(("molecular family", &family_of)),
+        )
+    }));
+    survival_jobs.push(Box::new(move || {
+        survival(
+            d,
+            "os_from_bone_by_molecular_family",
+            "overall survival from bone-metastasis diagnosis (months)",
+            "patients with bone metastases",
+            &families,
+            &os_from_bone,
+        )
+    }));
+    let survival_json = survival_jobs.par_iter().map(|job| job()).collect();
     RunSummary {
         bonemet_version: env!("CARGO_PKG_VERSION"),
         min_cell: d.min_cell,
