@@ -33,6 +33,15 @@ fn reference(name: &str) -> Value {
         .unwrap()
 }
 
+/// A JSON array of numbers.
+fn floats(v: &Value) -> Vec<f64> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .collect()
+}
+
 /// A row of survival::lung: (time, dead, sex, ph.ecog).
 type LungRow = (f64, bool, usize, Option<usize>);
 
@@ -102,12 +111,7 @@ fn kaplan_meier_summaries_match_survfit() {
                 .map(|q| &q[name])
                 .filter(|q| !q.is_null())
             {
-                let probs: Vec<f64> = q["probs"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .map(|v| v.as_f64().unwrap())
-                    .collect();
+                let probs: Vec<f64> = floats(&q["probs"]);
                 for (i, quantile) in km.quantiles(&probs).iter().enumerate() {
                     close_opt(
                         quantile.estimate,
@@ -127,12 +131,7 @@ fn kaplan_meier_summaries_match_survfit() {
                 }
             }
             let at = &part["at_times"][name];
-            let times: Vec<f64> = at["time"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|v| v.as_f64().unwrap())
-                .collect();
+            let times: Vec<f64> = floats(&at["time"]);
             for (i, a) in km.at_times(&times).iter().enumerate() {
                 let w = |s: &str| what(&format!("t={} {s}", times[i]));
                 close(a.n_risk, at["n_risk"][i].as_f64().unwrap(), &w("n_risk"));
@@ -1007,12 +1006,7 @@ fn cumulative_incidence_matches_cmprsk_cuminc() {
             )
         })
         .collect();
-    let times: Vec<f64> = r["times"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_f64().unwrap())
-        .collect();
+    let times: Vec<f64> = floats(&r["times"]);
     for (g, group) in r["groups"].as_array().unwrap().iter().enumerate() {
         let (sex, cause) = group.as_str().unwrap().split_once(' ').unwrap();
         let cause: u32 = cause.parse().unwrap();
@@ -1408,14 +1402,7 @@ fn andersen_gill_robust_variance_matches_coxph_cluster() {
     use bonemet::stats::cox::{coxph_with, CoxOptions, Ties};
     let r = reference("recurrent.json");
     let value = |v: &Value| v.as_f64().unwrap();
-    let column = |data: &Value, name: &str| -> Vec<f64> {
-        data[name]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|v| v.as_f64().unwrap())
-            .collect()
-    };
+    let column = |data: &Value, name: &str| floats(&data[name]);
     let cases = [
         (
             "bladder2",
@@ -1549,14 +1536,7 @@ fn cox_on_heavily_tied_times_matches_coxph() {
     use bonemet::stats::cox::{coxph, Ties};
     let r = reference("mgus2_tied_cox.json");
     let data = &r["data"];
-    let column = |name: &str| -> Vec<f64> {
-        data[name]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|v| v.as_f64().unwrap())
-            .collect()
-    };
+    let column = |name: &str| floats(&data[name]);
     let (time, entry) = (column("year"), column("entry"));
     let event: Vec<bool> = column("death").iter().map(|&d| d == 1.0).collect();
     let male: Vec<usize> = column("male").iter().map(|&m| m as usize).collect();
