@@ -262,7 +262,8 @@ impl RawChunk {
 
     /// Field `col` of record `row` of a column-held chunk.
     fn column_field(&self, row: usize, col: usize) -> Option<&str> {
-        // The column's one chunk (see `ParquetColumn::from_text`) read directly: no chunk search per cell.
+        // The column's one chunk (see `ParquetColumn::from_text`) read directly: no chunk
+        // search per cell.
         self.columns.get(col).map(|c| {
             c.text()
                 .downcast_get(0)
