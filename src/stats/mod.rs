@@ -74,6 +74,11 @@ fn order_by_time(time: &[f64], key_of: impl Fn(f64) -> u64) -> Vec<usize> {
         }
     }
     let passes = histograms.iter().filter(|h| !h.contains(&n)).count();
+    if passes > 3 {
+        if let Some(order) = order_by_few_keys(&keys) {
+            return order;
+        }
+    }
     let mut next_order = vec![0usize; n];
     let mut order: Vec<usize> = if passes > 3 {
         // Keys that vary in most bytes (continuous values): a comparison sort of (key, row)
@@ -107,6 +112,50 @@ fn order_by_time(time: &[f64], key_of: impl Fn(f64) -> u64) -> Vec<usize> {
         std::mem::swap(&mut order, &mut next_order);
     }
     order
+}
+
+/// The stable order of `keys` by a counting sort over their distinct values, when those are
+/// few: times in days or months on a large cohort vary in most bytes of their bits (so radix
+/// passes do not pay) yet take a few thousand values. `None` when the keys are too many
+/// distinct values for that to pay.
+fn order_by_few_keys(keys: &[u64]) -> Option<Vec<usize>> {
+    let n = keys.len();
+    let most = (n / 4).min(1 << 16);
+    // Each row's key as the index of its distinct value (in order of first appearance).
+    let mut index: foldhash::HashMap<u64, u32> = Default::default();
+    let mut distinct: Vec<u64> = Vec::new();
+    let mut counts: Vec<usize> = Vec::new();
+    let mut key_index = Vec::with_capacity(n);
+    for &k in keys {
+        let next = distinct.len() as u32;
+        let i = *index.entry(k).or_insert(next);
+        if i == next {
+            if distinct.len() == most {
+                return None;
+            }
+            distinct.push(k);
+            counts.push(0);
+        }
+        counts[i as usize] += 1;
+        key_index.push(i);
+    }
+    // Where each distinct value's rows start in the sorted order.
+    let mut by_key: Vec<usize> = (0..distinct.len()).collect();
+    by_key.sort_unstable_by_key(|&i| distinct[i]);
+    let mut start = vec![0usize; distinct.len()];
+    let mut sum = 0;
+    for &i in &by_key {
+        start[i] = sum;
+        sum += counts[i];
+    }
+    // Rows placed in row order: ties keep it.
+    let mut order = vec![0usize; n];
+    for (row, &i) in key_index.iter().enumerate() {
+        let slot = &mut start[i as usize];
+        order[*slot] = row;
+        *slot += 1;
+    }
+    Some(order)
 }
 
 /// Writes the dense rank of each of `values` (ascending from 0; equal values, −0 and 0
@@ -271,6 +320,31 @@ mod tests {
         }
         // The shorter slice bounds the sum.
         assert_eq!(dot(&[1.0, 2.0, 3.0], &[4.0, 5.0]), 14.0);
+    }
+
+    #[test]
+    fn few_distinct_times_sort_by_counting_as_by_comparison() {
+        // Continuous-looking times (days over 30.4375) taking few values, ties keeping their
+        // row order: the counting sort, and a stable comparison sort, give the same order.
+        let times: Vec<f64> = (0..4000)
+            .map(|i| f64::from((i * 7919) % 613) / 30.4375)
+            .collect();
+        let keys: Vec<u64> = times.iter().map(|&t| total_order_key(t)).collect();
+        let mut expected: Vec<usize> = (0..times.len()).collect();
+        expected.sort_by_key(|&i| keys[i]);
+        assert_eq!(order_by_few_keys(&keys).as_deref(), Some(&expected[..]));
+        let key = |t: f64| total_order_key(t);
+        assert_eq!(order_by_time(&times, key), expected);
+        let descending: Vec<usize> = {
+            let mut d: Vec<usize> = (0..times.len()).collect();
+            d.sort_by_key(|&i| !keys[i]);
+            d
+        };
+        assert_eq!(order_by_time(&times, |t| !total_order_key(t)), descending);
+        // Too many distinct values: left to the comparison sort.
+        let continuous: Vec<u64> = (0..4000u64).map(|i| i * 2_654_435_761).collect();
+        assert_eq!(order_by_few_keys(&continuous), None);
+        assert_eq!(order_by_few_keys(&[]), Some(Vec::new()));
     }
 
     #[test]
