@@ -4,7 +4,13 @@
 
 use std::sync::OnceLock;
 
-use polars::prelude::{DataType, NewChunkedArray, Series, StringChunked};
+use polars::prelude::{
+    ChunkedArray, DataType, NewChunkedArray, PolarsDataType, PolarsNumericType, Series,
+    StringChunked, StringType,
+};
+
+/// Polars' array of text (views into shared buffers).
+type TextArray = <StringType as PolarsDataType>::Array;
 
 /// A Parquet cell read as its value, without text made and parsed back.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -34,6 +40,9 @@ enum Values {
 #[derive(Debug, Clone)]
 pub struct ParquetColumn {
     text: OnceLock<StringChunked>,
+    /// The text's one array, held directly when the column was read as text: a cell is then
+    /// read with no lock, chunk lookup or type check (a table has millions of cells).
+    array: Option<TextArray>,
     /// The typed column, kept to make `text` from on first use.
     source: Option<Series>,
     values: Option<Values>,
@@ -42,9 +51,12 @@ pub struct ParquetColumn {
 impl ParquetColumn {
     /// A column already read as text.
     pub fn from_text(text: StringChunked) -> Self {
+        // One chunk, so that a cell is read without a chunk search.
+        let text = text.rechunk().into_owned();
+        let array = text.downcast_get(0).cloned();
         Self {
-            // One chunk, so that a cell is read without a chunk search.
-            text: OnceLock::from(text.rechunk().into_owned()),
+            text: OnceLock::from(text),
+            array,
             source: None,
             values: None,
         }
@@ -54,22 +66,27 @@ impl ParquetColumn {
     /// for other types (read those as text). 32-bit floats are read as text: widened, they
     /// would not be the number their text says.
     pub fn from_values(column: &Series) -> Option<Self> {
+        // A column without nulls in one chunk (the usual case) is read as a plain slice:
+        // no validity check per value.
+        fn collect<T: PolarsNumericType, U>(
+            values: &ChunkedArray<T>,
+            convert: impl Fn(T::Native) -> U,
+        ) -> Vec<Option<U>> {
+            match values.cont_slice() {
+                Ok(slice) => slice.iter().map(|&v| Some(convert(v))).collect(),
+                Err(_) => values.iter().map(|v| v.map(&convert)).collect(),
+            }
+        }
         let values = match column.dtype() {
-            DataType::Float64 => Values::Float(column.f64().ok()?.iter().collect()),
-            DataType::Int64 => Values::Int(column.i64().ok()?.iter().collect()),
-            DataType::Int32 => Values::Int(
-                column
-                    .i32()
-                    .ok()?
-                    .iter()
-                    .map(|v| v.map(i64::from))
-                    .collect(),
-            ),
+            DataType::Float64 => Values::Float(collect(column.f64().ok()?, |v| v)),
+            DataType::Int64 => Values::Int(collect(column.i64().ok()?, |v| v)),
+            DataType::Int32 => Values::Int(collect(column.i32().ok()?, i64::from)),
             DataType::Boolean => Values::Bool(column.bool().ok()?.iter().collect()),
             _ => return None,
         };
         Some(Self {
             text: OnceLock::new(),
+            array: None,
             source: Some(column.clone()),
             values: Some(values),
         })
@@ -103,6 +120,7 @@ impl ParquetColumn {
         }
     }
 
+    #[inline]
     fn value(&self, row: usize) -> Option<TypedCell> {
         let cell = match self.values.as_ref()? {
             Values::Float(v) => v.get(row)?.map(TypedCell::Float),
@@ -158,6 +176,7 @@ impl RawChunk {
 
     /// Field `col` of record `row` as its value, when the chunk holds Parquet columns and
     /// that column holds numbers or booleans; `None` otherwise (read it as text).
+    #[inline]
     pub fn typed_field(&self, row: usize, col: usize) -> Option<TypedCell> {
         self.columns.get(col)?.value(row)
     }
@@ -215,6 +234,7 @@ impl RawChunk {
 
     /// Field `col` of record `row` as text: `None` past the record's end, `Some(None)` when
     /// the field is not UTF-8.
+    #[inline(always)]
     pub fn field_str(&self, row: usize, col: usize) -> Option<Option<&str>> {
         if !self.columns.is_empty() {
             return self.column_field(row, col).map(Some);
@@ -243,6 +263,7 @@ impl RawChunk {
         self.lines[row]
     }
 
+    #[inline]
     fn field_range(&self, row: usize) -> std::ops::Range<usize> {
         let start = if row == 0 {
             0
@@ -261,17 +282,19 @@ impl RawChunk {
     }
 
     /// Field `col` of record `row` of a column-held chunk.
+    #[inline(always)]
     fn column_field(&self, row: usize, col: usize) -> Option<&str> {
         // The column's one chunk (see `ParquetColumn::from_text`) read directly: no chunk
         // search per cell.
-        self.columns.get(col).map(|c| {
-            c.text()
-                .downcast_get(0)
-                .and_then(|a| a.get(row))
-                .unwrap_or("")
-        })
+        let column = self.columns.get(col)?;
+        let text = match &column.array {
+            Some(array) => array.get(row),
+            None => column.text().downcast_get(0).and_then(|a| a.get(row)),
+        };
+        Some(text.unwrap_or(""))
     }
 
+    #[inline(always)]
     fn field_bytes_range(&self, row: usize, col: usize) -> Option<std::ops::Range<usize>> {
         let range = self.field_range(row);
         if col >= range.len() {
