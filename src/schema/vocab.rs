@@ -43,6 +43,17 @@ macro_rules! vocabulary {
             fn index(self) -> usize {
                 self as usize
             }
+            fn parse(text: &str) -> Option<Self> {
+                // The contract's own spelling (most cells) by a match the compiler turns into
+                // a few length and word comparisons; any other case by the scan.
+                match text {
+                    $($text => Some($name::$variant),)+
+                    _ => Self::ALL
+                        .iter()
+                        .copied()
+                        .find(|v| v.as_str().eq_ignore_ascii_case(text)),
+                }
+            }
         }
         impl fmt::Display for $name {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
