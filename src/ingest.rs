@@ -102,8 +102,6 @@ fn open_table(
 /// refilled.
 struct TableStream<'scope> {
     layout: TableLayout,
-    /// The number of records in the file, when its metadata says (Parquet).
-    records_in_file: Option<usize>,
     chunks: Receiver<Result<RawChunk>>,
     recycle: SyncSender<RawChunk>,
     reader: std::thread::ScopedJoinHandle<'scope, u64>,
@@ -116,7 +114,6 @@ fn start_reading<'scope>(
     table: OpenTable,
 ) -> TableStream<'scope> {
     let OpenTable { mut reader, layout } = table;
-    let records_in_file = reader.records_in_file();
     let (sender, chunks) = sync_channel::<Result<RawChunk>>(2);
     let (recycle, recycled) = sync_channel::<RawChunk>(4);
     let reader = scope.spawn(move || {
@@ -141,7 +138,6 @@ fn start_reading<'scope>(
     });
     TableStream {
         layout,
-        records_in_file,
         chunks,
         recycle,
         reader,
@@ -160,7 +156,6 @@ fn stream_table<S, T: Send>(
 ) -> Result<u64> {
     let TableStream {
         layout,
-        records_in_file: _,
         chunks,
         recycle,
         reader,
@@ -360,7 +355,6 @@ fn validate_tables(
         extra_names: patient_layout.extra_names(),
         ..Patients::default()
     };
-    patients.reserve(patients_table.records_in_file.unwrap_or(0));
     let read = stream_table(
         patients_table,
         || (),
@@ -389,7 +383,6 @@ fn validate_tables(
     let mut events = crate::schema::Events::default();
     if let Some(table) = events_table {
         events.extra_names = table.layout.extra_names();
-        events.reserve(table.records_in_file.unwrap_or(0));
         let read = stream_table(
             table,
             || index.lookup(),
@@ -407,7 +400,6 @@ fn validate_tables(
     let mut labs = crate::schema::Labs::default();
     if let Some(table) = labs_table {
         labs.extra_names = table.layout.extra_names();
-        labs.reserve(table.records_in_file.unwrap_or(0));
         let read = stream_table(
             table,
             || index.lookup(),

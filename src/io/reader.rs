@@ -334,15 +334,6 @@ impl TableReader {
         self.format
     }
 
-    /// The number of records the file holds, when its metadata says (Parquet); `None` for
-    /// CSV, whose records are known only once read.
-    pub fn records_in_file(&self) -> Option<usize> {
-        match &self.source {
-            Source::Parquet { metadata, .. } => Some(metadata.num_rows),
-            Source::Csv { .. } => None,
-        }
-    }
-
     /// The file's size in bytes when opened.
     pub fn size_bytes(&self) -> u64 {
         self.size_bytes

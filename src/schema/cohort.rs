@@ -45,13 +45,6 @@ macro_rules! columnar {
             pub fn is_empty(&self) -> bool {
                 self.source_line.is_empty()
             }
-            /// Room for `additional` more records in every column, so that a table whose
-            /// size is known grows without reallocating (and copying) its columns.
-            pub fn reserve(&mut self, additional: usize) {
-                $(self.$field.reserve(additional);)+
-                self.source_line.reserve(additional);
-                self.extra.reserve(additional * self.extra_names.len());
-            }
             /// Appends one record.
             pub fn push(&mut self, record: $row) {
                 $(self.$field.push(record.$field);)+
