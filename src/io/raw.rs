@@ -5,8 +5,8 @@
 use std::sync::OnceLock;
 
 use polars::prelude::{
-    ChunkedArray, DataType, NewChunkedArray, PolarsDataType, PolarsNumericType, Series,
-    StringChunked, StringType,
+    ArrowDataType, ChunkedArray, DataType, NewChunkedArray, PolarsDataType, PolarsNumericType,
+    Series, StringChunked, StringType,
 };
 
 /// Polars' array of text (views into shared buffers).
@@ -39,24 +39,27 @@ enum Values {
 /// clean table's numbers are never printed and parsed back.
 #[derive(Debug, Clone)]
 pub struct ParquetColumn {
-    text: OnceLock<StringChunked>,
-    /// The text's one array, held directly when the column was read as text: a cell is then
-    /// read with no lock, chunk lookup or type check (a table has millions of cells).
-    array: Option<TextArray>,
+    /// The column's text as one array (a cell is read with no chunk search or type check):
+    /// given for a column read as text, made on first use for a typed one.
+    text: OnceLock<TextArray>,
     /// The typed column, kept to make `text` from on first use.
     source: Option<Series>,
     values: Option<Values>,
 }
 
+/// The one array of `text`, rechunked (an empty array for a column without chunks).
+fn one_array(text: &StringChunked) -> TextArray {
+    let text = text.rechunk();
+    text.downcast_get(0)
+        .cloned()
+        .unwrap_or_else(|| TextArray::new_empty(ArrowDataType::Utf8View))
+}
+
 impl ParquetColumn {
     /// A column already read as text.
     pub fn from_text(text: StringChunked) -> Self {
-        // One chunk, so that a cell is read without a chunk search.
-        let text = text.rechunk().into_owned();
-        let array = text.downcast_get(0).cloned();
         Self {
-            text: OnceLock::from(text),
-            array,
+            text: OnceLock::from(one_array(&text)),
             source: None,
             values: None,
         }
@@ -86,28 +89,29 @@ impl ParquetColumn {
         };
         Some(Self {
             text: OnceLock::new(),
-            array: None,
             source: Some(column.clone()),
             values: Some(values),
         })
     }
 
     /// The column as text, made on first use for a typed column.
-    fn text(&self) -> &StringChunked {
+    fn text(&self) -> &TextArray {
         self.text.get_or_init(|| {
             let len = self.source.as_ref().map_or(0, |s| s.len());
-            self.source
+            let text = self
+                .source
                 .as_ref()
                 .and_then(|s| s.cast(&DataType::String).ok())
-                .and_then(|s| s.str().ok().map(|t| t.rechunk().into_owned()))
-                // Numbers and booleans always cast to text; an empty column is the fallback
+                .and_then(|s| s.str().ok().cloned())
+                // Numbers and booleans always cast to text; a column of nulls is the fallback
                 // that cannot happen.
                 .unwrap_or_else(|| {
                     StringChunked::from_iter_options(
                         "".into(),
                         std::iter::repeat_n(None::<&str>, len),
                     )
-                })
+                });
+            one_array(&text)
         })
     }
 
@@ -286,12 +290,7 @@ impl RawChunk {
     fn column_field(&self, row: usize, col: usize) -> Option<&str> {
         // The column's one chunk (see `ParquetColumn::from_text`) read directly: no chunk
         // search per cell.
-        let column = self.columns.get(col)?;
-        let text = match &column.array {
-            Some(array) => array.get(row),
-            None => column.text().downcast_get(0).and_then(|a| a.get(row)),
-        };
-        Some(text.unwrap_or(""))
+        Some(self.columns.get(col)?.text().get(row).unwrap_or(""))
     }
 
     #[inline(always)]
