@@ -74,21 +74,10 @@ impl Frame {
             .cast(&DataType::Float64)
             .map_err(|e| self.polars_error(e))?;
         let values = cast.f64().map_err(|e| self.polars_error(e))?;
-        let finite_or_nan = |x: f64| if x.is_finite() { x } else { f64::NAN };
-        // Chunk by chunk (a CSV is parsed in several); a chunk without nulls (the usual case)
-        // is read as a plain slice, with no validity check per value.
         let mut numbers = Vec::with_capacity(values.len());
-        for array in values.downcast_iter() {
-            if array.validity().is_none_or(|v| v.unset_bits() == 0) {
-                numbers.extend(array.values().iter().map(|&x| finite_or_nan(x)));
-            } else {
-                numbers.extend(
-                    array
-                        .iter()
-                        .map(|v| v.map_or(f64::NAN, |&x| finite_or_nan(x))),
-                );
-            }
-        }
+        each_value(values, |_, v| {
+            numbers.push(v.filter(|x| x.is_finite()).unwrap_or(f64::NAN));
+        });
         Ok(numbers)
     }
 
@@ -106,34 +95,17 @@ impl Frame {
             // Provisional codes in order of appearance, keyed by the value's bits (−0 as 0).
             let mut seen: foldhash::HashMap<u64, u32> = Default::default();
             let mut distinct: Vec<(f64, usize)> = Vec::new();
-            let mut code_of = |row: usize, v: f64| {
-                if v.is_nan() {
+            each_value(values, |row, v| {
+                let Some(v) = v.filter(|x| !x.is_nan()) else {
                     return;
-                }
+                };
                 let v = if v == 0.0 { 0.0 } else { v };
                 let next = distinct.len() as u32;
                 codes[row] = *seen.entry(v.to_bits()).or_insert_with(|| {
                     distinct.push((v, row));
                     next
                 });
-            };
-            // Chunk by chunk; a chunk without nulls is read as a plain slice.
-            let mut row = 0;
-            for array in values.downcast_iter() {
-                if array.validity().is_none_or(|v| v.unset_bits() == 0) {
-                    for &v in array.values().iter() {
-                        code_of(row, v);
-                        row += 1;
-                    }
-                } else {
-                    for v in array.iter() {
-                        if let Some(&v) = v {
-                            code_of(row, v);
-                        }
-                        row += 1;
-                    }
-                }
-            }
+            });
             let mut order: Vec<usize> = (0..distinct.len()).collect();
             order.sort_by(|&a, &b| distinct[a].0.total_cmp(&distinct[b].0));
             // Names as polars prints the original values (integers without ".0").
@@ -171,6 +143,26 @@ impl Frame {
             order.sort_by(|&a, &b| distinct[a].cmp(distinct[b]));
             let levels = order.iter().map(|&k| distinct[k].to_string()).collect();
             Ok(Categories::renumbered(levels, &order, codes))
+        }
+    }
+}
+
+/// Hands each row's value (`None` for a null) to `each`, in row order, chunk by chunk (polars
+/// parses a CSV in several): a chunk without nulls, the usual case, is read as a plain slice
+/// with no validity check per value.
+fn each_value(values: &Float64Chunked, mut each: impl FnMut(usize, Option<f64>)) {
+    let mut row = 0;
+    for array in values.downcast_iter() {
+        if array.validity().is_none_or(|v| v.unset_bits() == 0) {
+            for &v in array.values().iter() {
+                each(row, Some(v));
+                row += 1;
+            }
+        } else {
+            for v in array.iter() {
+                each(row, v.copied());
+                row += 1;
+            }
         }
     }
 }
