@@ -15,12 +15,7 @@ pub trait Vocabulary: Copy + Eq + 'static {
     /// Position in [`Vocabulary::ALL`].
     fn index(self) -> usize;
     /// Case-insensitive parse of a trimmed value.
-    fn parse(text: &str) -> Option<Self> {
-        Self::ALL
-            .iter()
-            .copied()
-            .find(|v| v.as_str().eq_ignore_ascii_case(text))
-    }
+    fn parse(text: &str) -> Option<Self>;
     /// The accepted values, for messages: `m, f`.
     fn expected() -> String {
         let names: Vec<&str> = Self::ALL.iter().map(|v| v.as_str()).collect();
