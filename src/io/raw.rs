@@ -288,8 +288,7 @@ impl RawChunk {
     /// Field `col` of record `row` of a column-held chunk.
     #[inline(always)]
     fn column_field(&self, row: usize, col: usize) -> Option<&str> {
-        // The column's one chunk (see `ParquetColumn::from_text`) read directly: no chunk
-        // search per cell.
+        // The column's one array (see `ParquetColumn`): no chunk search per cell.
         Some(self.columns.get(col)?.text().get(row).unwrap_or(""))
     }
 
