@@ -186,16 +186,18 @@ impl Data {
                 .collect(),
             None => Vec::new(),
         };
+        // Each row written at its sorted position while the covariates are read in row order:
+        // one scattered row write per row instead of a scattered read per covariate.
+        let mut position = vec![0u32; n];
+        for (k, &i) in order.iter().enumerate() {
+            position[i] = k as u32;
+        }
         let mut x = vec![0.0; n * p];
-        {
-            use rayon::prelude::*;
-            x.par_chunks_exact_mut(p)
-                .zip(order.par_iter())
-                .for_each(|(row, &i)| {
-                    for (j, cell) in row.iter_mut().enumerate() {
-                        *cell = covariates[j][i] - means[j];
-                    }
-                });
+        for (i, &k) in position.iter().enumerate() {
+            let row = &mut x[k as usize * p..(k as usize + 1) * p];
+            for ((cell, column), mean) in row.iter_mut().zip(covariates).zip(&means) {
+                *cell = column[i] - mean;
+            }
         }
         let mut leaving_x = vec![0.0; leaving.len() * p];
         {
@@ -245,6 +247,15 @@ impl Data {
     /// that use them cannot be).
     fn risk_weights(&self, beta: &[f64]) -> Weights {
         use rayon::prelude::*;
+        if beta.iter().all(|&b| b == 0.0) {
+            // The first Newton step's β: every weight is exp(0) = 1, no pass over the rows.
+            let n = self.time.len();
+            return Weights {
+                eta: vec![0.0; n],
+                weight: vec![1.0; n],
+                leaving: vec![1.0; self.leaving_x.len() / self.p],
+            };
+        }
         let eta = self.linear_predictor(beta);
         let weight = eta.par_iter().map(|e| e.exp()).collect();
         // The same sums as `eta`'s, so a row's weight is the same number in both orders.
@@ -278,7 +289,7 @@ struct Weights {
 
 /// Length of a flat block of risk-set sums for p covariates: Σw, then Σw·x (p), then Σw·x·xᵀ
 /// (p × p, upper triangle used).
-fn sums_len(p: usize) -> usize {
+const fn sums_len(p: usize) -> usize {
     1 + p + p * p
 }
 
@@ -481,11 +492,35 @@ fn run_sums<const P: usize>(data: &Data, run: &Run, weights: &Weights, slot: &mu
     let (gone, rest) = rest.split_at_mut(q);
     let (dead, rest) = rest.split_at_mut(q);
     let (dying, count) = rest.split_at_mut(1 + p);
-    count[0] = add_rows(data, run, weights, p, all, dead, dying) as f64;
+    count[0] = if P > 0 && P <= MAX_LOCAL {
+        // Sums held in local arrays while the rows are added: the compiler keeps them in
+        // registers (the slot's slices it must reload and store at every row).
+        let mut local = [[0.0; sums_len(MAX_LOCAL)]; 2];
+        let mut local_dying = [0.0; 1 + MAX_LOCAL];
+        let [local_all, local_dead] = &mut local;
+        let d = add_rows(
+            data,
+            run,
+            weights,
+            p,
+            &mut local_all[..q],
+            &mut local_dead[..q],
+            &mut local_dying[..1 + p],
+        );
+        all.copy_from_slice(&local_all[..q]);
+        dead.copy_from_slice(&local_dead[..q]);
+        dying.copy_from_slice(&local_dying[..1 + p]);
+        d
+    } else {
+        add_rows(data, run, weights, p, all, dead, dying)
+    } as f64;
     for k in run.leaving.clone() {
         add_row(gone, data.leaving_row(k), weights.leaving[k], p);
     }
 }
+
+/// Covariates up to which [`run_sums`] keeps its sums in local arrays.
+const MAX_LOCAL: usize = 8;
 
 /// Adds the rows of `run` (with their linear predictors and risk weights) to the risk-set
 /// sums `risk`, and its dying rows to `dead` and to `dying` = [Σ η, Σ x (p), ...]; returns the
