@@ -67,35 +67,32 @@ pub(crate) fn order_by_stratum_and_time(
 fn order_by_time(time: &[f64], key_of: impl Fn(f64) -> u64) -> Vec<usize> {
     let n = time.len();
     let mut keys: Vec<u64> = time.iter().map(|&t| key_of(t)).collect();
-    let mut histograms = vec![[0usize; 256]; 8];
-    for &k in &keys {
-        for (byte, histogram) in histograms.iter_mut().enumerate() {
-            histogram[((k >> (8 * byte)) & 255) as usize] += 1;
-        }
-    }
-    let passes = histograms.iter().filter(|h| !h.contains(&n)).count();
-    if passes > 3 {
+    // The bytes in which some key differs from the first: the only ones a radix pass must
+    // sort by (times in whole days vary in two or three).
+    let first = keys.first().copied().unwrap_or(0);
+    let varying = keys.iter().fold(0u64, |bits, &k| bits | (k ^ first));
+    let bytes: Vec<usize> = (0..8).filter(|b| (varying >> (8 * b)) & 255 != 0).collect();
+    if bytes.len() > 3 {
         if let Some(order) = order_by_few_keys(&keys) {
             return order;
         }
-    }
-    let mut next_order = vec![0usize; n];
-    let mut order: Vec<usize> = if passes > 3 {
         // Keys that vary in most bytes (continuous values): a comparison sort of (key, row)
         // pairs is faster than eight scattering passes.
         use rayon::slice::ParallelSliceMut;
         let mut pairs: Vec<(u64, usize)> = keys.into_iter().zip(0..n).collect();
         pairs.par_sort_unstable();
-        keys = Vec::new();
-        pairs.into_iter().map(|(_, i)| i).collect()
-    } else {
-        (0..n).collect()
-    };
-    let mut next_keys = vec![0u64; if passes > 3 { 0 } else { n }];
-    for (byte, histogram) in histograms.iter().enumerate() {
-        if passes > 3 || histogram.contains(&n) {
-            continue;
+        return pairs.into_iter().map(|(_, i)| i).collect();
+    }
+    let mut histograms = vec![[0usize; 256]; bytes.len()];
+    for &k in &keys {
+        for (&byte, histogram) in bytes.iter().zip(histograms.iter_mut()) {
+            histogram[((k >> (8 * byte)) & 255) as usize] += 1;
         }
+    }
+    let mut order: Vec<usize> = (0..n).collect();
+    let mut next_order = vec![0usize; n];
+    let mut next_keys = vec![0u64; n];
+    for (&byte, histogram) in bytes.iter().zip(&histograms) {
         let mut offsets = [0usize; 256];
         let mut sum = 0;
         for (offset, count) in offsets.iter_mut().zip(histogram) {
