@@ -331,22 +331,19 @@ enum Covariate {
 /// factors dummy-coded against their reference level.
 fn design(
     config: &SurvivalConfig,
-    covariates: &[(String, Covariate)],
+    covariates: Vec<(String, Covariate)>,
     rows: &[u32],
 ) -> Result<(Vec<String>, Vec<Vec<f64>>)> {
     use rayon::prelude::*;
     // Each covariate's columns built side by side, then laid out in the covariates' order.
     let per_covariate: Vec<Vec<(String, Vec<f64>)>> = covariates
-        .par_iter()
+        .into_par_iter()
         .map(|(name, covariate)| -> Result<_> {
             Ok(match covariate {
-                Covariate::Numeric(values) => vec![(
-                    name.clone(),
-                    rows.iter().map(|&r| values[r as usize]).collect(),
-                )],
+                Covariate::Numeric(values) => vec![(name, kept(values, rows))],
                 Covariate::Factor(categories) => {
-                    let (levels, codes) = compact(categories, rows);
-                    let reference = match config.references.get(name) {
+                    let (levels, codes) = compact(&categories, rows);
+                    let reference = match config.references.get(&name) {
                         Some(r) => levels.iter().position(|l| l == r).ok_or_else(|| {
                             setting(
                                 "--reference",
@@ -377,6 +374,16 @@ fn design(
         .into_iter()
         .collect::<Result<_>>()?;
     Ok(per_covariate.into_iter().flatten().unzip())
+}
+
+/// `values` at the kept `rows` (ascending, as na.omit keeps them): the vector itself when
+/// every row is kept, with no copy.
+fn kept<T: Copy>(values: Vec<T>, rows: &[u32]) -> Vec<T> {
+    if rows.len() == values.len() {
+        values
+    } else {
+        rows.iter().map(|&r| values[r as usize]).collect()
+    }
 }
 
 /// Row indices (into the kept rows) of each group, by one counting pass.
@@ -521,12 +528,8 @@ pub fn survival(config: &SurvivalConfig) -> Result<SurvivalJson> {
         .map(|&r| meaning[event.codes[r as usize] as usize])
         .collect();
     let ev: Vec<bool> = status.iter().map(|&s| s == 1).collect();
-    let t: Vec<f64> = rows.iter().map(|&r| time[r as usize]).collect();
-    drop(time);
-    let en: Option<Vec<f64>> = entry
-        .as_ref()
-        .map(|e| rows.iter().map(|&r| e[r as usize]).collect());
-    drop(entry);
+    let t = kept(time, &rows);
+    let en = entry.map(|e| kept(e, &rows));
     let events = ev.iter().filter(|e| **e).count();
     let competing_events = status.iter().filter(|&&s| s == 2).count();
     let mut warnings = Vec::new();
@@ -559,7 +562,7 @@ pub fn survival(config: &SurvivalConfig) -> Result<SurvivalJson> {
     let group_rows = members(&group_codes, levels.len());
     let strata_codes: Option<Vec<usize>> = strata.as_ref().map(|s| compact(s, &rows).1);
     let cluster_codes: Option<Vec<usize>> = cluster.as_ref().map(|c| compact(c, &rows).1);
-    let (names, columns) = design(config, &covariates, &rows)?;
+    let (names, columns) = design(config, covariates, &rows)?;
     // The KM curves and log-rank test (with the competing-risks analyses) on one core, the Cox
     // model on the other: independent, and each deterministic.
     let (left, right) = rayon::join(
