@@ -896,6 +896,55 @@ fn the_survival_command_writes_the_contract_with_rs_numbers() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("missing required column 'months'"));
 }
 
+/// `bonemet survival` reads only the columns it uses, from CSV or Parquet alike: lung.csv (ten
+/// columns, four used) and the same table as Parquet give the same JSON, and a column the
+/// Parquet file lacks is exit 2 naming it.
+#[test]
+fn the_survival_command_reads_the_same_numbers_from_parquet() {
+    use polars::prelude::*;
+    let lung_csv = data("reference/lung.csv");
+    let dir = tempfile::tempdir().unwrap();
+    let lung_parquet = dir.path().join("lung.parquet");
+    let mut frame = CsvReadOptions::default()
+        .try_into_reader_with_file_path(Some(lung_csv.clone()))
+        .unwrap()
+        .finish()
+        .unwrap();
+    crate::util::write_parquet(&mut frame, &lung_parquet);
+    let run = |path: &std::path::Path, time: &str| {
+        crate::util::bonemet(&[
+            "survival",
+            path.to_str().unwrap(),
+            "--time",
+            time,
+            "--event",
+            "status",
+            "--event-value",
+            "2",
+            "--by",
+            "sex",
+            "--covariates",
+            "age,ph.ecog",
+            "--factor",
+            "ph.ecog",
+        ])
+    };
+    let (from_csv, from_parquet) = (run(&lung_csv, "time"), run(&lung_parquet, "time"));
+    assert!(
+        from_parquet.status.success(),
+        "{}",
+        String::from_utf8_lossy(&from_parquet.stderr)
+    );
+    let json =
+        |out: &std::process::Output| -> Value { serde_json::from_slice(&out.stdout).unwrap() };
+    let parquet_json = json(&from_parquet);
+    assert_eq!(parquet_json, json(&from_csv));
+    assert_eq!(parquet_json["n"], 227);
+    let missing = run(&lung_parquet, "months");
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("missing required column 'months'"));
+}
+
 /// The O(n log n) concordance equals the definition counted pair by pair, on random data with
 /// ties in times and scores, with and without strata and delayed entry; its standard error
 /// equals survival's jackknife formula computed from per-subject pair counts.

@@ -436,7 +436,16 @@ pub fn survival(config: &SurvivalConfig) -> Result<SurvivalJson> {
             ));
         }
     }
-    let frame = Frame::read(&config.data)?;
+    let used: Vec<&str> = [&config.time, &config.event]
+        .into_iter()
+        .chain(&config.entry)
+        .chain(&config.by)
+        .chain(&config.cluster)
+        .chain(&config.strata)
+        .chain(&config.covariates)
+        .map(String::as_str)
+        .collect();
+    let frame = Frame::read_columns(&config.data, &used)?;
     let n_all = frame.height();
     // The covariates are extracted beside the other columns (each a pass over one column).
     let (columns_read, covariates) = rayon::join(
