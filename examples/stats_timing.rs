@@ -25,7 +25,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .nth(1)
         .ok_or("usage: stats_timing FILE.csv")?;
     let clock = Instant::now();
-    let frame = Frame::read(std::path::Path::new(&path))?;
+    let columns = [
+        "time", "status", "group", "x1", "x2", "x3", "x4", "x5", "x6",
+    ];
+    let frame = Frame::read_columns(std::path::Path::new(&path), &columns)?;
     let time = frame.numbers("time")?;
     let event: Vec<bool> = frame.numbers("status")?.iter().map(|&s| s == 1.0).collect();
     let group: Vec<usize> = frame

@@ -9,7 +9,7 @@ use polars::prelude::*;
 use super::reader::Format;
 use crate::error::{Error, Result};
 
-/// A table read whole.
+/// The columns of a table an analysis uses, read whole.
 pub struct Frame {
     path: std::path::PathBuf,
     frame: DataFrame,
@@ -75,36 +75,6 @@ impl Frame {
                     .and_then(|r| r.finish())
                     .map_err(csv_error)?
             }
-        };
-        Ok(Self {
-            path: path.to_path_buf(),
-            frame,
-        })
-    }
-
-    /// Reads `path`.
-    pub fn read(path: &Path) -> Result<Self> {
-        let err = |e: PolarsError| Error::Parquet {
-            path: path.to_path_buf(),
-            message: e.to_string(),
-        };
-        let frame = match Format::from_path(path)? {
-            Format::Parquet => {
-                let file = std::fs::File::open(path).map_err(|source| Error::Read {
-                    path: path.to_path_buf(),
-                    source,
-                })?;
-                ParquetReader::new(file).finish().map_err(err)?
-            }
-            Format::Csv => CsvReadOptions::default()
-                .with_infer_schema_length(Some(10_000))
-                .try_into_reader_with_file_path(Some(path.to_path_buf()))
-                .and_then(|r| r.finish())
-                .map_err(|e| Error::Csv {
-                    path: path.to_path_buf(),
-                    line: 0,
-                    message: e.to_string(),
-                })?,
         };
         Ok(Self {
             path: path.to_path_buf(),
