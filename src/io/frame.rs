@@ -19,61 +19,51 @@ impl Frame {
     /// Reads the columns `wanted` of `path`, those of them it has (one it lacks is reported
     /// when asked for): a registry extract's other columns, often hundreds, are not parsed.
     pub fn read_columns(path: &Path, wanted: &[&str]) -> Result<Self> {
-        let polars_error = |e: PolarsError| Error::Parquet {
-            path: path.to_path_buf(),
-            message: e.to_string(),
-        };
-        let csv_error = |e: PolarsError| Error::Csv {
-            path: path.to_path_buf(),
-            line: 0,
-            message: e.to_string(),
-        };
-        let pick = |names: Vec<String>| -> Vec<String> {
-            let mut picked: Vec<String> = Vec::new();
-            for w in wanted {
-                if names.iter().any(|n| n == w) && !picked.iter().any(|p| p == w) {
-                    picked.push(w.to_string());
-                }
+        let mut columns: Vec<String> = Vec::new();
+        for w in wanted {
+            if !columns.iter().any(|c| c == w) {
+                columns.push(w.to_string());
             }
-            picked
-        };
+        }
         let frame = match Format::from_path(path)? {
             Format::Parquet => {
+                let polars_error = |e: PolarsError| Error::Parquet {
+                    path: path.to_path_buf(),
+                    message: e.to_string(),
+                };
                 let file = std::fs::File::open(path).map_err(|source| Error::Read {
                     path: path.to_path_buf(),
                     source,
                 })?;
                 let mut reader = ParquetReader::new(file);
-                let names = reader
-                    .schema()
-                    .map_err(polars_error)?
-                    .iter_names()
-                    .map(|n| n.to_string())
-                    .collect();
+                let schema = reader.schema().map_err(polars_error)?;
+                columns.retain(|c| schema.contains(c));
                 reader
-                    .with_columns(Some(pick(names)))
+                    .with_columns(Some(columns))
                     .finish()
                     .map_err(polars_error)?
             }
             Format::Csv => {
-                let options = || CsvReadOptions::default().with_infer_schema_length(Some(10_000));
-                // The header as polars reads it (no rows), so names match its own.
-                let names = options()
-                    .with_n_rows(Some(0))
-                    .try_into_reader_with_file_path(Some(path.to_path_buf()))
-                    .and_then(|r| r.finish())
-                    .map_err(csv_error)?
-                    .get_column_names()
+                let read = |columns: Option<Arc<[PlSmallStr]>>| {
+                    CsvReadOptions::default()
+                        .with_infer_schema_length(Some(10_000))
+                        .with_columns(columns)
+                        .try_into_reader_with_file_path(Some(path.to_path_buf()))
+                        .and_then(|r| r.finish())
+                };
+                // Polars refuses a projection naming a column the file lacks: the whole file
+                // is then read, and asking for the column names it.
+                let projection = columns
                     .iter()
-                    .map(|n| n.to_string())
+                    .map(|c| PlSmallStr::from(c.as_str()))
                     .collect();
-                let columns: Arc<[PlSmallStr]> =
-                    pick(names).into_iter().map(PlSmallStr::from).collect();
-                options()
-                    .with_columns(Some(columns))
-                    .try_into_reader_with_file_path(Some(path.to_path_buf()))
-                    .and_then(|r| r.finish())
-                    .map_err(csv_error)?
+                read(Some(projection))
+                    .or_else(|_| read(None))
+                    .map_err(|e| Error::Csv {
+                        path: path.to_path_buf(),
+                        line: 0,
+                        message: e.to_string(),
+                    })?
             }
         };
         Ok(Self {
