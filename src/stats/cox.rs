@@ -799,68 +799,36 @@ pub(crate) fn chi_square_test(chisq: f64, df: usize) -> GlobalTest {
     GlobalTest { chisq, df, p }
 }
 
-/// Counts of inserted ranks with prefix counts in O(log n): a Fenwick tree over blocks of 64
-/// ranks (small enough to stay in cache: 64 KB for a million ranks) and, for each block, a
-/// 64-entry Fenwick tree followed by the count at each of its ranks, side by side in memory
-/// (512 bytes), so that a read or an update touches a few neighbouring cache lines instead of
-/// one per level of a tree over all ranks. A read of [below, at, above] costs one walk.
+/// Counts added at positions 0..size with prefix sums in O(log size): a Fenwick tree. The
+/// concordance keeps one over the distinct exit times of a stratum, a few thousand on
+/// registry data (times in days), small enough to stay in the fastest cache.
 struct Fenwick {
-    blocks: Vec<i32>,
-    /// Per block: its Fenwick tree (`BLOCK` entries), then the count at each rank (`BLOCK`).
-    cells: Vec<i32>,
-    total: i32,
+    tree: Vec<i32>,
 }
-
-/// Ranks per block of [`Fenwick`].
-const BLOCK: usize = 64;
 
 impl Fenwick {
     fn new(size: usize) -> Self {
-        let blocks = size.div_ceil(BLOCK);
         Self {
-            blocks: vec![0; blocks + 1],
-            cells: vec![0; blocks * 2 * BLOCK],
-            total: 0,
+            tree: vec![0; size + 1],
         }
     }
-    /// The count at `rank`.
-    fn at(&self, rank: usize) -> i32 {
-        self.cells[(rank / BLOCK) * 2 * BLOCK + BLOCK + rank % BLOCK]
-    }
-    /// Inserts (`count` 1) or removes (−1) a rank.
-    fn add(&mut self, rank: usize, count: i32) {
-        self.total += count;
-        let (block, offset) = (rank / BLOCK, rank % BLOCK);
-        let cells = &mut self.cells[block * 2 * BLOCK..(block + 1) * 2 * BLOCK];
-        cells[BLOCK + offset] += count;
-        let mut i = offset + 1;
-        while i <= BLOCK {
-            cells[i - 1] += count;
-            i += i & i.wrapping_neg();
-        }
-        let mut i = block + 1;
-        while i < self.blocks.len() {
-            self.blocks[i] += count;
+    /// Adds `count` at `position`.
+    fn add(&mut self, position: usize, count: i32) {
+        let mut i = position + 1;
+        while i < self.tree.len() {
+            self.tree[i] += count;
             i += i & i.wrapping_neg();
         }
     }
-    /// Numbers of inserted ranks below, equal to and above `rank`.
-    fn split(&self, rank: usize) -> [i32; 3] {
-        let (block, offset) = (rank / BLOCK, rank % BLOCK);
-        let mut below = 0;
-        let mut i = block;
+    /// The sum of the counts at positions below `end`.
+    fn below(&self, end: usize) -> i32 {
+        let mut sum = 0;
+        let mut i = end.min(self.tree.len() - 1);
         while i > 0 {
-            below += self.blocks[i];
+            sum += self.tree[i];
             i -= i & i.wrapping_neg();
         }
-        let cells = &self.cells[block * 2 * BLOCK..(block + 1) * 2 * BLOCK];
-        let mut i = offset;
-        while i > 0 {
-            below += cells[i - 1];
-            i -= i & i.wrapping_neg();
-        }
-        let at = cells[BLOCK + offset];
-        [below, at, self.total - below - at]
+        sum
     }
 }
 
@@ -900,23 +868,82 @@ pub fn concordance(
     )
 }
 
-/// Which member of its comparable pairs a subject's counts are taken as.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Member {
-    /// The event that happens first: compared with everyone at risk then.
-    Earlier,
-    /// The one still at risk: compared with every event while it is at risk.
-    Later,
+/// A subject of a stratum as sorted for the concordance: its score's sort key, its sweep
+/// position, and the index of its exit time among the stratum's distinct exit times (latest
+/// first) with [`EVENT_BIT`] set for an event. Sixteen bytes, as (key, position) alone.
+type Scored = (u64, u32, u32);
+
+/// The event flag of a [`Scored`] subject's run.
+const EVENT_BIT: u32 = 1 << 31;
+
+/// A [`Scored`] subject unpacked.
+#[derive(Debug, Clone, Copy)]
+struct Subject {
+    /// Sweep position (into the caller's rows).
+    row: usize,
+    /// Index of its exit time among the stratum's distinct exit times, latest first.
+    run: usize,
+    event: bool,
+    /// It is at risk at the event times of runs `start..end`: from its own run if censored
+    /// (an event is not compared with the events tied with it), else the next, until its
+    /// entry.
+    start: usize,
+    end: usize,
+}
+
+/// The runs of a stratum, for unpacking its [`Scored`] subjects.
+struct StratumRuns<'a> {
+    /// Distinct exit times.
+    runs: usize,
+    /// With delayed entry, each row's end of risk (a run index), by sweep position from
+    /// `first`.
+    ends: Option<&'a [u32]>,
+    first: usize,
+}
+
+impl StratumRuns<'_> {
+    fn subject(&self, &(_, row, run_event): &Scored) -> Subject {
+        let (row, event) = (row as usize, run_event & EVENT_BIT != 0);
+        let run = (run_event & !EVENT_BIT) as usize;
+        Subject {
+            row,
+            run,
+            event,
+            start: run + usize::from(event),
+            end: self
+                .ends
+                .map_or(self.runs, |e| e[row - self.first] as usize),
+        }
+    }
+}
+
+/// The ranges of `scored` (sorted) whose subjects share a score.
+fn score_groups(scored: &[Scored]) -> impl Iterator<Item = std::ops::Range<usize>> + '_ {
+    let mut start = 0;
+    std::iter::from_fn(move || {
+        if start == scored.len() {
+            return None;
+        }
+        let key = scored[start].0;
+        let mut end = start + 1;
+        while end < scored.len() && scored[end].0 == key {
+            end += 1;
+        }
+        let group = start..end;
+        start = end;
+        Some(group)
+    })
 }
 
 /// [`concordance`] on rows already in sweep order (each stratum's range by time descending).
 ///
-/// Two independent sweeps, run in parallel, walk times from the latest down while subjects
-/// join the risk set (at their time; censored before the events tied with them) and leave it
-/// (at their entry, with delayed entry). One keeps a Fenwick tree over the ranks of `eta` of
-/// everyone at risk: each event reads how many rank below, equal and above it. The other
-/// keeps a tree of the events seen so far: a subject's counts as the later member of its
-/// pairs are that tree read when it leaves minus the same read when it joined.
+/// Each stratum's subjects are taken in order of their risk score, and a subject's pairs with
+/// lower scores are counted through a Fenwick tree over the stratum's distinct exit times (a
+/// few thousand for times in days: the tree stays in the fastest cache): as the earlier
+/// member, an event counts the subjects at risk at its time (each adds 1 over the runs it is
+/// at risk at); as the later member, a subject counts the events at the times it is at risk
+/// at. Subjects with equal scores are counted before and after their group is added, which
+/// gives the tied pairs. The two passes run in parallel.
 fn concordance_sorted(
     time: &[f64],
     event: &[bool],
@@ -925,18 +952,21 @@ fn concordance_sorted(
     strata: &[std::ops::Range<usize>],
 ) -> Concordance {
     let n = time.len();
-    // Dense ranks of the scores within each stratum (equal scores share a rank).
-    let mut ranks = vec![0u32; n];
-    let mut sizes = Vec::with_capacity(strata.len());
+    // Each subject's [concordant, tied, discordant] pairs as the earlier and as the later
+    // member, in sweep order.
+    let mut earlier = vec![[0i32; 3]; n];
+    let mut later = vec![[0i32; 3]; n];
+    // [concordant, tied_x, discordant, pairs of events tied on time, ... and on score].
+    let mut totals = [0u64; 5];
     for range in strata {
-        sizes.push(super::dense_ranks(
-            &eta[range.clone()],
-            &mut ranks[range.clone()],
-        ));
+        stratum_pairs(
+            (time, event, entry, eta),
+            range.clone(),
+            (&mut earlier, &mut later),
+            &mut totals,
+        );
     }
-    let sweep = |member| pair_counts(time, event, entry, &ranks, &sizes, strata, member);
-    let ((earlier, [concordant, tied_x, discordant, tied_time, tied_xy]), (later, _)) =
-        rayon::join(|| sweep(Member::Earlier), || sweep(Member::Later));
+    let [concordant, tied_x, discordant, tied_time, tied_xy] = totals;
     let comparable = (concordant + discordant + tied_x) as f64;
     let somers = (concordant as f64 - discordant as f64) / comparable;
     // var(C) = Σ dfbetaᵢ² / 4 with dfbetaᵢ = (cᵢ − dᵢ)/N − (S/N)(cᵢ + dᵢ + tᵢ).
@@ -963,110 +993,215 @@ fn concordance_sorted(
     }
 }
 
-/// One sweep of [`concordance_sorted`]: each row's [concordant, tied, discordant] pairs as
-/// `member`, and (as the earlier member) the totals [concordant, tied_x, discordant, pairs of
-/// events tied on time, pairs of events tied on time and score].
-fn pair_counts(
-    time: &[f64],
-    event: &[bool],
-    entry: Option<&[f64]>,
-    ranks: &[u32],
-    sizes: &[usize],
-    strata: &[std::ops::Range<usize>],
-    member: Member,
-) -> (Vec<[i32; 3]>, [u64; 5]) {
-    let mut pairs = vec![[0i32; 3]; time.len()];
-    let mut totals = [0u64; 5];
-    let mut inside = vec![false; time.len()];
-    let rank = |i: usize| ranks[i] as usize;
-    // A later member's read of the events-seen tree, [below, at, above] its rank, added
-    // (sign 1) or subtracted (−1): an event ranked above it is a concordant pair.
-    let later = |pairs: &mut [i32; 3], [below, at, above]: [i32; 3], sign: i32| {
-        pairs[0] += sign * above;
-        pairs[1] += sign * at;
-        pairs[2] += sign * below;
-    };
-    for (range, &size) in strata.iter().zip(sizes) {
-        // At risk (earlier member's sweep) or events seen (later member's).
-        let mut tree = Fenwick::new(size);
-        let join = |i: usize, tree: &mut Fenwick, pairs: &mut [[i32; 3]], inside: &mut [bool]| {
-            inside[i] = true;
-            match member {
-                Member::Earlier => tree.add(rank(i), 1),
-                Member::Later => later(&mut pairs[i], tree.split(rank(i)), -1),
-            }
-        };
-        let leaving: Vec<usize> = match entry {
-            Some(e) => super::order_by_descending(&e[range.clone()])
-                .into_iter()
-                .map(|k| range.start + k)
-                .collect(),
-            None => Vec::new(),
-        };
-        let mut next_leaving = 0;
-        let mut a = range.start;
-        while a < range.end {
-            let t = time[a];
-            let b = a + time[a..range.end].partition_point(|&x| x == t);
-            for i in (a..b).filter(|&i| !event[i]) {
-                join(i, &mut tree, &mut pairs, &mut inside);
-            }
-            if let Some(e) = entry {
-                while next_leaving < leaving.len() && e[leaving[next_leaving]] >= t {
-                    let i = leaving[next_leaving];
-                    next_leaving += 1;
-                    if !std::mem::take(&mut inside[i]) {
-                        continue;
-                    }
-                    match member {
-                        Member::Earlier => tree.add(rank(i), -1),
-                        Member::Later => later(&mut pairs[i], tree.split(rank(i)), 1),
-                    }
-                }
-            }
-            for i in (a..b).filter(|&i| event[i]) {
-                match member {
-                    Member::Earlier => {
-                        let read = tree.split(rank(i));
-                        pairs[i] = read;
-                        totals[0] += read[0] as u64;
-                        totals[1] += read[1] as u64;
-                        totals[2] += read[2] as u64;
-                    }
-                    Member::Later => tree.add(rank(i), 1),
-                }
-            }
-            let deaths = (a..b).filter(|&i| event[i]).count() as u64;
-            totals[3] += deaths * deaths.saturating_sub(1) / 2;
-            for i in (a..b).filter(|&i| event[i]) {
-                if member == Member::Earlier {
-                    // The events at t already joined with the same score: the tree's count at
-                    // the rank now, less its count when the events read it.
-                    totals[4] += (tree.at(rank(i)) - pairs[i][1]) as u64;
-                }
-                // An event never at risk (entry at or after its time) joins no risk set.
-                if entry.is_none_or(|e| e[i] < t) {
-                    join(i, &mut tree, &mut pairs, &mut inside);
-                }
-            }
-            a = b;
+/// Columns of [`concordance_sorted`]: time, event, entry, score, in sweep order.
+type SweepColumns<'a> = (&'a [f64], &'a [bool], Option<&'a [f64]>, &'a [f64]);
+
+/// Counts the pairs of one stratum (`range`, in sweep order) into `earlier` and `later` (per
+/// subject) and `totals` (as in [`concordance_sorted`]).
+fn stratum_pairs(
+    (time, event, entry, eta): SweepColumns,
+    range: std::ops::Range<usize>,
+    (earlier, later): (&mut [[i32; 3]], &mut [[i32; 3]]),
+    totals: &mut [u64; 5],
+) {
+    use rayon::slice::ParallelSliceMut;
+    // Distinct exit times (runs, latest first), events per run, and each subject sorted by
+    // score with its run; subjects at risk per run through the changes at their starts and
+    // ends (known once the runs are: with delayed entry, two passes).
+    let mut run_times: Vec<f64> = Vec::new();
+    let mut events_in_run: Vec<i32> = Vec::new();
+    let mut scored: Vec<Scored> = Vec::with_capacity(range.len());
+    for i in range.clone() {
+        if run_times.last() != Some(&time[i]) {
+            run_times.push(time[i]);
+            events_in_run.push(0);
         }
-        if member == Member::Later {
-            // Still at risk at the start of time: the tree now holds every event and no longer
-            // changes, so its reads are running sums of its counts per rank (no tree walks).
-            let mut below = Vec::with_capacity(size);
-            let mut running = 0;
-            for r in 0..size {
-                below.push(running);
-                running += tree.at(r);
+        let run = (run_times.len() - 1) as u32;
+        if event[i] {
+            if let Some(d) = events_in_run.last_mut() {
+                *d += 1;
             }
-            for i in range.clone().filter(|&i| inside[i]) {
-                let (below, at) = (below[rank(i)], tree.at(rank(i)));
-                later(&mut pairs[i], [below, at, tree.total - below - at], 1);
-            }
+        }
+        // −0 and 0 are one score.
+        let score = if eta[i] == 0.0 { 0.0 } else { eta[i] };
+        let flag = if event[i] { EVENT_BIT } else { 0 };
+        scored.push((super::total_order_key(score), i as u32, run | flag));
+    }
+    let runs = run_times.len();
+    totals[3] += events_in_run
+        .iter()
+        .map(|&d| (d as u64) * (d.max(1) as u64 - 1) / 2)
+        .sum::<u64>();
+    // At risk until the first run at or before its entry (runs are latest first).
+    let ends: Option<Vec<u32>> = entry.map(|e| {
+        range
+            .clone()
+            .map(|i| run_times.partition_point(|&t| t > e[i]) as u32)
+            .collect()
+    });
+    let stratum = StratumRuns {
+        runs,
+        ends: ends.as_deref(),
+        first: range.start,
+    };
+    let mut change = vec![0i32; runs + 1];
+    for s in &scored {
+        let s = stratum.subject(s);
+        if s.start < s.end {
+            change[s.start] += 1;
+            change[s.end] -= 1;
         }
     }
-    (pairs, totals)
+    let mut running = 0;
+    let at_risk: Vec<i32> = change[..runs]
+        .iter()
+        .map(|c| {
+            running += c;
+            running
+        })
+        .collect();
+    drop(change);
+    scored.par_sort_unstable();
+    let (earlier_totals, ()) = rayon::join(
+        || earlier_member_pairs(&scored, &stratum, &at_risk, earlier),
+        || later_member_pairs(&scored, &stratum, &events_in_run, later),
+    );
+    for (t, e) in totals.iter_mut().zip(earlier_totals) {
+        *t += e;
+    }
+}
+
+/// Each event's pairs as the earlier member (subjects sorted by score) into `out`: [concordant
+/// (at risk then with a lower score), tied, discordant] with the subjects at risk at its time
+/// (`at_risk` per run, whatever their score); and the totals [concordant, tied_x, discordant,
+/// 0, pairs of events tied on time and score].
+fn earlier_member_pairs(
+    scored: &[Scored],
+    stratum: &StratumRuns,
+    at_risk: &[i32],
+    out: &mut [[i32; 3]],
+) -> [u64; 5] {
+    let runs = stratum.runs;
+    let mut tree = Fenwick::new(runs);
+    // One at its start and minus one at its end: the tree's sum up to a run counts the
+    // subjects added so far that are at risk then.
+    let add = |tree: &mut Fenwick, s: &Subject| {
+        if s.start < s.end {
+            tree.add(s.start, 1);
+            if s.end < runs {
+                tree.add(s.end, -1);
+            }
+        }
+    };
+    let mut totals = [0u64; 5];
+    let count = |o: &[i32; 3], totals: &mut [u64; 5]| {
+        for (t, &v) in totals.iter_mut().zip(o) {
+            *t += v as u64;
+        }
+    };
+    // Events of the current score group per run, for the pairs tied on time and score.
+    let mut tied_here = vec![0u32; runs];
+    for group in score_groups(scored) {
+        if group.len() == 1 {
+            let s = stratum.subject(&scored[group.start]);
+            if s.event {
+                let below = tree.below(s.run + 1);
+                out[s.row] = [below, 0, at_risk[s.run] - below];
+                count(&out[s.row], &mut totals);
+            }
+            add(&mut tree, &s);
+            continue;
+        }
+        let members = &scored[group];
+        for s in members.iter().map(|s| stratum.subject(s)) {
+            if s.event {
+                out[s.row][0] = tree.below(s.run + 1);
+            }
+        }
+        for s in members.iter().map(|s| stratum.subject(s)) {
+            add(&mut tree, &s);
+        }
+        for s in members.iter().map(|s| stratum.subject(s)) {
+            if s.event {
+                let o = &mut out[s.row];
+                o[1] = tree.below(s.run + 1) - o[0];
+                o[2] = at_risk[s.run] - o[0] - o[1];
+                count(o, &mut totals);
+                totals[4] += u64::from(tied_here[s.run]);
+                tied_here[s.run] += 1;
+            }
+        }
+        for s in members.iter().map(|s| stratum.subject(s)) {
+            tied_here[s.run] = 0;
+        }
+    }
+    totals
+}
+
+/// Each subject's pairs as the later member (subjects sorted by score) into `out`:
+/// [concordant (events with a higher score), tied, discordant] with the events at the times
+/// it is at risk at (`events_in_run` per run, whatever their score).
+fn later_member_pairs(
+    scored: &[Scored],
+    stratum: &StratumRuns,
+    events_in_run: &[i32],
+    out: &mut [[i32; 3]],
+) {
+    let runs = stratum.runs;
+    // Events at the runs before each index.
+    let mut events_before = Vec::with_capacity(runs + 1);
+    let mut running = 0;
+    events_before.push(0);
+    for &d in events_in_run {
+        running += d;
+        events_before.push(running);
+    }
+    let mut tree = Fenwick::new(runs);
+    let mut added = 0;
+    // Events added so far at the times `s` is at risk at.
+    let seen = |tree: &Fenwick, added: i32, s: &Subject| {
+        if s.start >= s.end {
+            0
+        } else if s.end == runs {
+            added - tree.below(s.start)
+        } else {
+            tree.below(s.end) - tree.below(s.start)
+        }
+    };
+    let all = |s: &Subject| {
+        if s.start < s.end {
+            events_before[s.end] - events_before[s.start]
+        } else {
+            0
+        }
+    };
+    for group in score_groups(scored) {
+        if group.len() == 1 {
+            let s = stratum.subject(&scored[group.start]);
+            let below = seen(&tree, added, &s);
+            out[s.row] = [all(&s) - below, 0, below];
+            if s.event {
+                tree.add(s.run, 1);
+                added += 1;
+            }
+            continue;
+        }
+        let members = &scored[group];
+        for s in members.iter().map(|s| stratum.subject(s)) {
+            out[s.row][2] = seen(&tree, added, &s);
+        }
+        for s in members.iter().map(|s| stratum.subject(s)) {
+            if s.event {
+                tree.add(s.run, 1);
+                added += 1;
+            }
+        }
+        for s in members.iter().map(|s| stratum.subject(s)) {
+            let o = &mut out[s.row];
+            o[1] = seen(&tree, added, &s) - o[2];
+            o[0] = all(&s) - o[1] - o[2];
+        }
+    }
 }
 
 /// Newton–Raphson iterations before giving up (coxph's default is 20; the stricter
@@ -1260,6 +1395,19 @@ pub fn coxph_with(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// −0 and 0 are one risk score: the pairs between them are tied, not ordered.
+    #[test]
+    fn concordance_ties_signed_zero_scores() {
+        let time = [1.0, 2.0, 3.0, 4.0];
+        let event = [true, true, false, true];
+        let zeros = concordance(&time, &event, None, &[0.0, 0.0, 0.0, 1.0], None);
+        let signed = concordance(&time, &event, None, &[-0.0, 0.0, -0.0, 1.0], None);
+        assert_eq!(signed, zeros);
+        // Three events compare with the subjects after them: 3 + 2 + 0 pairs, of which the
+        // first event's with the second and third and the second's with the third are tied.
+        assert_eq!((zeros.tied_x, zeros.concordant + zeros.discordant), (3, 2));
+    }
 
     /// Cluster labels far apart (looked up by hash) and the same clusters as small numbers
     /// (looked up in a table) give the same robust variance, to the bit.

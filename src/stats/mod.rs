@@ -155,31 +155,6 @@ fn order_by_few_keys(keys: &[u64]) -> Option<Vec<usize>> {
     Some(order)
 }
 
-/// Writes the dense rank of each of `values` (ascending from 0; equal values, −0 and 0
-/// included, share a rank) into `ranks`, and returns the number of distinct values. One
-/// parallel sort of (value, row) pairs: no row order is kept for ties, which share a rank.
-pub(crate) fn dense_ranks(values: &[f64], ranks: &mut [u32]) -> usize {
-    use rayon::prelude::*;
-    let mut pairs: Vec<(u64, u32)> = values
-        .par_iter()
-        .enumerate()
-        .map(|(row, &v)| (total_order_key(if v == 0.0 { 0.0 } else { v }), row as u32))
-        .collect();
-    pairs.par_sort_unstable();
-    let mut distinct = 0u32;
-    for k in 0..pairs.len() {
-        if k > 0 && pairs[k].0 != pairs[k - 1].0 {
-            distinct += 1;
-        }
-        ranks[pairs[k].1 as usize] = distinct;
-    }
-    if pairs.is_empty() {
-        0
-    } else {
-        distinct as usize + 1
-    }
-}
-
 /// Σ aᵢbᵢ over the common length, in eight interleaved partial sums combined in a fixed
 /// order: the same bits on every run and thread count, and a loop the compiler vectorises (a
 /// single running sum must add in row order, one addition's latency per row).
@@ -296,15 +271,6 @@ pub enum StatsError {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn dense_ranks_share_a_rank_between_equal_values_and_signed_zeros() {
-        let values = [0.0, -0.0, 1.0, -1.0, 1.0, 2.5];
-        let mut ranks = [9u32; 6];
-        assert_eq!(dense_ranks(&values, &mut ranks), 4);
-        assert_eq!(ranks, [1, 1, 2, 0, 2, 3]);
-        assert_eq!(dense_ranks(&[], &mut []), 0);
-    }
 
     #[test]
     fn dot_sums_every_product_whatever_the_length() {
