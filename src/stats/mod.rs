@@ -19,7 +19,8 @@ fn total_order_key(x: f64) -> u64 {
 /// Row indices sorted by stratum, then by time (ascending or descending), ties in row order:
 /// the order every risk-set sweep walks. A least-significant-digit radix sort of the times'
 /// order-preserving bits (bytes equal in every row are skipped: integer times need two or
-/// three passes; keys varying in more bytes are sorted as (key, row) pairs instead), then a
+/// three passes; keys varying in more bytes are sorted as (key, row) pairs instead) or, for
+/// whole-number times, one counting pass over their values, then a
 /// counting sort by stratum; every pass is stable, so ties keep their row order. Times
 /// already in order (a caller that sorted once for several estimators) are found in one pass
 /// and not sorted again.
@@ -40,6 +41,8 @@ pub(crate) fn order_by_stratum_and_time(
     let in_order = time.windows(2).all(|w| key_of(w[0]) <= key_of(w[1]));
     let order: Vec<usize> = if in_order {
         (0..n).collect()
+    } else if let Some(order) = order_by_whole_numbers(time, descending) {
+        order
     } else {
         order_by_time(time, key_of)
     };
@@ -60,6 +63,44 @@ pub(crate) fn order_by_stratum_and_time(
         offsets[strata[i]] += 1;
     }
     by_stratum
+}
+
+/// The stable order of `time` (descending or not) by one counting pass, when every time is a
+/// whole number (days, say) and they span not many more values than there are rows; `None`
+/// otherwise. A −0 is left to the general sort, which orders it before 0.
+fn order_by_whole_numbers(time: &[f64], descending: bool) -> Option<Vec<usize>> {
+    let n = time.len();
+    let (mut low, mut high) = (f64::INFINITY, f64::NEG_INFINITY);
+    for &t in time {
+        // (An integer round trip, not fract(): that is a libm call per row without SSE4.1;
+        // NaN and infinities do not come back.)
+        if (t as i64) as f64 != t || (t == 0.0 && t.is_sign_negative()) {
+            return None;
+        }
+        low = low.min(t);
+        high = high.max(t);
+    }
+    let span = high - low;
+    if span >= 2.0 * n.max(128) as f64 {
+        return None;
+    }
+    // Whole numbers a span apart below 2^53 are exact in f64, so the buckets are exact.
+    let bucket = |t: f64| (if descending { high - t } else { t - low }) as usize;
+    let mut start = vec![0usize; span as usize + 2];
+    for &t in time {
+        start[bucket(t) + 1] += 1;
+    }
+    for b in 1..start.len() {
+        start[b] += start[b - 1];
+    }
+    // Rows placed in row order: ties keep it.
+    let mut order = vec![0usize; n];
+    for (row, &t) in time.iter().enumerate() {
+        let slot = &mut start[bucket(t)];
+        order[*slot] = row;
+        *slot += 1;
+    }
+    Some(order)
 }
 
 /// The stable order of `time` by `key_of` (radix passes, or a comparison sort of (key, row)
@@ -283,6 +324,47 @@ mod tests {
         }
         // The shorter slice bounds the sum.
         assert_eq!(dot(&[1.0, 2.0, 3.0], &[4.0, 5.0]), 14.0);
+    }
+
+    #[test]
+    fn whole_number_times_sort_by_counting_as_by_comparison() {
+        // Days with ties (kept in row order), ascending and descending.
+        let times: Vec<f64> = (0..3000)
+            .map(|i| f64::from((i * 7919) % 997) - 40.0)
+            .collect();
+        for descending in [false, true] {
+            let key = |t: f64| {
+                let k = total_order_key(t);
+                if descending {
+                    !k
+                } else {
+                    k
+                }
+            };
+            let mut expected: Vec<usize> = (0..times.len()).collect();
+            expected.sort_by_key(|&i| key(times[i]));
+            let counted = order_by_whole_numbers(&times, descending);
+            assert_eq!(
+                counted.as_deref(),
+                Some(&expected[..]),
+                "descending {descending}"
+            );
+            assert_eq!(
+                order_by_stratum_and_time(&times, None, descending),
+                expected
+            );
+        }
+        // Not for fractions, a −0 (ordered before 0 elsewhere), non-finite times, or values
+        // spread far wider than the rows.
+        assert_eq!(order_by_whole_numbers(&[3.0, 1.5, 2.0], false), None);
+        assert_eq!(order_by_whole_numbers(&[3.0, -0.0, 0.0], false), None);
+        assert_eq!(order_by_whole_numbers(&[3.0, f64::NAN], false), None);
+        assert_eq!(order_by_whole_numbers(&[3.0, f64::INFINITY], false), None);
+        assert_eq!(order_by_whole_numbers(&[3.0, 1e9, 2.0], false), None);
+        assert_eq!(
+            order_by_whole_numbers(&[3.0, 1.0, 2.0, 1.0], true),
+            Some(vec![0, 2, 1, 3])
+        );
     }
 
     #[test]
