@@ -870,7 +870,8 @@ pub fn concordance(
 
 /// A subject of a stratum as sorted for the concordance: its score's sort key, its sweep
 /// position, and the index of its exit time among the stratum's distinct exit times (latest
-/// first) with [`EVENT_BIT`] set for an event. Sixteen bytes, as (key, position) alone.
+/// first) with [`EVENT_BIT`] set for an event. Sixteen bytes, as (key, position) alone; a
+/// stratum has fewer than 2³¹ rows.
 type Scored = (u64, u32, u32);
 
 /// The event flag of a [`Scored`] subject's run.
@@ -1005,9 +1006,9 @@ fn stratum_pairs(
     totals: &mut [u64; 5],
 ) {
     use rayon::slice::ParallelSliceMut;
-    // Distinct exit times (runs, latest first), events per run, and each subject sorted by
-    // score with its run; subjects at risk per run through the changes at their starts and
-    // ends (known once the runs are: with delayed entry, two passes).
+    // In one pass: the distinct exit times (runs, latest first), the events per run, and each
+    // subject's score key and run. Then, with delayed entry, the run at which each subject's
+    // risk ends, and the subjects at risk per run.
     let mut run_times: Vec<f64> = Vec::new();
     let mut events_in_run: Vec<i32> = Vec::new();
     let mut scored: Vec<Scored> = Vec::with_capacity(range.len());
@@ -1030,7 +1031,10 @@ fn stratum_pairs(
     let runs = run_times.len();
     totals[3] += events_in_run
         .iter()
-        .map(|&d| (d as u64) * (d.max(1) as u64 - 1) / 2)
+        .map(|&d| {
+            let d = d as u64;
+            d * d.saturating_sub(1) / 2
+        })
         .sum::<u64>();
     // At risk until the first run at or before its entry (runs are latest first).
     let ends: Option<Vec<u32>> = entry.map(|e| {
