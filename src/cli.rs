@@ -153,7 +153,8 @@ struct SurvivalArgs {
     /// KM, log-rank and Cox analyses treat competing events as censored.
     #[arg(long, value_name = "V")]
     competing_value: Option<String>,
-    /// Column of entry times (delayed entry: at risk on (entry, time]).
+    /// Column of entry times (delayed entry: at risk on (entry, time]; a row whose entry is not
+    /// before its time is dropped as missing, as R's Surv() makes it NA).
     #[arg(long, value_name = "COL")]
     entry: Option<String>,
     /// Column defining groups: a curve per group and the log-rank test between them.

@@ -896,6 +896,77 @@ fn the_survival_command_writes_the_contract_with_rs_numbers() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("missing required column 'months'"));
 }
 
+/// A row whose entry is not before its exit is dropped as missing, as R's `Surv(entry, time,
+/// event)` makes it NA: lung with delayed entry gives the same analyses with such rows as
+/// without them, counted in `n_dropped_missing` with a warning.
+#[test]
+fn the_survival_command_drops_intervals_that_end_before_they_start() {
+    let lung = std::fs::read_to_string(data("reference/lung.csv")).unwrap();
+    let mut lines = lung.lines();
+    let header = lines.next().unwrap();
+    let (mut with_bad, mut without) = (
+        format!("{header},\"entry\"\n"),
+        format!("{header},\"entry\"\n"),
+    );
+    for (k, line) in lines.enumerate() {
+        let time: f64 = line.split(',').nth(1).unwrap().parse().unwrap();
+        // Every seventh row enters at or after its exit; the others at a third of it.
+        let entry = if k % 7 == 3 {
+            time + (k % 2) as f64
+        } else {
+            (time / 3.0).floor()
+        };
+        let row = format!("{line},{entry}\n");
+        with_bad.push_str(&row);
+        if k % 7 != 3 {
+            without.push_str(&row);
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let run = |name: &str, text: &str| -> Value {
+        let path = crate::util::write(dir.path(), name, text);
+        let out = crate::util::bonemet(&[
+            "survival",
+            path.to_str().unwrap(),
+            "--time",
+            "time",
+            "--event",
+            "status",
+            "--event-value",
+            "2",
+            "--entry",
+            "entry",
+            "--by",
+            "sex",
+            "--covariates",
+            "age",
+        ]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let (mut bad, mut good) = (run("bad.csv", &with_bad), run("good.csv", &without));
+    let dropped = 228 / 7 + usize::from(228 % 7 > 3);
+    assert_eq!(bad["n"], good["n"]);
+    assert_eq!(bad["n_dropped_missing"], dropped);
+    assert_eq!(good["n_dropped_missing"], 0);
+    let warning = format!("missing as R's Surv() makes them NA: {dropped}");
+    assert!(bad["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|w| w.as_str().unwrap().ends_with(&warning)));
+    for j in [&mut bad, &mut good] {
+        let j = j.as_object_mut().unwrap();
+        j.remove("n_dropped_missing");
+        j.remove("warnings");
+    }
+    assert_eq!(bad, good);
+}
+
 /// `bonemet survival` reads only the columns it uses, from CSV or Parquet alike: lung.csv (ten
 /// columns, four used) and the same table as Parquet give the same JSON, and a column the
 /// Parquet file lacks is exit 2 naming it.

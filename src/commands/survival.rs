@@ -490,6 +490,16 @@ pub fn survival(config: &SurvivalConfig) -> Result<SurvivalJson> {
     let present = |c: &Option<Categories>, i: usize| {
         c.as_ref().is_none_or(|c| c.codes[i] != Categories::MISSING)
     };
+    // Intervals that end at or before they start: R's Surv(entry, time, event) makes them NA
+    // (with a warning), so na.omit drops them with the missing rows.
+    let empty_interval = |i: usize| entry.as_ref().is_some_and(|e| e[i] >= time[i]);
+    let empty_intervals = {
+        use rayon::prelude::*;
+        (0..n_all)
+            .into_par_iter()
+            .filter(|&i| empty_interval(i))
+            .count()
+    };
     // na.omit over every used column.
     let rows: Vec<u32> = {
         use rayon::prelude::*;
@@ -499,6 +509,7 @@ pub fn survival(config: &SurvivalConfig) -> Result<SurvivalJson> {
                 !time[i].is_nan()
                     && event.codes[i] != Categories::MISSING
                     && entry.as_ref().is_none_or(|e| !e[i].is_nan())
+                    && !empty_interval(i)
                     && present(&by, i)
                     && present(&strata, i)
                     && present(&cluster, i)
@@ -542,6 +553,14 @@ pub fn survival(config: &SurvivalConfig) -> Result<SurvivalJson> {
     let events = ev.iter().filter(|e| **e).count();
     let competing_events = status.iter().filter(|&&s| s == 2).count();
     let mut warnings = Vec::new();
+    if empty_intervals > 0 {
+        warnings.push(format!(
+            "rows whose entry time ({}) is not before their exit time ({}), dropped as \
+             missing as R's Surv() makes them NA: {empty_intervals}",
+            config.entry.as_deref().unwrap_or_default(),
+            config.time
+        ));
+    }
     let values = || event.levels.join(", ");
     if events == 0 {
         warnings.push(format!(
