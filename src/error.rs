@@ -79,6 +79,9 @@ pub enum Error {
     /// A setting given on the command line or in a settings file is out of its range.
     #[error("invalid setting {name}: {message}")]
     Setting { name: String, message: String },
+    /// No row of a table can enter an analysis (each lacks a value it uses, say).
+    #[error("{path}: nothing to analyse: {reason}")]
+    NothingToAnalyse { path: PathBuf, reason: String },
 }
 
 /// The library's result type.

@@ -965,6 +965,25 @@ fn the_survival_command_drops_intervals_that_end_before_they_start() {
         j.remove("warnings");
     }
     assert_eq!(bad, good);
+    // With no row left, the command stops (exit 2) saying why, naming the file.
+    let none = crate::util::write(dir.path(), "none.csv", "time,status,entry\n5,1,5\n6,0,7\n");
+    let out = crate::util::bonemet(&[
+        "survival",
+        none.to_str().unwrap(),
+        "--time",
+        "time",
+        "--event",
+        "status",
+        "--entry",
+        "entry",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("none.csv: nothing to analyse: none of its 2 rows")
+            && stderr.contains("(2 rows do not)"),
+        "{stderr}"
+    );
 }
 
 /// `bonemet survival` reads only the columns it uses, from CSV or Parquet alike: lung.csv (ten

@@ -521,6 +521,25 @@ pub fn survival(config: &SurvivalConfig) -> Result<SurvivalJson> {
             .map(|i| i as u32)
             .collect()
     };
+    if rows.is_empty() {
+        let mut columns: Vec<&str> = Vec::new();
+        for c in &used {
+            if !columns.contains(c) {
+                columns.push(c);
+            }
+        }
+        let mut reason = format!(
+            "none of its {n_all} rows has a value in every column the analysis uses ({})",
+            columns.join(", ")
+        );
+        if empty_intervals > 0 {
+            reason += &format!(" and an entry before its exit ({empty_intervals} rows do not)");
+        }
+        return Err(Error::NothingToAnalyse {
+            path: config.data.clone(),
+            reason,
+        });
+    }
     // What each level of the event column means: 1 event, 2 competing, 0 censored.
     let mut meaning = Vec::with_capacity(event.levels.len());
     for level in &event.levels {
