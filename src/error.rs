@@ -38,6 +38,9 @@ pub enum Error {
         line: u64,
         message: String,
     },
+    /// polars could not read a CSV file as a table (no line to point at).
+    #[error("{path}: cannot read as CSV: {message}")]
+    CsvTable { path: PathBuf, message: String },
     /// A Parquet file could not be decoded.
     #[error("{path}: cannot read as Parquet: {message}")]
     Parquet { path: PathBuf, message: String },

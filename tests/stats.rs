@@ -986,6 +986,50 @@ fn the_survival_command_drops_intervals_that_end_before_they_start() {
     );
 }
 
+/// What `bonemet survival` cannot read it says: text in a numeric column is read as missing
+/// with a warning naming the column, the count and the first line; a file that is not there
+/// is exit 2 naming it.
+#[test]
+fn the_survival_command_says_what_it_cannot_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = crate::util::write(
+        dir.path(),
+        "text.csv",
+        "time,status,x\n5,1,1\nabc,0,2\n7,1,3\nn/a,1,1\n9,0,1\n",
+    );
+    let run = |path: &std::path::Path| {
+        crate::util::bonemet(&[
+            "survival",
+            path.to_str().unwrap(),
+            "--time",
+            "time",
+            "--event",
+            "status",
+            "--covariates",
+            "x",
+        ])
+    };
+    let out = run(&path);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let j: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        (j["n"].as_u64(), j["n_dropped_missing"].as_u64()),
+        (Some(3), Some(2))
+    );
+    assert_eq!(
+        j["warnings"][0],
+        "time: cells with text that is not a number, read as missing: 2 (the first at line 3: 'abc')"
+    );
+    let out = run(&dir.path().join("absent.csv"));
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("absent.csv: cannot read: "), "{stderr}");
+}
+
 /// `bonemet survival` reads only the columns it uses, from CSV or Parquet alike: lung.csv (ten
 /// columns, four used) and the same table as Parquet give the same JSON, and a column the
 /// Parquet file lacks is exit 2 naming it.

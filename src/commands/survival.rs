@@ -486,6 +486,36 @@ pub fn survival(config: &SurvivalConfig) -> Result<SurvivalJson> {
     );
     let (time, event, entry, by, cluster, strata) = columns_read?;
     let covariates = covariates?;
+    // Text in a numeric column is read as missing, as an empty cell is, but said: it is
+    // more likely a data error than a gap.
+    let mut text_warnings = Vec::new();
+    let numeric_columns = [Some(&config.time), config.entry.as_ref()]
+        .into_iter()
+        .flatten()
+        .chain(
+            config
+                .covariates
+                .iter()
+                .filter(|c| !config.factors.contains(c)),
+        );
+    let csv = matches!(
+        crate::io::Format::from_path(&config.data)?,
+        crate::io::Format::Csv
+    );
+    for column in numeric_columns {
+        if let Some(found) = frame.not_numbers(column)? {
+            let place = if csv {
+                format!("line {}", found.first_row + 2)
+            } else {
+                format!("row {}", found.first_row + 1)
+            };
+            text_warnings.push(format!(
+                "{column}: cells with text that is not a number, read as missing: {} (the \
+                 first at {place}: '{}')",
+                found.count, found.first_text
+            ));
+        }
+    }
     drop(frame);
     let present = |c: &Option<Categories>, i: usize| {
         c.as_ref().is_none_or(|c| c.codes[i] != Categories::MISSING)
@@ -571,7 +601,7 @@ pub fn survival(config: &SurvivalConfig) -> Result<SurvivalJson> {
     let en = entry.map(|e| kept(e, &rows));
     let events = ev.iter().filter(|e| **e).count();
     let competing_events = status.iter().filter(|&&s| s == 2).count();
-    let mut warnings = Vec::new();
+    let mut warnings = text_warnings;
     if empty_intervals > 0 {
         warnings.push(format!(
             "rows whose entry time ({}) is not before their exit time ({}), dropped as \

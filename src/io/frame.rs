@@ -44,6 +44,11 @@ impl Frame {
                     .map_err(polars_error)?
             }
             Format::Csv => {
+                // A file that cannot be opened is said so, not as a CSV error.
+                std::fs::File::open(path).map_err(|source| Error::Read {
+                    path: path.to_path_buf(),
+                    source,
+                })?;
                 let read = |columns: Option<Arc<[PlSmallStr]>>| {
                     CsvReadOptions::default()
                         .with_infer_schema_length(Some(10_000))
@@ -59,9 +64,8 @@ impl Frame {
                     .collect();
                 read(Some(projection))
                     .or_else(|_| read(None))
-                    .map_err(|e| Error::Csv {
+                    .map_err(|e| Error::CsvTable {
                         path: path.to_path_buf(),
-                        line: 0,
                         message: e.to_string(),
                     })?
             }
@@ -105,6 +109,37 @@ impl Frame {
             numbers.push(v.filter(|x| x.is_finite()).unwrap_or(f64::NAN));
         });
         Ok(numbers)
+    }
+
+    /// The cells of a text column that [`Frame::numbers`] reads as missing although they
+    /// hold text (not a number); `None` for a numeric column or when there are none.
+    pub fn not_numbers(&self, name: &str) -> Result<Option<NotNumbers>> {
+        let column = self.column(name, "a numeric column")?;
+        if column.dtype() != &DataType::String {
+            return Ok(None);
+        }
+        let cast = column
+            .cast(&DataType::Float64)
+            .map_err(|e| self.polars_error(e))?;
+        let numbers = cast.f64().map_err(|e| self.polars_error(e))?;
+        let text = column.str().map_err(|e| self.polars_error(e))?;
+        let mut found: Option<NotNumbers> = None;
+        for (row, (text, number)) in text.iter().zip(numbers.iter()).enumerate() {
+            let Some(text) = text.filter(|t| !t.trim().is_empty() && number.is_none()) else {
+                continue;
+            };
+            match &mut found {
+                Some(f) => f.count += 1,
+                None => {
+                    found = Some(NotNumbers {
+                        count: 1,
+                        first_row: row,
+                        first_text: text.to_string(),
+                    })
+                }
+            }
+        }
+        Ok(found)
     }
 
     /// A column as categories: its distinct values (numbers in numeric order, text in byte
@@ -191,6 +226,16 @@ fn each_value(values: &Float64Chunked, mut each: impl FnMut(usize, Option<f64>))
             }
         }
     }
+}
+
+/// Text that is not a number in a column read as numbers.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NotNumbers {
+    /// Cells holding such text.
+    pub count: usize,
+    /// The first one's row (0-based, header not counted) and its text.
+    pub first_row: usize,
+    pub first_text: String,
 }
 
 /// A column read as categories.
