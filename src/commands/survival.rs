@@ -386,6 +386,42 @@ fn kept<T: Copy>(values: Vec<T>, rows: &[u32]) -> Vec<T> {
     }
 }
 
+/// A warning for each numeric column (time, entry, numeric covariates) holding text that is
+/// not a number: read as missing, as an empty cell is, but said, being more likely a data
+/// error than a gap.
+fn text_in_numeric_columns(config: &SurvivalConfig, frame: &Frame) -> Result<Vec<String>> {
+    let numeric_columns = [Some(&config.time), config.entry.as_ref()]
+        .into_iter()
+        .flatten()
+        .chain(
+            config
+                .covariates
+                .iter()
+                .filter(|c| !config.factors.contains(c)),
+        );
+    let csv = matches!(
+        crate::io::Format::from_path(&config.data)?,
+        crate::io::Format::Csv
+    );
+    let mut warnings = Vec::new();
+    for column in numeric_columns {
+        if let Some(found) = frame.not_numbers(column)? {
+            // The header is line 1 of a CSV file.
+            let place = if csv {
+                format!("line {}", found.first_row + 2)
+            } else {
+                format!("row {}", found.first_row + 1)
+            };
+            warnings.push(format!(
+                "{column}: cells with text that is not a number, read as missing: {} (the \
+                 first at {place}: '{}')",
+                found.count, found.first_text
+            ));
+        }
+    }
+    Ok(warnings)
+}
+
 /// Row indices (into the kept rows) of each group, by one counting pass.
 fn members(codes: &[usize], groups: usize) -> Vec<Vec<usize>> {
     let mut out = vec![Vec::new(); groups];
@@ -436,15 +472,19 @@ pub fn survival(config: &SurvivalConfig) -> Result<SurvivalJson> {
             ));
         }
     }
-    let used: Vec<&str> = [&config.time, &config.event]
+    let mut used: Vec<&str> = Vec::new();
+    for column in [&config.time, &config.event]
         .into_iter()
         .chain(&config.entry)
         .chain(&config.by)
         .chain(&config.cluster)
         .chain(&config.strata)
         .chain(&config.covariates)
-        .map(String::as_str)
-        .collect();
+    {
+        if !used.contains(&column.as_str()) {
+            used.push(column);
+        }
+    }
     let frame = Frame::read_columns(&config.data, &used)?;
     let n_all = frame.height();
     // The covariates are extracted beside the other columns (each a pass over one column).
@@ -486,36 +526,7 @@ pub fn survival(config: &SurvivalConfig) -> Result<SurvivalJson> {
     );
     let (time, event, entry, by, cluster, strata) = columns_read?;
     let covariates = covariates?;
-    // Text in a numeric column is read as missing, as an empty cell is, but said: it is
-    // more likely a data error than a gap.
-    let mut text_warnings = Vec::new();
-    let numeric_columns = [Some(&config.time), config.entry.as_ref()]
-        .into_iter()
-        .flatten()
-        .chain(
-            config
-                .covariates
-                .iter()
-                .filter(|c| !config.factors.contains(c)),
-        );
-    let csv = matches!(
-        crate::io::Format::from_path(&config.data)?,
-        crate::io::Format::Csv
-    );
-    for column in numeric_columns {
-        if let Some(found) = frame.not_numbers(column)? {
-            let place = if csv {
-                format!("line {}", found.first_row + 2)
-            } else {
-                format!("row {}", found.first_row + 1)
-            };
-            text_warnings.push(format!(
-                "{column}: cells with text that is not a number, read as missing: {} (the \
-                 first at {place}: '{}')",
-                found.count, found.first_text
-            ));
-        }
-    }
+    let text_warnings = text_in_numeric_columns(config, &frame)?;
     drop(frame);
     let present = |c: &Option<Categories>, i: usize| {
         c.as_ref().is_none_or(|c| c.codes[i] != Categories::MISSING)
@@ -523,12 +534,15 @@ pub fn survival(config: &SurvivalConfig) -> Result<SurvivalJson> {
     // Intervals that end at or before they start: R's Surv(entry, time, event) makes them NA
     // (with a warning), so na.omit drops them with the missing rows.
     let empty_interval = |i: usize| entry.as_ref().is_some_and(|e| e[i] >= time[i]);
-    let empty_intervals = {
-        use rayon::prelude::*;
-        (0..n_all)
-            .into_par_iter()
-            .filter(|&i| empty_interval(i))
-            .count()
+    let empty_intervals = match &entry {
+        Some(_) => {
+            use rayon::prelude::*;
+            (0..n_all)
+                .into_par_iter()
+                .filter(|&i| empty_interval(i))
+                .count()
+        }
+        None => 0,
     };
     // na.omit over every used column.
     let rows: Vec<u32> = {
@@ -552,15 +566,9 @@ pub fn survival(config: &SurvivalConfig) -> Result<SurvivalJson> {
             .collect()
     };
     if rows.is_empty() {
-        let mut columns: Vec<&str> = Vec::new();
-        for c in &used {
-            if !columns.contains(c) {
-                columns.push(c);
-            }
-        }
         let mut reason = format!(
             "none of its {n_all} rows has a value in every column the analysis uses ({})",
-            columns.join(", ")
+            used.join(", ")
         );
         if empty_intervals > 0 {
             reason += &format!(" and an entry before its exit ({empty_intervals} rows do not)");
