@@ -233,8 +233,9 @@ fn each_value(values: &Float64Chunked, mut each: impl FnMut(usize, Option<f64>))
 pub struct NotNumbers {
     /// Cells holding such text.
     pub count: usize,
-    /// The first one's row (0-based, header not counted) and its text.
+    /// The first one's row (0-based, header not counted).
     pub first_row: usize,
+    /// The first one's text.
     pub first_text: String,
 }
 

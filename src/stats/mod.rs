@@ -17,13 +17,12 @@ fn total_order_key(x: f64) -> u64 {
 }
 
 /// Row indices sorted by stratum, then by time (ascending or descending), ties in row order:
-/// the order every risk-set sweep walks. A least-significant-digit radix sort of the times'
-/// order-preserving bits (bytes equal in every row are skipped: integer times need two or
-/// three passes; keys varying in more bytes are sorted as (key, row) pairs instead) or, for
-/// whole-number times, one counting pass over their values, then a
-/// counting sort by stratum; every pass is stable, so ties keep their row order. Times
-/// already in order (a caller that sorted once for several estimators) are found in one pass
-/// and not sorted again.
+/// the order every risk-set sweep walks. Whole-number times (days) take one counting pass
+/// over their values; others a least-significant-digit radix sort of their order-preserving
+/// bits (bytes equal in every row are skipped; keys varying in more bytes are sorted as (key,
+/// row) pairs instead). Then a counting sort by stratum; every pass is stable, so ties keep
+/// their row order. Times already in order (a caller that sorted once for several
+/// estimators) are found in one pass and not sorted again.
 pub(crate) fn order_by_stratum_and_time(
     time: &[f64],
     strata: Option<&[usize]>,
@@ -84,7 +83,9 @@ fn order_by_whole_numbers(time: &[f64], descending: bool) -> Option<Vec<usize>> 
     if span >= 2.0 * n.max(128) as f64 {
         return None;
     }
-    // Whole numbers a span apart below 2^53 are exact in f64, so the buckets are exact.
+    // Exact buckets: whole numbers below 2^53 differ by a whole number, exact in f64; larger
+    // ones this close (the span under 2n) are within a factor of two, where subtraction is
+    // exact.
     let bucket = |t: f64| (if descending { high - t } else { t - low }) as usize;
     let mut start = vec![0usize; span as usize + 2];
     for &t in time {
