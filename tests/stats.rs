@@ -33,6 +33,17 @@ fn reference(name: &str) -> Value {
         .unwrap()
 }
 
+/// The JSON of `bonemet survival ARGS`, which must succeed (its stderr shown if not).
+fn survival_json(args: &[&str]) -> Value {
+    let out = crate::util::bonemet(&[&["survival"], args].concat());
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
 /// A JSON array of numbers.
 fn floats(v: &Value) -> Vec<f64> {
     v.as_array()
@@ -779,7 +790,6 @@ fn the_survival_command_writes_the_contract_with_rs_numbers() {
     let lung_csv = data("reference/lung.csv");
     let run = |args: &[&str]| -> Value {
         let mut all = vec![
-            "survival",
             lung_csv.to_str().unwrap(),
             "--time",
             "time",
@@ -789,13 +799,7 @@ fn the_survival_command_writes_the_contract_with_rs_numbers() {
             "2",
         ];
         all.extend_from_slice(args);
-        let out = crate::util::bonemet(&all);
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        serde_json::from_slice(&out.stdout).unwrap()
+        survival_json(&all)
     };
     let km_ref = reference("lung_km.json");
     let lr_ref = reference("lung_logrank.json");
@@ -925,8 +929,7 @@ fn the_survival_command_drops_intervals_that_end_before_they_start() {
     let dir = tempfile::tempdir().unwrap();
     let run = |name: &str, text: &str| -> Value {
         let path = crate::util::write(dir.path(), name, text);
-        let out = crate::util::bonemet(&[
-            "survival",
+        survival_json(&[
             path.to_str().unwrap(),
             "--time",
             "time",
@@ -940,13 +943,7 @@ fn the_survival_command_drops_intervals_that_end_before_they_start() {
             "sex",
             "--covariates",
             "age",
-        ]);
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        serde_json::from_slice(&out.stdout).unwrap()
+        ])
     };
     let (mut bad, mut good) = (run("bad.csv", &with_bad), run("good.csv", &without));
     let dropped = 228 / 7 + usize::from(228 % 7 > 3);
@@ -997,25 +994,15 @@ fn the_survival_command_says_what_it_cannot_read() {
         "text.csv",
         "time,status,x\n5,1,1\nabc,0,2\n7,1,3\nn/a,1,1\n9,0,1\n",
     );
-    let run = |path: &std::path::Path| {
-        crate::util::bonemet(&[
-            "survival",
-            path.to_str().unwrap(),
-            "--time",
-            "time",
-            "--event",
-            "status",
-            "--covariates",
-            "x",
-        ])
-    };
-    let out = run(&path);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let j: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let j = survival_json(&[
+        path.to_str().unwrap(),
+        "--time",
+        "time",
+        "--event",
+        "status",
+        "--covariates",
+        "x",
+    ]);
     assert_eq!(
         (j["n"].as_u64(), j["n_dropped_missing"].as_u64()),
         (Some(3), Some(2))
@@ -1024,7 +1011,17 @@ fn the_survival_command_says_what_it_cannot_read() {
         j["warnings"][0],
         "time: cells with text that is not a number, read as missing: 2 (the first at line 3: 'abc')"
     );
-    let out = run(&dir.path().join("absent.csv"));
+    let absent = dir.path().join("absent.csv");
+    let out = crate::util::bonemet(&[
+        "survival",
+        absent.to_str().unwrap(),
+        "--time",
+        "time",
+        "--event",
+        "status",
+        "--covariates",
+        "x",
+    ]);
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("absent.csv: cannot read: "), "{stderr}");
@@ -1045,9 +1042,9 @@ fn the_survival_command_reads_the_same_numbers_from_parquet() {
         .finish()
         .unwrap();
     crate::util::write_parquet(&mut frame, &lung_parquet);
-    let run = |path: &std::path::Path, time: &str| {
-        crate::util::bonemet(&[
-            "survival",
+    // `bonemet survival` on lung's sex, age and ECOG score, with `time` as the time column.
+    fn args<'a>(path: &'a std::path::Path, time: &'a str) -> [&'a str; 13] {
+        [
             path.to_str().unwrap(),
             "--time",
             time,
@@ -1061,20 +1058,13 @@ fn the_survival_command_reads_the_same_numbers_from_parquet() {
             "age,ph.ecog",
             "--factor",
             "ph.ecog",
-        ])
-    };
-    let (from_csv, from_parquet) = (run(&lung_csv, "time"), run(&lung_parquet, "time"));
-    assert!(
-        from_parquet.status.success(),
-        "{}",
-        String::from_utf8_lossy(&from_parquet.stderr)
-    );
-    let json =
-        |out: &std::process::Output| -> Value { serde_json::from_slice(&out.stdout).unwrap() };
-    let parquet_json = json(&from_parquet);
-    assert_eq!(parquet_json, json(&from_csv));
+        ]
+    }
+    let parquet_json = survival_json(&args(&lung_parquet, "time"));
+    assert_eq!(parquet_json, survival_json(&args(&lung_csv, "time")));
     assert_eq!(parquet_json["n"], 227);
-    let missing = run(&lung_parquet, "months");
+    let missing =
+        crate::util::bonemet(&[&["survival"], &args(&lung_parquet, "months")[..]].concat());
     assert_eq!(missing.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&missing.stderr).contains("missing required column 'months'"));
 }
@@ -1351,8 +1341,7 @@ fn fine_gray_without_competing_events_is_breslow_cox() {
 #[test]
 fn the_survival_command_writes_competing_risks_with_cmprsks_numbers() {
     let mgus2_csv = data("reference/mgus2.csv");
-    let out = crate::util::bonemet(&[
-        "survival",
+    let j = survival_json(&[
         mgus2_csv.to_str().unwrap(),
         "--time",
         "etime",
@@ -1369,12 +1358,6 @@ fn the_survival_command_writes_competing_risks_with_cmprsks_numbers() {
         "--times",
         "60,120,240,360,1000",
     ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let j: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(
         (j["events"].as_u64(), j["competing_events"].as_u64()),
         (Some(115), Some(860))
@@ -1651,8 +1634,7 @@ fn andersen_gill_robust_variance_matches_coxph_cluster() {
 #[test]
 fn the_survival_command_fits_andersen_gill_with_clusters() {
     let csv = data("reference/bladder2.csv");
-    let out = crate::util::bonemet(&[
-        "survival",
+    let j = survival_json(&[
         csv.to_str().unwrap(),
         "--entry",
         "start",
@@ -1665,12 +1647,6 @@ fn the_survival_command_fits_andersen_gill_with_clusters() {
         "--cluster",
         "id",
     ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let j: Value = serde_json::from_slice(&out.stdout).unwrap();
     let r = &reference("recurrent.json")["bladder2"]["efron"];
     let value = |v: &Value| v.as_f64().unwrap();
     let cox = &j["cox"];
