@@ -157,11 +157,13 @@ impl Data {
         covariates: &[Vec<f64>],
         strata: Option<&[usize]>,
     ) -> (Self, Vec<usize>) {
+        use rayon::prelude::*;
         let (n, p) = (time.len(), covariates.len());
         // Centre the covariates (as coxph does): the partial likelihood is unchanged, the
         // exponentials stay in range.
+        // One column per thread: each sum runs in row order whatever the threads.
         let means: Vec<f64> = covariates
-            .iter()
+            .par_iter()
             .map(|c| c.iter().sum::<f64>() / n as f64)
             .collect();
         let order = super::order_by_stratum_and_time(time, strata, true);
@@ -187,34 +189,46 @@ impl Data {
             None => Vec::new(),
         };
         // Each row written at its sorted position while the covariates are read in row order:
-        // one scattered row write per row instead of a scattered read per covariate.
+        // one scattered row write per row instead of a scattered read per covariate. Split over
+        // threads by bands of sorted positions: each thread reads every row and writes those
+        // that fall in its band, so that it writes only memory it owns (the reads are
+        // sequential and cheap; the writes and first touches of `x` are what is shared out).
         let mut position = vec![0u32; n];
         for (k, &i) in order.iter().enumerate() {
             position[i] = k as u32;
         }
+        let bands = rayon::current_num_threads().clamp(1, MAX_SCATTER_BANDS);
+        let band_rows = n.div_ceil(bands).max(1);
         let mut x = vec![0.0; n * p];
-        for (i, &k) in position.iter().enumerate() {
-            let row = &mut x[k as usize * p..(k as usize + 1) * p];
-            for ((cell, column), mean) in row.iter_mut().zip(covariates).zip(&means) {
-                *cell = column[i] - mean;
-            }
-        }
+        x.par_chunks_mut(band_rows * p)
+            .enumerate()
+            .for_each(|(band, out)| {
+                let (first, rows) = (band * band_rows, out.len() / p);
+                for (i, &k) in position.iter().enumerate() {
+                    let Some(local) = (k as usize).checked_sub(first).filter(|&l| l < rows) else {
+                        continue;
+                    };
+                    let row = &mut out[local * p..(local + 1) * p];
+                    for ((cell, column), mean) in row.iter_mut().zip(covariates).zip(&means) {
+                        *cell = column[i] - mean;
+                    }
+                }
+            });
         let mut leaving_x = vec![0.0; leaving.len() * p];
         {
-            use rayon::prelude::*;
             leaving_x
                 .par_chunks_exact_mut(p)
                 .zip(leaving.par_iter())
                 .for_each(|(row, &r)| row.copy_from_slice(&x[r * p..(r + 1) * p]));
         }
-        let time_sorted: Vec<f64> = order.iter().map(|&i| time[i]).collect();
+        let time_sorted: Vec<f64> = order.par_iter().map(|&i| time[i]).collect();
         let runs = ranges
             .iter()
             .map(|r| stratum_runs(&time_sorted, entry_sorted.as_deref(), &leaving, r.clone()))
             .collect();
         let data = Self {
             time: time_sorted,
-            event: order.iter().map(|&i| event[i]).collect(),
+            event: order.par_iter().map(|&i| event[i]).collect(),
             entry: entry_sorted,
             leaving_x,
             x,
@@ -286,6 +300,10 @@ struct Weights {
     /// With delayed entry, the risk weight of every row in leaving order ([`Data::leaving_x`]).
     leaving: Vec<f64>,
 }
+
+/// Threads among which [`Data::new`] shares out the sorted rows it writes: each band costs a
+/// read of every row, so more bands than this would cost more reading than they save.
+const MAX_SCATTER_BANDS: usize = 4;
 
 /// Length of a flat block of risk-set sums for p covariates: Σw, then Σw·x (p), then Σw·x·xᵀ
 /// (p × p, upper triangle used).
