@@ -554,9 +554,11 @@ fn add_rows(
     dying: &mut [f64],
 ) -> usize {
     let mut d = 0;
+    // Each row is added once, to the dying rows' sums or to the risk set's; the dying rows'
+    // sums join the risk set's after the run (they are at risk too), one add instead of one
+    // per dying row.
     for j in run.rows.clone() {
         let w = weight[j];
-        add_row(risk, data.row(j), w, p);
         if data.event[j] {
             d += 1;
             add_row(dead, data.row(j), w, p);
@@ -564,6 +566,13 @@ fn add_rows(
             for (s, x) in dying[1..1 + p].iter_mut().zip(data.row(j)) {
                 *s += x;
             }
+        } else {
+            add_row(risk, data.row(j), w, p);
+        }
+    }
+    if d > 0 {
+        for (r, x) in risk.iter_mut().zip(dead.iter()) {
+            *r += x;
         }
     }
     d
