@@ -554,7 +554,10 @@ pub fn main() -> ExitCode {
         Command::Validate(args) => run_validate(args),
         Command::Classify(args) => run_classify(args),
         Command::Synth(args) => run_synth(args),
-        Command::Survival(args) => run_survival(args),
+        Command::Survival(args) => {
+            crate::keep_freed_memory();
+            run_survival(args)
+        }
     };
     match result {
         Ok(status) => status.into(),

@@ -4,19 +4,20 @@
 mod cli;
 
 fn main() -> std::process::ExitCode {
-    keep_freed_memory();
     cli::main()
 }
 
-/// Sets glibc's allocator up for a batch process that allocates and frees column-sized
-/// buffers (megabytes each) from several threads. By default each thread allocates from an
-/// arena of its own, buffers above a threshold get fresh pages from the kernel, and freed
-/// memory at the top of the heap goes back to it: a buffer freed by one thread is not reused
-/// by the next one allocated on another, and every new buffer is faulted in page by page
-/// again. One arena that keeps what is freed lets later buffers reuse those pages: on
-/// `bonemet survival` over 10 million rows this cut page faults from 0.95 to 0.54 million and
-/// the kernel's time from 2.2 to 1.3 s. Call before any thread starts.
-fn keep_freed_memory() {
+/// Sets glibc's allocator up for a command that allocates and frees a few column-sized
+/// buffers (megabytes each) from several threads, as `bonemet survival` does. By default each
+/// thread allocates from an arena of its own, buffers above a threshold get fresh pages from
+/// the kernel, and freed memory at the top of the heap goes back to it: a buffer freed by one
+/// thread is not reused by the next one allocated on another, and every new buffer is faulted
+/// in page by page again. One arena that keeps what is freed lets later buffers reuse those
+/// pages: on `bonemet survival` over 10 million rows this cut page faults from 0.95 to 0.54
+/// million and the kernel's time from 2.2 to 1.3 s. Not for commands that allocate per row
+/// from many threads (validation): there one arena is one lock for all of them. Call before
+/// the command starts any thread.
+pub(crate) fn keep_freed_memory() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: mallopt only sets allocator parameters, and no other thread exists yet to be
     // allocating while it does.
