@@ -53,25 +53,35 @@ pub fn survdiff(
     // the risk set per group grows as time decreases.
     let stratum = |i: usize| strata.map_or(0, |s| s[i]);
     let order = super::order_by_stratum_and_time(time, strata, false);
+    // The rows in sweep order, packed (time, group, event): the sweeps then read memory in
+    // order instead of three scattered reads per row.
+    let sorted: Vec<(f64, usize, bool)> = {
+        use rayon::prelude::*;
+        order
+            .par_iter()
+            .map(|&i| (time[i], group[i], event[i]))
+            .collect()
+    };
     let mut start = 0;
     while start < n {
         let s = stratum(order[start]);
         let end = start + order[start..].partition_point(|&i| stratum(i) == s);
-        let rows = &order[start..end];
+        let rows = &sorted[start..end];
         // Forward sweep for the pooled KM (weights need S(t−)); risk sets from counts.
         let mut at_risk = vec![0.0; k];
-        for &i in rows {
-            at_risk[group[i]] += 1.0;
+        for &(_, g, _) in rows {
+            at_risk[g] += 1.0;
         }
         let mut pooled_surv: f64 = 1.0;
+        let mut deaths = vec![0.0; k];
         let mut a = 0;
         while a < rows.len() {
-            let t = time[rows[a]];
+            let t = rows[a].0;
             let mut b = a;
-            let mut deaths = vec![0.0; k];
-            while b < rows.len() && time[rows[b]] == t {
-                if event[rows[b]] {
-                    deaths[group[rows[b]]] += 1.0;
+            deaths.fill(0.0);
+            while b < rows.len() && rows[b].0 == t {
+                if rows[b].2 {
+                    deaths[rows[b].1] += 1.0;
                 }
                 b += 1;
             }
@@ -97,8 +107,8 @@ pub fn survdiff(
                 }
                 pooled_surv *= 1.0 - d / total;
             }
-            for &i in &rows[a..b] {
-                at_risk[group[i]] -= 1.0;
+            for &(_, g, _) in &rows[a..b] {
+                at_risk[g] -= 1.0;
             }
             a = b;
         }
