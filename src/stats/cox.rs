@@ -907,8 +907,6 @@ const EVENT_BIT: u32 = 1 << 31;
 /// A [`Scored`] subject unpacked.
 #[derive(Debug, Clone, Copy)]
 struct Subject {
-    /// Sweep position (into the caller's rows).
-    row: usize,
     /// Index of its exit time among the stratum's distinct exit times, latest first.
     run: usize,
     event: bool,
@@ -934,7 +932,6 @@ impl StratumRuns<'_> {
         let (row, event) = (row as usize, run_event & EVENT_BIT != 0);
         let run = (run_event & !EVENT_BIT) as usize;
         Subject {
-            row,
             run,
             event,
             start: run + usize::from(event),
@@ -981,7 +978,8 @@ fn concordance_sorted(
 ) -> Concordance {
     let n = time.len();
     // Each subject's [concordant, tied, discordant] pairs as the earlier and as the later
-    // member, in sweep order.
+    // member, by stratum, in score order within it (the order the counts are made in: written
+    // in turn, not scattered).
     let mut earlier = vec![[0i32; 3]; n];
     let mut later = vec![[0i32; 3]; n];
     // [concordant, tied_x, discordant, pairs of events tied on time, ... and on score].
@@ -1094,15 +1092,16 @@ fn stratum_pairs(
     drop(change);
     scored.par_sort_unstable();
     let (earlier_totals, ()) = rayon::join(
-        || earlier_member_pairs(&scored, &stratum, &at_risk, earlier),
-        || later_member_pairs(&scored, &stratum, &events_in_run, later),
+        || earlier_member_pairs(&scored, &stratum, &at_risk, &mut earlier[range.clone()]),
+        || later_member_pairs(&scored, &stratum, &events_in_run, &mut later[range.clone()]),
     );
     for (t, e) in totals.iter_mut().zip(earlier_totals) {
         *t += e;
     }
 }
 
-/// Each event's pairs as the earlier member (subjects sorted by score) into `out`: [concordant
+/// Each event's pairs as the earlier member (subjects sorted by score) into `out`, by position
+/// in `scored`: [concordant
 /// (at risk then with a lower score), tied, discordant] with the subjects at risk at its time
 /// (`at_risk` per run, whatever their score); and the totals [concordant, tied_x, discordant,
 /// 0, pairs of events tied on time and score].
@@ -1134,27 +1133,28 @@ fn earlier_member_pairs(
     let mut tied_here = vec![0u32; runs];
     for group in score_groups(scored) {
         if group.len() == 1 {
-            let s = stratum.subject(&scored[group.start]);
+            let k = group.start;
+            let s = stratum.subject(&scored[k]);
             if s.event {
                 let below = tree.below(s.run + 1);
-                out[s.row] = [below, 0, at_risk[s.run] - below];
-                count(&out[s.row], &mut totals);
+                out[k] = [below, 0, at_risk[s.run] - below];
+                count(&out[k], &mut totals);
             }
             add(&mut tree, &s);
             continue;
         }
-        let members = &scored[group];
-        for s in members.iter().map(|s| stratum.subject(s)) {
+        let members = || group.clone().map(|k| (k, stratum.subject(&scored[k])));
+        for (k, s) in members() {
             if s.event {
-                out[s.row][0] = tree.below(s.run + 1);
+                out[k][0] = tree.below(s.run + 1);
             }
         }
-        for s in members.iter().map(|s| stratum.subject(s)) {
+        for (_, s) in members() {
             add(&mut tree, &s);
         }
-        for s in members.iter().map(|s| stratum.subject(s)) {
+        for (k, s) in members() {
             if s.event {
-                let o = &mut out[s.row];
+                let o = &mut out[k];
                 o[1] = tree.below(s.run + 1) - o[0];
                 o[2] = at_risk[s.run] - o[0] - o[1];
                 count(o, &mut totals);
@@ -1162,15 +1162,15 @@ fn earlier_member_pairs(
                 tied_here[s.run] += 1;
             }
         }
-        for s in members.iter().map(|s| stratum.subject(s)) {
+        for (_, s) in members() {
             tied_here[s.run] = 0;
         }
     }
     totals
 }
 
-/// Each subject's pairs as the later member (subjects sorted by score) into `out`:
-/// [concordant (events with a higher score), tied, discordant] with the events at the times
+/// Each subject's pairs as the later member (subjects sorted by score) into `out`, by position
+/// in `scored`: [concordant (events with a higher score), tied, discordant] with the events at the times
 /// it is at risk at (`events_in_run` per run, whatever their score).
 fn later_member_pairs(
     scored: &[Scored],
@@ -1208,27 +1208,28 @@ fn later_member_pairs(
     };
     for group in score_groups(scored) {
         if group.len() == 1 {
-            let s = stratum.subject(&scored[group.start]);
+            let k = group.start;
+            let s = stratum.subject(&scored[k]);
             let below = seen(&tree, added, &s);
-            out[s.row] = [all(&s) - below, 0, below];
+            out[k] = [all(&s) - below, 0, below];
             if s.event {
                 tree.add(s.run, 1);
                 added += 1;
             }
             continue;
         }
-        let members = &scored[group];
-        for s in members.iter().map(|s| stratum.subject(s)) {
-            out[s.row][2] = seen(&tree, added, &s);
+        let members = || group.clone().map(|k| (k, stratum.subject(&scored[k])));
+        for (k, s) in members() {
+            out[k][2] = seen(&tree, added, &s);
         }
-        for s in members.iter().map(|s| stratum.subject(s)) {
+        for (_, s) in members() {
             if s.event {
                 tree.add(s.run, 1);
                 added += 1;
             }
         }
-        for s in members.iter().map(|s| stratum.subject(s)) {
-            let o = &mut out[s.row];
+        for (k, s) in members() {
+            let o = &mut out[k];
             o[1] = seen(&tree, added, &s) - o[2];
             o[0] = all(&s) - o[1] - o[2];
         }
