@@ -64,11 +64,9 @@ pub(crate) fn order_by_stratum_and_time(
     by_stratum
 }
 
-/// The stable order of `time` (descending or not) by one counting pass, when every time is a
-/// whole number (days, say) and they span not many more values than there are rows; `None`
-/// otherwise. A −0 is left to the general sort, which orders it before 0.
-fn order_by_whole_numbers(time: &[f64], descending: bool) -> Option<Vec<usize>> {
-    let n = time.len();
+/// The lowest and highest of `time` when every time is a whole number (days, say); `None`
+/// otherwise, and for an empty slice. A −0 gives `None`: the general sort orders it before 0.
+pub(crate) fn whole_number_range(time: &[f64]) -> Option<(f64, f64)> {
     let (mut low, mut high) = (f64::INFINITY, f64::NEG_INFINITY);
     for &t in time {
         // (An integer round trip, not fract(): that is a libm call per row without SSE4.1;
@@ -79,6 +77,16 @@ fn order_by_whole_numbers(time: &[f64], descending: bool) -> Option<Vec<usize>> 
         low = low.min(t);
         high = high.max(t);
     }
+    (low <= high).then_some((low, high))
+}
+
+/// The stable order of `time` (descending or not) by one counting pass, when every time is a
+/// whole number (days, say) and they span not many more values than there are rows; `None`
+/// otherwise. A −0 is left to the general sort, which orders it before 0.
+fn order_by_whole_numbers(time: &[f64], descending: bool) -> Option<Vec<usize>> {
+    let n = time.len();
+    let (low, high) = whole_number_range(time)?;
+    // One bucket per value: no more buckets than about the rows.
     let span = high - low;
     if span >= 2.0 * n.max(128) as f64 {
         return None;
