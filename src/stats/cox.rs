@@ -557,17 +557,21 @@ fn add_rows(
     // Each row is added once, to the dying rows' sums or to the risk set's; the dying rows'
     // sums join the risk set's after the run (they are at risk too), one add instead of one
     // per dying row.
+    // Two passes over the run's rows (in cache by the second), so that each keeps one set of
+    // sums live in registers.
     for j in run.rows.clone() {
-        let w = weight[j];
         if data.event[j] {
             d += 1;
-            add_row(dead, data.row(j), w, p);
+            add_row(dead, data.row(j), weight[j], p);
             dying[0] += eta[j];
             for (s, x) in dying[1..1 + p].iter_mut().zip(data.row(j)) {
                 *s += x;
             }
-        } else {
-            add_row(risk, data.row(j), w, p);
+        }
+    }
+    for j in run.rows.clone() {
+        if !data.event[j] {
+            add_row(risk, data.row(j), weight[j], p);
         }
     }
     if d > 0 {
