@@ -44,6 +44,13 @@ fn survival_json(args: &[&str]) -> Value {
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
+/// Runs `bonemet survival` with `args` expecting it to refuse (exit 2); its stderr.
+fn survival_refused(args: &[&str]) -> String {
+    let out = crate::util::bonemet(&[&["survival"], args].concat());
+    assert_eq!(out.status.code(), Some(2));
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
 /// A JSON array of numbers.
 fn floats(v: &Value) -> Vec<f64> {
     v.as_array()
@@ -888,16 +895,14 @@ fn the_survival_command_writes_the_contract_with_rs_numbers() {
         "C",
     );
     // A missing column is exit 2 naming it.
-    let out = crate::util::bonemet(&[
-        "survival",
+    let stderr = survival_refused(&[
         lung_csv.to_str().unwrap(),
         "--time",
         "months",
         "--event",
         "status",
     ]);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("missing required column 'months'"));
+    assert!(stderr.contains("missing required column 'months'"));
 }
 
 /// A row whose entry is not before its exit is dropped as missing, as R's `Surv(entry, time,
@@ -964,8 +969,7 @@ fn the_survival_command_drops_intervals_that_end_before_they_start() {
     assert_eq!(bad, good);
     // With no row left, the command stops (exit 2) saying why, naming the file.
     let none = crate::util::write(dir.path(), "none.csv", "time,status,entry\n5,1,5\n6,0,7\n");
-    let out = crate::util::bonemet(&[
-        "survival",
+    let stderr = survival_refused(&[
         none.to_str().unwrap(),
         "--time",
         "time",
@@ -974,8 +978,6 @@ fn the_survival_command_drops_intervals_that_end_before_they_start() {
         "--entry",
         "entry",
     ]);
-    assert_eq!(out.status.code(), Some(2));
-    let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
         stderr.contains("none.csv: nothing to analyse: none of its 2 rows")
             && stderr.contains("(2 rows do not)"),
@@ -1012,8 +1014,7 @@ fn the_survival_command_says_what_it_cannot_read() {
         "time: cells with text that is not a number, read as missing: 2 (the first at line 3: 'abc')"
     );
     let absent = dir.path().join("absent.csv");
-    let out = crate::util::bonemet(&[
-        "survival",
+    let stderr = survival_refused(&[
         absent.to_str().unwrap(),
         "--time",
         "time",
@@ -1022,8 +1023,6 @@ fn the_survival_command_says_what_it_cannot_read() {
         "--covariates",
         "x",
     ]);
-    assert_eq!(out.status.code(), Some(2));
-    let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("absent.csv: cannot read: "), "{stderr}");
 }
 
@@ -1063,10 +1062,8 @@ fn the_survival_command_reads_the_same_numbers_from_parquet() {
     let parquet_json = survival_json(&args(&lung_parquet, "time"));
     assert_eq!(parquet_json, survival_json(&args(&lung_csv, "time")));
     assert_eq!(parquet_json["n"], 227);
-    let missing =
-        crate::util::bonemet(&[&["survival"], &args(&lung_parquet, "months")[..]].concat());
-    assert_eq!(missing.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&missing.stderr).contains("missing required column 'months'"));
+    let stderr = survival_refused(&args(&lung_parquet, "months"));
+    assert!(stderr.contains("missing required column 'months'"));
 }
 
 /// The O(n log n) concordance equals the definition counted pair by pair, on random data with
@@ -1673,8 +1670,7 @@ fn the_survival_command_fits_andersen_gill_with_clusters() {
         "robust Wald",
     );
     // Clusters give the Cox model its robust variance: without covariates, an error.
-    let bad = crate::util::bonemet(&[
-        "survival",
+    survival_refused(&[
         csv.to_str().unwrap(),
         "--time",
         "stop",
@@ -1683,7 +1679,6 @@ fn the_survival_command_fits_andersen_gill_with_clusters() {
         "--cluster",
         "id",
     ]);
-    assert_eq!(bad.status.code(), Some(2));
 }
 
 /// Cox models on heavily tied exit times (survival's mgus2 with follow-up in whole years:
