@@ -410,7 +410,7 @@ fn survival_stratified(
                 concordance: false,
                 ..CoxOptions::new(Ties::Efron)
             };
-            coxph_with(&all_t, &all_e, None, &[first], s, options).ok()
+            coxph_with(&all_t, &all_e, None, vec![first], s, options).ok()
         })
         .flatten()
         .map(|fit| {

@@ -6,6 +6,7 @@
 //! Columns are read as numbers or as category codes (no string per row), so a 10-million-row
 //! table costs little more than its numeric columns.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
@@ -302,6 +303,7 @@ fn is_value(level: &str, wanted: &str) -> bool {
 /// A category column restricted to the kept rows: the levels present there (in sorted
 /// order) and each kept row's 0-based code.
 fn compact(categories: &Categories, rows: &[u32]) -> (Vec<String>, Vec<usize>) {
+    use rayon::prelude::*;
     let mut present = vec![false; categories.levels.len()];
     for &r in rows {
         present[categories.codes[r as usize] as usize] = true;
@@ -315,7 +317,7 @@ fn compact(categories: &Categories, rows: &[u32]) -> (Vec<String>, Vec<usize>) {
         }
     }
     let codes = rows
-        .iter()
+        .par_iter()
         .map(|&r| new_code[categories.codes[r as usize] as usize])
         .collect();
     (levels, codes)
@@ -547,23 +549,51 @@ pub fn survival(config: &SurvivalConfig) -> Result<SurvivalJson> {
     // na.omit over every used column.
     let rows: Vec<u32> = {
         use rayon::prelude::*;
-        (0..n_all)
-            .into_par_iter()
-            .filter(|&i| {
-                !time[i].is_nan()
-                    && event.codes[i] != Categories::MISSING
-                    && entry.as_ref().is_none_or(|e| !e[i].is_nan())
-                    && !empty_interval(i)
-                    && present(&by, i)
-                    && present(&strata, i)
-                    && present(&cluster, i)
-                    && covariates.iter().all(|(_, c)| match c {
-                        Covariate::Numeric(v) => !v[i].is_nan(),
-                        Covariate::Factor(f) => f.codes[i] != Categories::MISSING,
-                    })
-            })
-            .map(|i| i as u32)
-            .collect()
+        // Whether any cell of a used column is missing, one column per task: a plain scan
+        // each (the usual answer is no, and then every row is kept).
+        let numbers = [Some(&time), entry.as_ref()].into_iter().flatten().chain(
+            covariates.iter().filter_map(|(_, c)| match c {
+                Covariate::Numeric(v) => Some(v),
+                Covariate::Factor(_) => None,
+            }),
+        );
+        let codes = [Some(&event), by.as_ref(), strata.as_ref(), cluster.as_ref()]
+            .into_iter()
+            .flatten()
+            .chain(covariates.iter().filter_map(|(_, c)| match c {
+                Covariate::Numeric(_) => None,
+                Covariate::Factor(f) => Some(f),
+            }));
+        let any_missing = numbers
+            .map(|v| v.as_slice())
+            .collect::<Vec<_>>()
+            .par_iter()
+            .any(|v| v.iter().any(|x| x.is_nan()))
+            || codes
+                .collect::<Vec<_>>()
+                .par_iter()
+                .any(|c| c.codes.contains(&Categories::MISSING));
+        if !any_missing && empty_intervals == 0 {
+            (0..n_all as u32).into_par_iter().collect()
+        } else {
+            (0..n_all)
+                .into_par_iter()
+                .filter(|&i| {
+                    !time[i].is_nan()
+                        && event.codes[i] != Categories::MISSING
+                        && entry.as_ref().is_none_or(|e| !e[i].is_nan())
+                        && !empty_interval(i)
+                        && present(&by, i)
+                        && present(&strata, i)
+                        && present(&cluster, i)
+                        && covariates.iter().all(|(_, c)| match c {
+                            Covariate::Numeric(v) => !v[i].is_nan(),
+                            Covariate::Factor(f) => f.codes[i] != Categories::MISSING,
+                        })
+                })
+                .map(|i| i as u32)
+                .collect()
+        }
     };
     if rows.is_empty() {
         let mut reason = format!(
@@ -600,15 +630,19 @@ pub fn survival(config: &SurvivalConfig) -> Result<SurvivalJson> {
             0
         });
     }
-    let status: Vec<u32> = rows
-        .iter()
-        .map(|&r| meaning[event.codes[r as usize] as usize])
-        .collect();
-    let ev: Vec<bool> = status.iter().map(|&s| s == 1).collect();
+    let (status, ev, events, competing_events) = {
+        use rayon::prelude::*;
+        let status: Vec<u32> = rows
+            .par_iter()
+            .map(|&r| meaning[event.codes[r as usize] as usize])
+            .collect();
+        let ev: Vec<bool> = status.par_iter().map(|&s| s == 1).collect();
+        let count = |value: u32| status.par_iter().filter(|&&s| s == value).count();
+        let (events, competing) = (count(1), count(2));
+        (status, ev, events, competing)
+    };
     let t = kept(time, &rows);
     let en = entry.map(|e| kept(e, &rows));
-    let events = ev.iter().filter(|e| **e).count();
-    let competing_events = status.iter().filter(|&&s| s == 2).count();
     let mut warnings = text_warnings;
     if empty_intervals > 0 {
         warnings.push(format!(
@@ -647,7 +681,12 @@ pub fn survival(config: &SurvivalConfig) -> Result<SurvivalJson> {
     let group_rows = members(&group_codes, levels.len());
     let strata_codes: Option<Vec<usize>> = strata.as_ref().map(|s| compact(s, &rows).1);
     let cluster_codes: Option<Vec<usize>> = cluster.as_ref().map(|c| compact(c, &rows).1);
-    let (names, columns) = design(config, covariates, &rows)?;
+    let (names, mut columns) = design(config, covariates, &rows)?;
+    // Without competing risks the Cox model is the covariates' one reader: they are handed
+    // over, and freed once it has its sorted copy (the concordance then reuses their memory).
+    let mut columns_for_cox = competing_value
+        .is_none()
+        .then(|| std::mem::take(&mut columns));
     // The KM curves and log-rank test (with the competing-risks analyses) on one core, the Cox
     // model on the other: independent, and each deterministic.
     let (left, right) = rayon::join(
@@ -817,18 +856,22 @@ pub fn survival(config: &SurvivalConfig) -> Result<SurvivalJson> {
         },
         || -> Result<_> {
             let mut cox_warnings = Vec::new();
-            let cox = if columns.is_empty() {
+            let cox = if names.is_empty() {
                 None
             } else {
                 let options = CoxOptions {
                     cluster: cluster_codes.as_deref(),
                     ..CoxOptions::new(config.ties)
                 };
+                let covariates = match columns_for_cox.take() {
+                    Some(owned) => Cow::Owned(owned),
+                    None => Cow::Borrowed(columns.as_slice()),
+                };
                 let fit = coxph_with(
                     &t,
                     &ev,
                     en.as_deref(),
-                    &columns,
+                    covariates,
                     strata_codes.as_deref(),
                     options,
                 )
