@@ -152,7 +152,7 @@ fn stream_table<S, T: Send>(
     validate: impl Fn(&mut S, &TableLayout, &RawChunk, usize) -> std::result::Result<T, Vec<Rejection>>
         + Sync
         + Send,
-    mut accept: impl FnMut(Vec<std::result::Result<T, Vec<Rejection>>>),
+    mut accept: impl FnMut(Vec<std::result::Result<T, Vec<Rejection>>>) + Send,
 ) -> Result<u64> {
     let TableStream {
         layout,
@@ -161,21 +161,38 @@ fn stream_table<S, T: Send>(
         reader,
     } = stream;
     let mut failure = None;
+    // A chunk's outcomes are accepted while the next chunk is validated: the accepting is
+    // sequential, and would otherwise leave the other threads idle.
+    let mut accepted_before = None;
     for chunk in &chunks {
         match chunk {
             Ok(chunk) => {
-                let outcomes = (0..chunk.len())
-                    .into_par_iter()
-                    .with_min_len(512)
-                    .map_init(&init, |state, row| validate(state, &layout, &chunk, row))
-                    .collect();
-                accept(outcomes);
+                let (outcomes, ()) = rayon::join(
+                    || {
+                        (0..chunk.len())
+                            .into_par_iter()
+                            .with_min_len(512)
+                            .map_init(&init, |state, row| validate(state, &layout, &chunk, row))
+                            .collect()
+                    },
+                    || {
+                        if let Some(outcomes) = accepted_before.take() {
+                            accept(outcomes);
+                        }
+                    },
+                );
+                accepted_before = Some(outcomes);
                 let _ = recycle.try_send(chunk);
             }
             Err(e) => {
                 failure = Some(e);
                 break;
             }
+        }
+    }
+    if failure.is_none() {
+        if let Some(outcomes) = accepted_before {
+            accept(outcomes);
         }
     }
     // A reader blocked on a full channel is released when the receiver goes.
