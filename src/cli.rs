@@ -499,7 +499,7 @@ fn run_timestamp() -> String {
 }
 
 fn run_run(args: &RunArgs) -> bonemet::Result<ExitStatus> {
-    use bonemet::commands::run::{run, RunConfig};
+    use bonemet::commands::run::{run, RunConfig, Stage};
     use std::io::IsTerminal;
     let config = RunConfig {
         files: args.cohort.files()?,
@@ -513,6 +513,11 @@ fn run_run(args: &RunArgs) -> bonemet::Result<ExitStatus> {
     };
     let terminal = std::io::stderr().is_terminal();
     let mut progress = |event: &bonemet::commands::run::StageEvent| {
+        // The stage events are also where the binary tends the allocator: what validation
+        // freed is given back before the analyses allocate (see release_freed_memory).
+        if event.stage == Stage::Validate && event.event == "end" {
+            crate::release_freed_memory();
+        }
         if args.json_log {
             if let Ok(line) = serde_json::to_string(event) {
                 eprintln!("{line}");

@@ -29,3 +29,17 @@ pub(crate) fn keep_freed_memory() {
         libc::mallopt(libc::M_TRIM_THRESHOLD, -1);
     }
 }
+
+/// Gives the free pages of glibc's heaps back to the kernel. For `bonemet run` after
+/// validation: its per-row allocations, made and freed by many threads in as many arenas, are
+/// not reused by the analyses (other threads, other sizes), and held on to they raised the
+/// run's peak RSS. On the 1M-patient bench cohort this cut the peak from 1,150-1,260 MiB to
+/// 990-1,010 MiB, at no measurable cost in time.
+pub(crate) fn release_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only returns free memory of the allocator's heaps to the kernel;
+    // glibc allows it at any time, from any thread.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
