@@ -366,7 +366,7 @@ fn add_death_terms(risk: &[f64], dead: &[f64], d: usize, ties: Ties, p: usize, o
     // binary exponents summed apart. The dens fall with k, from S0 to the last: when both are
     // normal positive numbers, so is every den.
     let last_f = match ties {
-        Ties::Efron => (d - 1) as f64 / d as f64,
+        Ties::Efron => d.saturating_sub(1) as f64 / d as f64,
         Ties::Breslow => 0.0,
     };
     let as_product = is_positive_normal(risk[0]) && is_positive_normal(risk[0] - last_f * dead[0]);
