@@ -530,9 +530,6 @@ pub fn survival(config: &SurvivalConfig) -> Result<SurvivalJson> {
     let covariates = covariates?;
     let text_warnings = text_in_numeric_columns(config, &frame)?;
     drop(frame);
-    let present = |c: &Option<Categories>, i: usize| {
-        c.as_ref().is_none_or(|c| c.codes[i] != Categories::MISSING)
-    };
     // Intervals that end at or before they start: R's Surv(entry, time, event) makes them NA
     // (with a warning), so na.omit drops them with the missing rows.
     let empty_interval = |i: usize| entry.as_ref().is_some_and(|e| e[i] >= time[i]);
@@ -549,47 +546,37 @@ pub fn survival(config: &SurvivalConfig) -> Result<SurvivalJson> {
     // na.omit over every used column.
     let rows: Vec<u32> = {
         use rayon::prelude::*;
-        // Whether any cell of a used column is missing, one column per task: a plain scan
-        // each (the usual answer is no, and then every row is kept).
-        let numbers = [Some(&time), entry.as_ref()].into_iter().flatten().chain(
-            covariates.iter().filter_map(|(_, c)| match c {
+        let numbers: Vec<&[f64]> = [Some(&time), entry.as_ref()]
+            .into_iter()
+            .flatten()
+            .chain(covariates.iter().filter_map(|(_, c)| match c {
                 Covariate::Numeric(v) => Some(v),
                 Covariate::Factor(_) => None,
-            }),
-        );
-        let codes = [Some(&event), by.as_ref(), strata.as_ref(), cluster.as_ref()]
+            }))
+            .map(Vec::as_slice)
+            .collect();
+        let codes: Vec<&[u32]> = [Some(&event), by.as_ref(), strata.as_ref(), cluster.as_ref()]
             .into_iter()
             .flatten()
             .chain(covariates.iter().filter_map(|(_, c)| match c {
                 Covariate::Numeric(_) => None,
                 Covariate::Factor(f) => Some(f),
-            }));
-        let any_missing = numbers
-            .map(|v| v.as_slice())
-            .collect::<Vec<_>>()
-            .par_iter()
-            .any(|v| v.iter().any(|x| x.is_nan()))
-            || codes
-                .collect::<Vec<_>>()
-                .par_iter()
-                .any(|c| c.codes.contains(&Categories::MISSING));
+            }))
+            .map(|c| c.codes.as_slice())
+            .collect();
+        // Whether any cell is missing, one column per task: a plain scan each (the usual
+        // answer is no, and then every row is kept without a check per row).
+        let any_missing = numbers.par_iter().any(|v| v.iter().any(|x| x.is_nan()))
+            || codes.par_iter().any(|c| c.contains(&Categories::MISSING));
         if !any_missing && empty_intervals == 0 {
             (0..n_all as u32).into_par_iter().collect()
         } else {
             (0..n_all)
                 .into_par_iter()
                 .filter(|&i| {
-                    !time[i].is_nan()
-                        && event.codes[i] != Categories::MISSING
-                        && entry.as_ref().is_none_or(|e| !e[i].is_nan())
-                        && !empty_interval(i)
-                        && present(&by, i)
-                        && present(&strata, i)
-                        && present(&cluster, i)
-                        && covariates.iter().all(|(_, c)| match c {
-                            Covariate::Numeric(v) => !v[i].is_nan(),
-                            Covariate::Factor(f) => f.codes[i] != Categories::MISSING,
-                        })
+                    !empty_interval(i)
+                        && numbers.iter().all(|v| !v[i].is_nan())
+                        && codes.iter().all(|c| c[i] != Categories::MISSING)
                 })
                 .map(|i| i as u32)
                 .collect()
