@@ -70,6 +70,13 @@ pub struct Ingested {
     pub inputs: Vec<InputFile>,
 }
 
+/// Records whose cells are read ahead, column by column, before they are validated one by
+/// one ([`RawChunk::touch`]): the block from each multiple of it, when its first record is
+/// reached (a full chunk's tasks start at such multiples). Validating the patients table of
+/// the 1M-patient Parquet bench took a median 1.67 → 1.54 s of CPU and 1.06 → 0.95 s of wall
+/// time (10 alternating runs); blocks of 32 to 256 records measured alike.
+const TOUCHED_ROWS: usize = 64;
+
 /// An opened table with its layout checked against the contract.
 struct OpenTable {
     reader: TableReader,
@@ -172,7 +179,13 @@ fn stream_table<S, T: Send>(
                         (0..chunk.len())
                             .into_par_iter()
                             .with_min_len(512)
-                            .map_init(&init, |state, row| validate(state, &layout, &chunk, row))
+                            .map_init(&init, |state, row| {
+                                if row % TOUCHED_ROWS == 0 {
+                                    let rows = row..(row + TOUCHED_ROWS).min(chunk.len());
+                                    std::hint::black_box(chunk.touch(rows));
+                                }
+                                validate(state, &layout, &chunk, row)
+                            })
                             .collect()
                     },
                     || {
