@@ -125,9 +125,9 @@ impl ParquetColumn {
     }
 
     /// Reads the cells of `rows` in order (see [`RawChunk::touch`]): the values, or the views
-    /// of the text (its length, and its bytes up to 12). Returns a number that depends on
-    /// every cell read (present values, or text lengths), so that the reads are not optimised
-    /// away.
+    /// of the text (16 bytes each: a text's length and, up to 12 bytes, the text itself).
+    /// Returns a number that depends on every cell read (present values, or text lengths), so
+    /// that the reads are not optimised away.
     fn touch(&self, rows: std::ops::Range<usize>) -> usize {
         fn present<T>(values: Option<&[Option<T>]>) -> usize {
             values.map_or(0, |v| v.iter().filter(|x| x.is_some()).count())
@@ -278,8 +278,10 @@ impl RawChunk {
     /// validation's CPU on a Parquet patients table); read a column at a time, many loads are
     /// in flight at once, and the record-by-record reads then find them in cache. Nothing to
     /// do for records held as bytes (CSV), which lie together. Returns a number that depends
-    /// on every cell read (for each column, its present values or its text lengths).
+    /// on every cell read (for each column, its present values or its text lengths). Records
+    /// past the chunk's end are left out.
     pub fn touch(&self, rows: std::ops::Range<usize>) -> usize {
+        let rows = rows.start.min(self.len())..rows.end.min(self.len());
         self.columns.iter().map(|c| c.touch(rows.clone())).sum()
     }
 
@@ -431,7 +433,8 @@ mod tests {
         // Text lengths 5 + 0 + 25 + 0, then 3 present numbers.
         assert_eq!(chunk.touch(0..4), 30 + 3);
         assert_eq!(chunk.touch(2..4), 25 + 2);
-        assert_eq!(chunk.touch(3..9), 0);
+        // Past the end: record 3 only (no text, a number).
+        assert_eq!(chunk.touch(3..9), 1);
         let mut bytes = RawChunk::with_capacity(1, 16);
         bytes.push_record(b"femur1.5", [5, 8].into_iter(), 2);
         bytes.seal();
