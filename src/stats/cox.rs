@@ -816,20 +816,8 @@ fn robust_variance(
     // cluster's residuals are summed in row order by one task, with no scattered
     // read-modify-write of the sums per row (three dependent cache misses a row, on an
     // Andersen–Gill model of a million patients).
-    let mut starts = vec![0usize; clusters + 1];
-    for &slot in &slot_of_row {
-        starts[slot + 1] += 1;
-    }
-    for c in 1..=clusters {
-        starts[c] += starts[c - 1];
-    }
-    let mut grouped = vec![0usize; n];
-    let mut next = starts.clone();
-    for (r, &slot) in slot_of_row.iter().enumerate() {
-        grouped[next[slot]] = r;
-        next[slot] += 1;
-    }
-    drop((slot_of_row, next));
+    let (grouped, starts) = super::group_by_key(0..n, |r| slot_of_row[r], clusters);
+    drop(slot_of_row);
     let mut sums = vec![0.0; clusters * p];
     sums.par_chunks_mut(p)
         .with_min_len(1024)

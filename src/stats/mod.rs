@@ -49,19 +49,32 @@ pub(crate) fn order_by_stratum_and_time(
         return order;
     };
     let groups = strata.iter().max().map_or(0, |m| m + 1);
-    let mut offsets = vec![0usize; groups + 1];
-    for &s in strata {
-        offsets[s + 1] += 1;
+    group_by_key(order.iter().copied(), |i| strata[i], groups).0
+}
+
+/// `items` grouped by `key_of` (keys below `keys`), a stable counting sort: the items in key
+/// order, those of one key in the order given; and where each key's items start, with the
+/// end (`keys + 1` bounds).
+pub(crate) fn group_by_key(
+    items: impl Iterator<Item = usize> + Clone,
+    key_of: impl Fn(usize) -> usize,
+    keys: usize,
+) -> (Vec<usize>, Vec<usize>) {
+    let mut starts = vec![0usize; keys + 1];
+    for i in items.clone() {
+        starts[key_of(i) + 1] += 1;
     }
-    for g in 1..=groups {
-        offsets[g] += offsets[g - 1];
+    for k in 1..=keys {
+        starts[k] += starts[k - 1];
     }
-    let mut by_stratum = vec![0usize; n];
-    for &i in &order {
-        by_stratum[offsets[strata[i]]] = i;
-        offsets[strata[i]] += 1;
+    let mut grouped = vec![0usize; starts[keys]];
+    let mut next = starts.clone();
+    for i in items {
+        let slot = &mut next[key_of(i)];
+        grouped[*slot] = i;
+        *slot += 1;
     }
-    by_stratum
+    (grouped, starts)
 }
 
 /// The lowest and highest of `time` when every time is a whole number (days, say); `None`
