@@ -365,17 +365,16 @@ fn add_death_terms(risk: &[f64], dead: &[f64], d: usize, ties: Ties, p: usize, o
     // instead of one per death): the product of the dens' significands in [1, 2), their
     // binary exponents summed apart. The dens fall with k, from S0 to the last: when both are
     // normal positive numbers, so is every den.
-    let last_f = match ties {
-        Ties::Efron => d.saturating_sub(1) as f64 / d as f64,
+    // The k-th death's share of the dying rows' weight taken out of the risk set.
+    let fraction = |k: usize| match ties {
+        Ties::Efron => k as f64 / d as f64,
         Ties::Breslow => 0.0,
     };
-    let as_product = is_positive_normal(risk[0]) && is_positive_normal(risk[0] - last_f * dead[0]);
+    let as_product = is_positive_normal(risk[0])
+        && is_positive_normal(risk[0] - fraction(d.saturating_sub(1)) * dead[0]);
     let (mut significands, mut exponents) = (1.0, 0i64);
     for k in 0..d {
-        let f = match ties {
-            Ties::Efron => k as f64 / d as f64,
-            Ties::Breslow => 0.0,
-        };
+        let f = fraction(k);
         let den = risk[0] - f * dead[0];
         if as_product {
             let (significand, exponent) = split_binary(den);
@@ -1169,10 +1168,9 @@ fn stratum_pairs(
 }
 
 /// Each event's pairs as the earlier member (subjects sorted by score) into `out`, by position
-/// in `scored`: [concordant
-/// (at risk then with a lower score), tied, discordant] with the subjects at risk at its time
-/// (`at_risk` per run, whatever their score); and the totals [concordant, tied_x, discordant,
-/// 0, pairs of events tied on time and score].
+/// in `scored`: [concordant (at risk then with a lower score), tied, discordant] with the
+/// subjects at risk at its time (`at_risk` per run, whatever their score); and the totals
+/// [concordant, tied_x, discordant, 0, pairs of events tied on time and score].
 fn earlier_member_pairs(
     scored: &[Scored],
     stratum: &StratumRuns,
@@ -1238,8 +1236,8 @@ fn earlier_member_pairs(
 }
 
 /// Each subject's pairs as the later member (subjects sorted by score) into `out`, by position
-/// in `scored`: [concordant (events with a higher score), tied, discordant] with the events at the times
-/// it is at risk at (`events_in_run` per run, whatever their score).
+/// in `scored`: [concordant (events with a higher score), tied, discordant] with the events at
+/// the times it is at risk at (`events_in_run` per run, whatever their score).
 fn later_member_pairs(
     scored: &[Scored],
     stratum: &StratumRuns,
@@ -1547,7 +1545,7 @@ mod tests {
             let next = slot_of.len();
             let slot = *slot_of.entry(cluster(r)).or_insert(next);
             if slot == next {
-                sums.extend([0.0; 3]);
+                sums.extend(std::iter::repeat_n(0.0, p));
             }
             for a in 0..p {
                 sums[slot * p + a] += residual[r * p + a];
