@@ -671,9 +671,11 @@ pub fn survival(config: &SurvivalConfig) -> Result<SurvivalJson> {
     let (names, mut columns) = design(config, covariates, &rows)?;
     // Without competing risks the Cox model is the covariates' one reader: they are handed
     // over, and freed once it has its sorted copy (the concordance then reuses their memory).
-    let mut columns_for_cox = competing_value
-        .is_none()
-        .then(|| std::mem::take(&mut columns));
+    // With them, the Fine–Gray model reads them too, and the Cox model borrows them.
+    let covariates_for_cox: Cow<[Vec<f64>]> = match competing_value {
+        None => Cow::Owned(std::mem::take(&mut columns)),
+        Some(_) => Cow::Borrowed(&columns),
+    };
     // The KM curves and log-rank test (with the competing-risks analyses) on one core, the Cox
     // model on the other: independent, and each deterministic.
     let (left, right) = rayon::join(
@@ -850,15 +852,11 @@ pub fn survival(config: &SurvivalConfig) -> Result<SurvivalJson> {
                     cluster: cluster_codes.as_deref(),
                     ..CoxOptions::new(config.ties)
                 };
-                let covariates = match columns_for_cox.take() {
-                    Some(owned) => Cow::Owned(owned),
-                    None => Cow::Borrowed(columns.as_slice()),
-                };
                 let fit = coxph_with(
                     &t,
                     &ev,
                     en.as_deref(),
-                    covariates,
+                    covariates_for_cox,
                     strata_codes.as_deref(),
                     options,
                 )
