@@ -1062,19 +1062,30 @@ fn concordance_sorted(
     let [concordant, tied_x, discordant, tied_time, tied_xy] = totals;
     let comparable = (concordant + discordant + tied_x) as f64;
     let somers = (concordant as f64 - discordant as f64) / comparable;
-    // var(C) = Σ dfbetaᵢ² / 4 with dfbetaᵢ = (cᵢ − dᵢ)/N − (S/N)(cᵢ + dᵢ + tᵢ).
-    let variance: f64 = earlier
-        .iter()
-        .zip(&later)
-        .map(|(e, l)| {
-            let c = f64::from(e[0] + l[0]);
-            let t = f64::from(e[1] + l[1]);
-            let d = f64::from(e[2] + l[2]);
-            let dfbeta = (c - d) / comparable - somers / comparable * (c + d + t);
-            dfbeta * dfbeta
-        })
-        .sum::<f64>()
-        / 4.0;
+    // var(C) = Σ dfbetaᵢ² / 4 with dfbetaᵢ = (cᵢ − dᵢ)/N − (S/N)(cᵢ + dᵢ + tᵢ), summed in
+    // blocks of fixed size side by side, then the blocks' sums in order: the same bits
+    // whatever the threads.
+    let block_sums: Vec<f64> = {
+        use rayon::prelude::*;
+        earlier
+            .par_chunks(VARIANCE_BLOCK)
+            .zip(later.par_chunks(VARIANCE_BLOCK))
+            .map(|(earlier, later)| {
+                earlier
+                    .iter()
+                    .zip(later)
+                    .map(|(e, l)| {
+                        let c = f64::from(e[0] + l[0]);
+                        let t = f64::from(e[1] + l[1]);
+                        let d = f64::from(e[2] + l[2]);
+                        let dfbeta = (c - d) / comparable - somers / comparable * (c + d + t);
+                        dfbeta * dfbeta
+                    })
+                    .sum::<f64>()
+            })
+            .collect()
+    };
+    let variance = block_sums.iter().sum::<f64>() / 4.0;
     Concordance {
         estimate: (concordant as f64 + tied_x as f64 / 2.0) / comparable,
         std_err: variance.sqrt(),
@@ -1085,6 +1096,10 @@ fn concordance_sorted(
         tied_xy,
     }
 }
+
+/// Subjects per block of the concordance variance's sum (one block below this many: the sum
+/// in subject order).
+const VARIANCE_BLOCK: usize = 1 << 16;
 
 /// Columns of [`concordance_sorted`]: time, event, entry, score, in sweep order.
 type SweepColumns<'a> = (&'a [f64], &'a [bool], Option<&'a [f64]>, &'a [f64]);
@@ -1097,30 +1112,22 @@ fn stratum_pairs(
     (earlier, later): (&mut [[i32; 3]], &mut [[i32; 3]]),
     totals: &mut [u64; 5],
 ) {
-    use rayon::slice::ParallelSliceMut;
-    // In one pass: the distinct exit times (runs, latest first), the events per run, and each
-    // subject's score key and run. Then, with delayed entry, the run at which each subject's
-    // risk ends, and the subjects at risk per run.
-    let mut run_times: Vec<f64> = Vec::new();
+    // The distinct exit times (runs, latest first): where each begins and its events. Then,
+    // with delayed entry, the run at which each subject's risk ends.
+    let mut run_starts: Vec<usize> = Vec::new();
     let mut events_in_run: Vec<i32> = Vec::new();
-    let mut scored: Vec<Scored> = Vec::with_capacity(range.len());
     for i in range.clone() {
-        if run_times.last() != Some(&time[i]) {
-            run_times.push(time[i]);
+        if i == range.start || time[i] != time[i - 1] {
+            run_starts.push(i);
             events_in_run.push(0);
         }
-        let run = (run_times.len() - 1) as u32;
         if event[i] {
             if let Some(d) = events_in_run.last_mut() {
                 *d += 1;
             }
         }
-        // −0 and 0 are one score.
-        let score = if eta[i] == 0.0 { 0.0 } else { eta[i] };
-        let flag = if event[i] { EVENT_BIT } else { 0 };
-        scored.push((super::total_order_key(score), i as u32, run | flag));
     }
-    let runs = run_times.len();
+    let runs = run_starts.len();
     totals[3] += events_in_run
         .iter()
         .map(|&d| {
@@ -1132,7 +1139,7 @@ fn stratum_pairs(
     let ends: Option<Vec<u32>> = entry.map(|e| {
         range
             .clone()
-            .map(|i| run_times.partition_point(|&t| t > e[i]) as u32)
+            .map(|i| run_starts.partition_point(|&s| time[s] > e[i]) as u32)
             .collect()
     });
     let stratum = StratumRuns {
@@ -1140,24 +1147,8 @@ fn stratum_pairs(
         ends: ends.as_deref(),
         first: range.start,
     };
-    let mut change = vec![0i32; runs + 1];
-    for s in &scored {
-        let s = stratum.subject(s);
-        if s.start < s.end {
-            change[s.start] += 1;
-            change[s.end] -= 1;
-        }
-    }
-    let mut running = 0;
-    let at_risk: Vec<i32> = change[..runs]
-        .iter()
-        .map(|c| {
-            running += c;
-            running
-        })
-        .collect();
-    drop(change);
-    scored.par_sort_unstable();
+    let at_risk = subjects_at_risk(event, &range, &run_starts, &events_in_run, ends.as_deref());
+    let scored = scored_in_score_order(eta, event, range.clone(), &run_starts);
     let (earlier_totals, ()) = rayon::join(
         || earlier_member_pairs(&scored, &stratum, &at_risk, &mut earlier[range.clone()]),
         || later_member_pairs(&scored, &stratum, &events_in_run, &mut later[range.clone()]),
@@ -1165,6 +1156,194 @@ fn stratum_pairs(
     for (t, e) in totals.iter_mut().zip(earlier_totals) {
         *t += e;
     }
+}
+
+/// The subjects of a stratum (`range`, in sweep order; runs beginning at `run_starts`) at risk
+/// at the event times of each run: a subject is from its own run if censored (an event is not
+/// compared with the events tied with it), else from the next, until its entry (`ends`, by
+/// sweep position from the stratum's first) or else to the last run.
+fn subjects_at_risk(
+    event: &[bool],
+    range: &std::ops::Range<usize>,
+    run_starts: &[usize],
+    events_in_run: &[i32],
+    ends: Option<&[u32]>,
+) -> Vec<i32> {
+    let runs = run_starts.len();
+    let Some(ends) = ends else {
+        // Without delayed entry: every subject of the runs before, and the censored of its own.
+        return (0..runs)
+            .map(|r| {
+                let end = run_starts.get(r + 1).copied().unwrap_or(range.end);
+                (end - range.start) as i32 - events_in_run[r]
+            })
+            .collect();
+    };
+    let mut change = vec![0i32; runs + 1];
+    let mut run = 0;
+    for i in range.clone() {
+        while run + 1 < runs && run_starts[run + 1] <= i {
+            run += 1;
+        }
+        let (start, end) = (run + usize::from(event[i]), ends[i - range.start] as usize);
+        if start < end {
+            change[start] += 1;
+            change[end] -= 1;
+        }
+    }
+    let mut running = 0;
+    change[..runs]
+        .iter()
+        .map(|c| {
+            running += c;
+            running
+        })
+        .collect()
+}
+
+/// Subjects per fine bucket, on average at most, of [`scored_in_score_order`]'s distribution
+/// sort.
+const SUBJECTS_PER_BUCKET: usize = 4;
+
+/// Coarse buckets of [`scored_in_score_order`]'s first pass: few enough that writing to all of
+/// them at once stays in cache.
+const COARSE_BUCKETS: usize = 256;
+
+/// Subjects in one fine bucket of [`scored_in_score_order`] above which it is sorted in
+/// parallel.
+const CROWDED_BUCKET: usize = 1 << 16;
+
+/// The inverse of [`super::total_order_key`].
+fn from_total_order_key(key: u64) -> f64 {
+    f64::from_bits(if key >> 63 == 1 {
+        key & !(1 << 63)
+    } else {
+        !key
+    })
+}
+
+/// The subjects of a stratum (`range`, in sweep order; runs beginning at `run_starts`) as
+/// [`Scored`], in order of score, then of sweep position (a total order: the result does not
+/// depend on the threads).
+///
+/// A distribution sort rather than a comparison sort of them all. Each subject has a fine
+/// bucket, one of about n/8, by where its score falls between the lowest and the highest: a
+/// map that never decreases with the score, so the buckets are in score order and only each
+/// bucket (a few subjects) is left to sort. The subjects are moved in two passes that each
+/// write to few places at once (one pass to n/8 places would miss the cache at nearly every
+/// write): each thread moves a piece of the rows to their coarse buckets (runs of consecutive
+/// fine ones); then, coarse bucket by coarse bucket in parallel, the pieces' subjects of that
+/// bucket go to their fine buckets in its slice of the result, each fine bucket then sorted.
+/// Scores that are not all finite (or all equal) make one bucket, sorted whole.
+fn scored_in_score_order(
+    eta: &[f64],
+    event: &[bool],
+    range: std::ops::Range<usize>,
+    run_starts: &[usize],
+) -> Vec<Scored> {
+    use rayon::prelude::*;
+    let scores = &eta[range.clone()];
+    let n = scores.len();
+    if n == 0 {
+        return Vec::new();
+    }
+    let (low, high) = scores
+        .par_iter()
+        .fold(
+            || (f64::INFINITY, f64::NEG_INFINITY),
+            |(low, high), &v| (low.min(v), high.max(v)),
+        )
+        .reduce(
+            || (f64::INFINITY, f64::NEG_INFINITY),
+            |a, b| (a.0.min(b.0), a.1.max(b.1)),
+        );
+    let finite = low.is_finite() && high.is_finite() && scores.par_iter().all(|v| v.is_finite());
+    let coarse = COARSE_BUCKETS.min(n / SUBJECTS_PER_BUCKET).max(1);
+    // Fine buckets per coarse one: a power of two, so that a fine bucket's coarse one is a
+    // shift away.
+    let shift = (n / SUBJECTS_PER_BUCKET)
+        .div_ceil(coarse)
+        .next_power_of_two()
+        .trailing_zeros();
+    let mut scale = (coarse << shift) as f64 / (high - low);
+    if !finite || !scale.is_finite() {
+        scale = 0.0;
+    }
+    let last_fine = (coarse << shift) - 1;
+    // Rounding never reverses an order: (v − low)·scale, then its floor, never decrease as v
+    // grows (−0 and 0 fall in one bucket).
+    let fine_of = |v: f64| (((v - low) * scale) as usize).min(last_fine);
+    // Each thread's piece of the rows moved to their coarse buckets, with where each begins.
+    let piece = n.div_ceil(rayon::current_num_threads().clamp(1, n));
+    let pieces: Vec<(Vec<Scored>, Vec<usize>)> = (0..n.div_ceil(piece))
+        .into_par_iter()
+        .map(|p| {
+            let rows = p * piece..((p + 1) * piece).min(n);
+            let mut starts = vec![0usize; coarse + 1];
+            for &v in &scores[rows.clone()] {
+                starts[(fine_of(v) >> shift) + 1] += 1;
+            }
+            for c in 1..=coarse {
+                starts[c] += starts[c - 1];
+            }
+            let mut next = starts.clone();
+            let mut moved: Vec<Scored> = vec![(0, 0, 0); rows.len()];
+            let first = range.start + rows.start;
+            let mut run = run_starts
+                .partition_point(|&s| s <= first)
+                .saturating_sub(1);
+            for (i, &v) in (first..).zip(&scores[rows]) {
+                while run + 1 < run_starts.len() && run_starts[run + 1] <= i {
+                    run += 1;
+                }
+                // −0 and 0 are one score.
+                let score = if v == 0.0 { 0.0 } else { v };
+                let flag = if event[i] { EVENT_BIT } else { 0 };
+                let slot = &mut next[fine_of(v) >> shift];
+                moved[*slot] = (super::total_order_key(score), i as u32, run as u32 | flag);
+                *slot += 1;
+            }
+            (moved, starts)
+        })
+        .collect();
+    // Each coarse bucket's slice of the result.
+    let mut scored: Vec<Scored> = vec![(0, 0, 0); n];
+    let mut slices = Vec::with_capacity(coarse);
+    let mut rest = scored.as_mut_slice();
+    for c in 0..coarse {
+        let size = pieces.iter().map(|(_, s)| s[c + 1] - s[c]).sum();
+        let (slice, tail) = rest.split_at_mut(size);
+        slices.push((c, slice));
+        rest = tail;
+    }
+    slices.into_par_iter().for_each(|(c, slice)| {
+        let members = || pieces.iter().flat_map(|(moved, s)| &moved[s[c]..s[c + 1]]);
+        let first_fine = c << shift;
+        let fine_in = |s: &Scored| fine_of(from_total_order_key(s.0)) - first_fine;
+        let mut fine_starts = vec![0usize; (1 << shift) + 1];
+        for s in members() {
+            fine_starts[fine_in(s) + 1] += 1;
+        }
+        for f in 1..fine_starts.len() {
+            fine_starts[f] += fine_starts[f - 1];
+        }
+        let mut next = fine_starts.clone();
+        for s in members() {
+            let slot = &mut next[fine_in(s)];
+            slice[*slot] = *s;
+            *slot += 1;
+        }
+        for bounds in fine_starts.windows(2) {
+            let bucket = &mut slice[bounds[0]..bounds[1]];
+            // A crowded bucket (scores far from the others widen every bucket) on all threads.
+            if bucket.len() > CROWDED_BUCKET {
+                bucket.par_sort_unstable();
+            } else {
+                bucket.sort_unstable();
+            }
+        }
+    });
+    scored
 }
 
 /// Each event's pairs as the earlier member (subjects sorted by score) into `out`, by position
@@ -1510,6 +1689,78 @@ mod tests {
 
     /// Cluster labels far apart (looked up by hash) and the same clusters as small numbers
     /// (looked up in a table) give the same robust variance, to the bit.
+    /// The distribution sort gives the order a comparison sort gives, whatever the scores
+    /// (continuous, tied, −0 and 0, one far from the others, not finite, all equal) and the
+    /// threads; with each subject's run and event flag.
+    #[test]
+    fn scored_in_score_order_is_the_sorted_order() {
+        let mut state = 7u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let n = 20_000;
+        let uniform: Vec<f64> = (0..n)
+            .map(|_| (next() % 1_000_000) as f64 / 1e5 - 5.0)
+            .collect();
+        let tied: Vec<f64> = (0..n).map(|_| (next() % 7) as f64 * 0.25 - 0.5).collect();
+        let signed_zeros: Vec<f64> = (0..n)
+            .map(|k| [0.0, -0.0, 1.5, -1.5][k % 4] * if k % 3 == 0 { 1.0 } else { 0.0 })
+            .collect();
+        let mut far = uniform.clone();
+        far[123] = 1e300;
+        let mut not_finite = uniform.clone();
+        not_finite[5] = f64::INFINITY;
+        not_finite[6] = f64::NEG_INFINITY;
+        not_finite[7] = f64::NAN;
+        let equal = vec![0.3; n];
+        let time: Vec<f64> = {
+            let mut t: Vec<f64> = (0..n).map(|_| (next() % 500) as f64).collect();
+            t.sort_by(|a, b| b.total_cmp(a));
+            t
+        };
+        let event: Vec<bool> = (0..n).map(|_| next() % 3 == 0).collect();
+        let run_starts: Vec<usize> = (0..n)
+            .filter(|&i| i == 0 || time[i] != time[i - 1])
+            .collect();
+        let mut run_of = vec![0u32; n];
+        for (r, &s) in run_starts.iter().enumerate() {
+            run_of[s..].fill(r as u32);
+        }
+        for eta in [&uniform, &tied, &signed_zeros, &far, &not_finite, &equal] {
+            // A stratum in the middle, and the whole.
+            for range in [1000..17_000, 0..n, 5..6] {
+                let starts: Vec<usize> = run_starts
+                    .iter()
+                    .copied()
+                    .filter(|&s| s > range.start && s < range.end)
+                    .collect();
+                let starts: Vec<usize> = std::iter::once(range.start).chain(starts).collect();
+                let mut expected: Vec<Scored> = range
+                    .clone()
+                    .map(|i| {
+                        let score = if eta[i] == 0.0 { 0.0 } else { eta[i] };
+                        let run = run_of[i] - run_of[range.start];
+                        let flag = if event[i] { EVENT_BIT } else { 0 };
+                        (super::super::total_order_key(score), i as u32, run | flag)
+                    })
+                    .collect();
+                expected.sort_unstable();
+                for threads in [1, 3] {
+                    let pool = rayon::ThreadPoolBuilder::new()
+                        .num_threads(threads)
+                        .build()
+                        .expect("thread pool");
+                    let got =
+                        pool.install(|| scored_in_score_order(eta, &event, range.clone(), &starts));
+                    assert!(got == expected, "{threads} threads, {range:?}");
+                }
+            }
+        }
+    }
+
     #[test]
     fn robust_variance_is_the_same_whatever_the_cluster_labels() {
         let residual: Vec<f64> = (0..40)
