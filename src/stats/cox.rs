@@ -461,16 +461,16 @@ const MIN_ROWS_PER_RUN: usize = 8;
 /// Runs whose sums are held at once by [`stratum_terms_by_run`] (bounded memory).
 const RUN_BATCH: usize = 1024;
 
+/// What [`partial_likelihood`] gives at one β: the log partial likelihood, the score, the
+/// information, and each row's linear predictor (sweep order) it was computed from.
+type Evaluation = (f64, DVector<f64>, DMatrix<f64>, Vec<f64>);
+
 /// Log partial likelihood, score and information at `beta`: one pass per stratum over the
 /// sweep-ordered rows, row by row, or run by run in parallel where exit times are heavily
 /// tied; no allocation per row.
-fn partial_likelihood(
-    data: &Data,
-    beta: &DVector<f64>,
-    ties: Ties,
-) -> (f64, DVector<f64>, DMatrix<f64>) {
+fn partial_likelihood(data: &Data, beta: &DVector<f64>, ties: Ties) -> Evaluation {
     // Compiled once per small width, so that the per-row loops over p unroll and vectorise.
-    let out = match data.p {
+    let (out, eta) = match data.p {
         1 => partial_likelihood_for::<1>(data, beta, ties),
         2 => partial_likelihood_for::<2>(data, beta, ties),
         3 => partial_likelihood_for::<3>(data, beta, ties),
@@ -492,16 +492,17 @@ fn partial_likelihood(
         out[0],
         DVector::from_column_slice(&out[1..1 + p]),
         DMatrix::from_row_slice(p, p, &info),
+        eta,
     )
 }
 
 /// [`partial_likelihood`] for `P` covariates (0: any number, read from the data), as
-/// [loglik, score (p), information (p × p, upper triangle)].
+/// [loglik, score (p), information (p × p, upper triangle)], with the linear predictors.
 fn partial_likelihood_for<const P: usize>(
     data: &Data,
     beta: &DVector<f64>,
     ties: Ties,
-) -> Vec<f64> {
+) -> (Vec<f64>, Vec<f64>) {
     let p = if P > 0 { P } else { data.p };
     let beta: Vec<f64> = beta.iter().copied().collect();
     let weights = data.risk_weights(&beta);
@@ -513,7 +514,7 @@ fn partial_likelihood_for<const P: usize>(
             stratum_terms_by_row::<P>(data, runs, &weights, ties, &mut out);
         }
     }
-    out
+    (out, weights.eta)
 }
 
 /// Adds one stratum's terms to `out`, one row at a time in sweep order.
@@ -1570,13 +1571,14 @@ pub fn coxph_with<'c>(
     // The clusters are the one input still needed in the caller's row order.
     let order = cluster.map(|_| order);
     let mut beta = DVector::zeros(p);
-    let (loglik_null, score0, info0) = partial_likelihood(&data, &beta, ties);
+    let (loglik_null, score0, info0, eta0) = partial_likelihood(&data, &beta, ties);
     let score_chisq = info0
         .clone()
         .cholesky()
         .map(|c| score0.dot(&c.solve(&score0)))
         .unwrap_or(f64::NAN);
-    let (mut loglik, mut score, mut info) = (loglik_null, score0, info0);
+    // The linear predictors at the last β evaluated, for the concordance.
+    let (mut loglik, mut score, mut info, mut eta) = (loglik_null, score0, info0, eta0);
     let mut iterations = 0;
     let mut converged = false;
     for _ in 0..MAX_ITERATIONS {
@@ -1598,7 +1600,7 @@ pub fn coxph_with<'c>(
         iterations += 1;
         let change = (new.0 - loglik).abs();
         beta = new_beta;
-        (loglik, score, info) = new;
+        (loglik, score, info, eta) = new;
         // coxph's rule, |1 − ℓ_new/ℓ_old| < eps, with eps 1e-12 instead of 1e-9: Newton
         // converges quadratically, so the coefficients are then exact to well below 1e-10.
         // (A bound on the step as well never holds on large data: ℓ's rounding noise moves it.)
@@ -1626,7 +1628,6 @@ pub fn coxph_with<'c>(
     let normal = Normal::standard();
     let pvalues = z.iter().map(|z| 2.0 * normal.cdf(-z.abs())).collect();
     let wald = beta.dot(&(&info * &beta));
-    let eta = data.linear_predictor(&coef);
     // The robust variance and the concordance read the same data: computed side by side.
     let (robust, concordance) = rayon::join(
         || {
