@@ -143,6 +143,76 @@ pub fn confidence_limits(
     }
 }
 
+/// The subjects exiting at one time: how many with an event, how many censored.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct ExitRun {
+    time: f64,
+    events: f64,
+    censored: f64,
+}
+
+/// The runs of equal exit times in ascending order, and the exit times sorted, through one
+/// stable sort of the rows.
+fn exit_runs_sorted(time: &[f64], event: &[bool]) -> (Vec<ExitRun>, Vec<f64>) {
+    let order = super::order_by(time);
+    let mut runs: Vec<ExitRun> = Vec::new();
+    for &i in &order {
+        // The first row of a run names its time (its sign, for a −0 among 0s).
+        match runs.last_mut() {
+            Some(run) if run.time == time[i] => {}
+            _ => runs.push(ExitRun {
+                time: time[i],
+                events: 0.0,
+                censored: 0.0,
+            }),
+        }
+        if let Some(run) = runs.last_mut() {
+            if event[i] {
+                run.events += 1.0;
+            } else {
+                run.censored += 1.0;
+            }
+        }
+    }
+    let exits = order.iter().map(|&i| time[i]).collect();
+    (runs, exits)
+}
+
+/// [`exit_runs_sorted`] by one counting pass over the rows, with no sort, when every time is a
+/// whole number and they span not many more values than there are rows (days, say); `None`
+/// otherwise. The same runs and exits, to the bit: counts are whole numbers, exact in f64,
+/// and a time is its bucket's lowest time plus its offset, exact in that span (as
+/// [`super::order_by`]'s counting path subtracts them).
+fn exit_runs_counted(time: &[f64], event: &[bool]) -> Option<(Vec<ExitRun>, Vec<f64>)> {
+    let (low, high) = super::whole_number_range(time)?;
+    let span = high - low;
+    if span >= 2.0 * time.len().max(128) as f64 || u32::try_from(time.len()).is_err() {
+        return None;
+    }
+    // [rows, events] per whole-number time from the lowest (u32: no cell can overflow).
+    let mut counts = vec![[0u32; 2]; span as usize + 1];
+    for (&t, &e) in time.iter().zip(event) {
+        let cell = &mut counts[(t - low) as usize];
+        cell[0] += 1;
+        cell[1] += u32::from(e);
+    }
+    let mut runs = Vec::new();
+    let mut exits = Vec::with_capacity(time.len());
+    for (offset, &[rows, events]) in counts.iter().enumerate() {
+        if rows == 0 {
+            continue;
+        }
+        let t = low + offset as f64;
+        runs.push(ExitRun {
+            time: t,
+            events: f64::from(events),
+            censored: f64::from(rows - events),
+        });
+        exits.extend(std::iter::repeat_n(t, rows as usize));
+    }
+    Some((runs, exits))
+}
+
 impl KaplanMeier {
     /// Fits the curve. `event[i]` is true for an event, false for a censoring; `entry`, when
     /// given, is each subject's entry time (at risk on (entry, time]).
@@ -173,8 +243,11 @@ impl KaplanMeier {
         if !(0.0..1.0).contains(&conf_level) || conf_level <= 0.0 {
             return Err(StatsError::ConfLevel(conf_level));
         }
-        // One sort of exits (and of entries, with delayed entry), then one sweep.
-        let order = super::order_by(time);
+        // The exit times' runs, counted without a sort where they can be (whole numbers over
+        // a short span, days say), else from one sort; with delayed entry, the entries sorted
+        // too. Then one sweep.
+        let (runs, exits) =
+            exit_runs_counted(time, event).unwrap_or_else(|| exit_runs_sorted(time, event));
         let entries: Vec<f64> = match entry {
             Some(e) => {
                 let mut e = e.to_vec();
@@ -184,23 +257,16 @@ impl KaplanMeier {
             None => Vec::new(),
         };
         let z = z_for(conf_level);
-        let mut curve = Vec::new();
+        let mut curve = Vec::with_capacity(runs.len());
         let (mut surv, mut greenwood, mut cumhaz, mut var_cumhaz) = (1.0, 0.0, 0.0, 0.0);
         let mut exited = 0usize;
         let mut entered = if entry.is_some() { 0 } else { n };
-        let mut i = 0;
-        while i < n {
-            let t = time[order[i]];
-            let (mut d, mut c) = (0.0, 0.0);
-            let mut j = i;
-            while j < n && time[order[j]] == t {
-                if event[order[j]] {
-                    d += 1.0;
-                } else {
-                    c += 1.0;
-                }
-                j += 1;
-            }
+        for ExitRun {
+            time: t,
+            events: d,
+            censored: c,
+        } in runs
+        {
             if entry.is_some() {
                 // Entered strictly before t.
                 while entered < entries.len() && entries[entered] < t {
@@ -230,10 +296,8 @@ impl KaplanMeier {
                 cumhaz,
                 std_err_cumhaz: var_cumhaz.sqrt(),
             });
-            exited += j - i;
-            i = j;
+            exited += (d + c) as usize;
         }
-        let exits: Vec<f64> = order.iter().map(|&i| time[i]).collect();
         Ok(Self {
             n,
             events: event.iter().filter(|e| **e).count(),
@@ -377,5 +441,43 @@ fn find_quantile(x: &[f64], y: &[Option<f64>], p: f64, xmax: f64) -> Option<f64>
         (Some(i1), _) if last_point => Some((xs[i1] + xmax) / 2.0),
         (Some(i1), Some(i2)) => Some((xs[i1] + xs[i2]) / 2.0),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Counting whole-number times gives the runs and exits the sort gives, to the bit (ties,
+    /// negative times, 0, values past 2^53); fractional times, −0 and a span much wider than
+    /// the rows are left to the sort.
+    #[test]
+    fn counted_exit_runs_are_the_sorted_ones() {
+        let mut state = 11u64;
+        let mut next = move |below: u64| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state % below
+        };
+        for (base, n) in [
+            (1.0, 1usize),
+            (-40.0, 300),
+            (0.0, 2_000),
+            (9007199254740992.0, 500),
+        ] {
+            let time: Vec<f64> = (0..n).map(|_| base + (next(60) * 2) as f64).collect();
+            let event: Vec<bool> = (0..n).map(|_| next(3) == 0).collect();
+            let counted = exit_runs_counted(&time, &event).expect("whole numbers, short span");
+            assert_eq!(
+                counted,
+                exit_runs_sorted(&time, &event),
+                "base {base}, n {n}"
+            );
+        }
+        let event = [true, false, true];
+        assert!(exit_runs_counted(&[1.0, 2.5, 3.0], &event).is_none());
+        assert!(exit_runs_counted(&[1.0, -0.0, 3.0], &event).is_none());
+        assert!(exit_runs_counted(&[1.0, 2.0, 1e6], &event).is_none());
     }
 }
