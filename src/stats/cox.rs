@@ -272,17 +272,25 @@ impl Data {
         }
         let eta = self.linear_predictor(beta);
         let weight = eta.par_iter().map(|e| e.exp()).collect();
-        // The same sums as `eta`'s, so a row's weight is the same number in both orders.
-        let leaving = self
-            .leaving_x
-            .par_chunks_exact(self.p)
-            .map(|row| linear_predictor(row, beta).exp())
-            .collect();
         Weights {
             eta,
             weight,
-            leaving,
+            leaving: self.leaving_weights(beta),
         }
+    }
+
+    /// With delayed entry, the risk weight at `beta` of every row in leaving order
+    /// ([`Data::leaving_x`]), computed in parallel; the same sums as [`Data::linear_predictor`]'s,
+    /// so a row's weight is the same number in both orders.
+    fn leaving_weights(&self, beta: &[f64]) -> Vec<f64> {
+        use rayon::prelude::*;
+        if beta.iter().all(|&b| b == 0.0) {
+            return vec![1.0; self.leaving_x.len() / self.p];
+        }
+        self.leaving_x
+            .par_chunks_exact(self.p)
+            .map(|row| linear_predictor(row, beta).exp())
+            .collect()
     }
 }
 
@@ -461,16 +469,16 @@ const MIN_ROWS_PER_RUN: usize = 8;
 /// Runs whose sums are held at once by [`stratum_terms_by_run`] (bounded memory).
 const RUN_BATCH: usize = 1024;
 
-/// What [`partial_likelihood`] gives at one β: the log partial likelihood, the score, the
-/// information, and each row's linear predictor (sweep order) it was computed from.
-type Evaluation = (f64, DVector<f64>, DMatrix<f64>, Vec<f64>);
-
 /// Log partial likelihood, score and information at `beta`: one pass per stratum over the
 /// sweep-ordered rows, row by row, or run by run in parallel where exit times are heavily
 /// tied; no allocation per row.
-fn partial_likelihood(data: &Data, beta: &DVector<f64>, ties: Ties) -> Evaluation {
+fn partial_likelihood(
+    data: &Data,
+    beta: &DVector<f64>,
+    ties: Ties,
+) -> (f64, DVector<f64>, DMatrix<f64>) {
     // Compiled once per small width, so that the per-row loops over p unroll and vectorise.
-    let (out, eta) = match data.p {
+    let out = match data.p {
         1 => partial_likelihood_for::<1>(data, beta, ties),
         2 => partial_likelihood_for::<2>(data, beta, ties),
         3 => partial_likelihood_for::<3>(data, beta, ties),
@@ -492,29 +500,58 @@ fn partial_likelihood(data: &Data, beta: &DVector<f64>, ties: Ties) -> Evaluatio
         out[0],
         DVector::from_column_slice(&out[1..1 + p]),
         DMatrix::from_row_slice(p, p, &info),
-        eta,
     )
 }
 
 /// [`partial_likelihood`] for `P` covariates (0: any number, read from the data), as
-/// [loglik, score (p), information (p × p, upper triangle)], with the linear predictors.
+/// [loglik, score (p), information (p × p, upper triangle)].
+///
+/// When every stratum is summed run by run, each row's linear predictor and weight are
+/// computed as the row is added (in parallel with the runs) rather than in passes of their
+/// own before: the covariates are then read once per evaluation instead of twice, and no
+/// n-vectors are written and read back. The same function of the same row, so the same bits.
 fn partial_likelihood_for<const P: usize>(
     data: &Data,
     beta: &DVector<f64>,
     ties: Ties,
-) -> (Vec<f64>, Vec<f64>) {
+) -> Vec<f64> {
     let p = if P > 0 { P } else { data.p };
     let beta: Vec<f64> = beta.iter().copied().collect();
-    let weights = data.risk_weights(&beta);
     let mut out = vec![0.0; sums_len(p)];
+    let by_run =
+        |range: &std::ops::Range<usize>, runs: &[Run]| range.len() >= MIN_ROWS_PER_RUN * runs.len();
+    if data
+        .strata
+        .iter()
+        .zip(&data.runs)
+        .all(|(r, runs)| by_run(r, runs))
+    {
+        let leaving = data.leaving_weights(&beta);
+        for runs in &data.runs {
+            if beta.iter().all(|&b| b == 0.0) {
+                // The first Newton step's β: every weight is exp(0) = 1.
+                let unit = |_: usize| (0.0, 1.0);
+                stratum_terms_by_run::<P>(data, runs, &unit, &leaving, ties, &mut out);
+            } else {
+                let computed = |j: usize| {
+                    let eta = linear_predictor(&data.row(j)[..p], &beta[..p]);
+                    (eta, eta.exp())
+                };
+                stratum_terms_by_run::<P>(data, runs, &computed, &leaving, ties, &mut out);
+            }
+        }
+        return out;
+    }
+    let weights = data.risk_weights(&beta);
+    let read = |j: usize| (weights.eta[j], weights.weight[j]);
     for (range, runs) in data.strata.iter().zip(&data.runs) {
-        if range.len() >= MIN_ROWS_PER_RUN * runs.len() {
-            stratum_terms_by_run::<P>(data, runs, &weights, ties, &mut out);
+        if by_run(range, runs) {
+            stratum_terms_by_run::<P>(data, runs, &read, &weights.leaving, ties, &mut out);
         } else {
             stratum_terms_by_row::<P>(data, runs, &weights, ties, &mut out);
         }
     }
-    (out, weights.eta)
+    out
 }
 
 /// Adds one stratum's terms to `out`, one row at a time in sweep order.
@@ -530,7 +567,8 @@ fn stratum_terms_by_row<const P: usize>(
     let mut dead = vec![0.0; sums_len(p)];
     for run in runs {
         dead.fill(0.0);
-        let d = add_rows(data, run, weights, p, &mut risk, &mut dead, out);
+        let read = |j: usize| (weights.eta[j], weights.weight[j]);
+        let d = add_rows(data, run, &read, p, &mut risk, &mut dead, out);
         for k in run.leaving.clone() {
             add_row(&mut risk, data.leaving_row(k), -weights.leaving[k], p);
         }
@@ -545,7 +583,13 @@ fn stratum_terms_by_row<const P: usize>(
 /// number of deaths. Kept out of line: inlined into the parallel closure, its loop compiled
 /// to code twice as slow.
 #[inline(never)]
-fn run_sums<const P: usize>(data: &Data, run: &Run, weights: &Weights, slot: &mut [f64]) {
+fn run_sums<const P: usize>(
+    data: &Data,
+    run: &Run,
+    weight_of: &impl Fn(usize) -> (f64, f64),
+    leaving: &[f64],
+    slot: &mut [f64],
+) {
     let p = if P > 0 { P } else { data.p };
     let q = sums_len(p);
     slot.fill(0.0);
@@ -562,7 +606,7 @@ fn run_sums<const P: usize>(data: &Data, run: &Run, weights: &Weights, slot: &mu
         let d = add_rows(
             data,
             run,
-            weights,
+            weight_of,
             p,
             &mut local_all[..q],
             &mut local_dead[..q],
@@ -573,24 +617,24 @@ fn run_sums<const P: usize>(data: &Data, run: &Run, weights: &Weights, slot: &mu
         dying.copy_from_slice(&local_dying[..1 + p]);
         d
     } else {
-        add_rows(data, run, weights, p, all, dead, dying)
+        add_rows(data, run, weight_of, p, all, dead, dying)
     } as f64;
     for k in run.leaving.clone() {
-        add_row(gone, data.leaving_row(k), weights.leaving[k], p);
+        add_row(gone, data.leaving_row(k), leaving[k], p);
     }
 }
 
 /// Covariates up to which [`run_sums`] keeps its sums in local arrays.
 const MAX_LOCAL: usize = 8;
 
-/// Adds the rows of `run` (with their linear predictors and risk weights) to the risk-set
-/// sums `risk`, and its dying rows to `dead` and to `dying` = [Σ η, Σ x (p), ...]; returns the
-/// number of deaths.
+/// Adds the rows of `run` (with their linear predictors and risk weights, `weight_of` a row)
+/// to the risk-set sums `risk`, and its dying rows to `dead` and to `dying` = [Σ η, Σ x (p),
+/// ...]; returns the number of deaths.
 #[inline(always)]
 fn add_rows(
     data: &Data,
     run: &Run,
-    Weights { eta, weight, .. }: &Weights,
+    weight_of: &impl Fn(usize) -> (f64, f64),
     p: usize,
     risk: &mut [f64],
     dead: &mut [f64],
@@ -605,8 +649,9 @@ fn add_rows(
     for j in run.rows.clone() {
         if data.event[j] {
             d += 1;
-            add_row(dead, data.row(j), weight[j], p);
-            dying[0] += eta[j];
+            let (eta, weight) = weight_of(j);
+            add_row(dead, data.row(j), weight, p);
+            dying[0] += eta;
             for (s, x) in dying[1..1 + p].iter_mut().zip(data.row(j)) {
                 *s += x;
             }
@@ -614,7 +659,7 @@ fn add_rows(
     }
     for j in run.rows.clone() {
         if !data.event[j] {
-            add_row(risk, data.row(j), weight[j], p);
+            add_row(risk, data.row(j), weight_of(j).1, p);
         }
     }
     if d > 0 {
@@ -633,7 +678,8 @@ fn add_rows(
 fn stratum_terms_by_run<const P: usize>(
     data: &Data,
     runs: &[Run],
-    weights: &Weights,
+    weight_of: &(impl Fn(usize) -> (f64, f64) + Sync),
+    leaving: &[f64],
     ties: Ties,
     out: &mut [f64],
 ) {
@@ -650,7 +696,7 @@ fn stratum_terms_by_run<const P: usize>(
         let terms = &mut terms[..batch.len() * q];
         sums.par_chunks_mut(stride)
             .zip(batch.par_iter())
-            .for_each(|(slot, run)| run_sums::<P>(data, run, weights, slot));
+            .for_each(|(slot, run)| run_sums::<P>(data, run, weight_of, leaving, slot));
         for slot in sums.chunks_mut(stride) {
             for ((r, joining), leaving) in risk.iter_mut().zip(&slot[..q]).zip(&slot[q..2 * q]) {
                 *r += joining - leaving;
@@ -1571,14 +1617,13 @@ pub fn coxph_with<'c>(
     // The clusters are the one input still needed in the caller's row order.
     let order = cluster.map(|_| order);
     let mut beta = DVector::zeros(p);
-    let (loglik_null, score0, info0, eta0) = partial_likelihood(&data, &beta, ties);
+    let (loglik_null, score0, info0) = partial_likelihood(&data, &beta, ties);
     let score_chisq = info0
         .clone()
         .cholesky()
         .map(|c| score0.dot(&c.solve(&score0)))
         .unwrap_or(f64::NAN);
-    // The linear predictors at the last β evaluated, for the concordance.
-    let (mut loglik, mut score, mut info, mut eta) = (loglik_null, score0, info0, eta0);
+    let (mut loglik, mut score, mut info) = (loglik_null, score0, info0);
     let mut iterations = 0;
     let mut converged = false;
     for _ in 0..MAX_ITERATIONS {
@@ -1600,7 +1645,7 @@ pub fn coxph_with<'c>(
         iterations += 1;
         let change = (new.0 - loglik).abs();
         beta = new_beta;
-        (loglik, score, info, eta) = new;
+        (loglik, score, info) = new;
         // coxph's rule, |1 − ℓ_new/ℓ_old| < eps, with eps 1e-12 instead of 1e-9: Newton
         // converges quadratically, so the coefficients are then exact to well below 1e-10.
         // (A bound on the step as well never holds on large data: ℓ's rounding noise moves it.)
@@ -1628,6 +1673,7 @@ pub fn coxph_with<'c>(
     let normal = Normal::standard();
     let pvalues = z.iter().map(|z| 2.0 * normal.cdf(-z.abs())).collect();
     let wald = beta.dot(&(&info * &beta));
+    let eta = data.linear_predictor(&coef);
     // The robust variance and the concordance read the same data: computed side by side.
     let (robust, concordance) = rayon::join(
         || {
@@ -1852,12 +1898,73 @@ mod tests {
                 let mut by_run = vec![0.0; sums_len(3)];
                 for runs in &data.runs {
                     stratum_terms_by_row::<3>(&data, runs, &weights, ties, &mut by_row);
-                    stratum_terms_by_run::<3>(&data, runs, &weights, ties, &mut by_run);
+                    let read = |j: usize| (weights.eta[j], weights.weight[j]);
+                    stratum_terms_by_run::<3>(
+                        &data,
+                        runs,
+                        &read,
+                        &weights.leaving,
+                        ties,
+                        &mut by_run,
+                    );
                 }
                 for (k, (a, b)) in by_row.iter().zip(&by_run).enumerate() {
                     assert!(
                         (a - b).abs() <= 1e-10 * a.abs().max(1.0),
                         "term {k} ({ties:?}, entry {}): {a} by row, {b} by run",
+                        entry.is_some()
+                    );
+                }
+            }
+        }
+    }
+
+    /// Weights computed as the rows are added give the sums that weights computed beforehand
+    /// give, to the bit: at β = 0 and elsewhere, with strata, with and without delayed entry.
+    #[test]
+    fn weights_computed_in_the_sweep_are_the_precomputed_ones() {
+        let mut state = 5u64;
+        let mut next = move |below: u64| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state % below
+        };
+        let n = 6_000;
+        // Many rows per exit time: every stratum is summed run by run.
+        let time: Vec<f64> = (0..n).map(|_| 1.0 + next(200) as f64).collect();
+        let event: Vec<bool> = (0..n).map(|_| next(10) < 7).collect();
+        let entry: Vec<f64> = time
+            .iter()
+            .map(|t| (t - 1.0 - next(150) as f64).max(0.0))
+            .collect();
+        let strata: Vec<usize> = (0..n).map(|_| next(2) as usize).collect();
+        let covariates: Vec<Vec<f64>> = (0..3)
+            .map(|_| (0..n).map(|_| next(1000) as f64 / 250.0).collect())
+            .collect();
+        for entry in [None, Some(entry.as_slice())] {
+            let (data, _) = Data::new(&time, &event, entry, &covariates, Some(&strata));
+            for beta in [[0.0, 0.0, 0.0], [0.3, -0.2, 0.1]] {
+                let weights = data.risk_weights(&beta);
+                let read = |j: usize| (weights.eta[j], weights.weight[j]);
+                for ties in [Ties::Efron, Ties::Breslow] {
+                    let mut precomputed = vec![0.0; sums_len(3)];
+                    for runs in &data.runs {
+                        stratum_terms_by_run::<3>(
+                            &data,
+                            runs,
+                            &read,
+                            &weights.leaving,
+                            ties,
+                            &mut precomputed,
+                        );
+                    }
+                    let in_sweep =
+                        partial_likelihood_for::<3>(&data, &DVector::from_row_slice(&beta), ties);
+                    assert_eq!(
+                        in_sweep,
+                        precomputed,
+                        "β {beta:?}, entry {}",
                         entry.is_some()
                     );
                 }
