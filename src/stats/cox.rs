@@ -1159,22 +1159,24 @@ fn stratum_pairs(
     (earlier, later): (&mut [[i32; 3]], &mut [[i32; 3]]),
     totals: &mut [u64; 5],
 ) {
-    // The distinct exit times (runs, latest first): where each begins and its events. Then,
-    // with delayed entry, the run at which each subject's risk ends.
-    let mut run_starts: Vec<usize> = Vec::new();
-    let mut events_in_run: Vec<i32> = Vec::new();
-    for i in range.clone() {
-        if i == range.start || time[i] != time[i - 1] {
-            run_starts.push(i);
-            events_in_run.push(0);
-        }
-        if event[i] {
-            if let Some(d) = events_in_run.last_mut() {
-                *d += 1;
-            }
-        }
-    }
+    // The distinct exit times (runs, latest first): where each begins, then its events
+    // (counted run by run in parallel). Then, with delayed entry, the run at which each
+    // subject's risk ends.
+    let run_starts: Vec<usize> = range
+        .clone()
+        .filter(|&i| i == range.start || time[i] != time[i - 1])
+        .collect();
     let runs = run_starts.len();
+    let events_in_run: Vec<i32> = {
+        use rayon::prelude::*;
+        (0..runs)
+            .into_par_iter()
+            .map(|r| {
+                let end = run_starts.get(r + 1).copied().unwrap_or(range.end);
+                event[run_starts[r]..end].iter().filter(|&&e| e).count() as i32
+            })
+            .collect()
+    };
     totals[3] += events_in_run
         .iter()
         .map(|&d| {
