@@ -1296,17 +1296,17 @@ fn scored_in_score_order(
     if n == 0 {
         return Vec::new();
     }
-    let (low, high) = scores
+    // The lowest and highest scores, and whether all are finite (min and max pass NaN by).
+    let (low, high, finite) = scores
         .par_iter()
         .fold(
-            || (f64::INFINITY, f64::NEG_INFINITY),
-            |(low, high), &v| (low.min(v), high.max(v)),
+            || (f64::INFINITY, f64::NEG_INFINITY, true),
+            |(low, high, finite), &v| (low.min(v), high.max(v), finite && v.is_finite()),
         )
         .reduce(
-            || (f64::INFINITY, f64::NEG_INFINITY),
-            |a, b| (a.0.min(b.0), a.1.max(b.1)),
+            || (f64::INFINITY, f64::NEG_INFINITY, true),
+            |a, b| (a.0.min(b.0), a.1.max(b.1), a.2 && b.2),
         );
-    let finite = low.is_finite() && high.is_finite() && scores.par_iter().all(|v| v.is_finite());
     let coarse = COARSE_BUCKETS.min(n / SUBJECTS_PER_BUCKET).max(1);
     // Fine buckets per coarse one: a power of two, so that a fine bucket's coarse one is a
     // shift away.
