@@ -424,15 +424,6 @@ fn text_in_numeric_columns(config: &SurvivalConfig, frame: &Frame) -> Result<Vec
     Ok(warnings)
 }
 
-/// Row indices (into the kept rows) of each group, by one counting pass.
-fn members(codes: &[usize], groups: usize) -> Vec<Vec<usize>> {
-    let mut out = vec![Vec::new(); groups];
-    for (k, &c) in codes.iter().enumerate() {
-        out[c].push(k);
-    }
-    out
-}
-
 /// Runs the analyses.
 pub fn survival(config: &SurvivalConfig) -> Result<SurvivalJson> {
     let competing_value = config.competing_value.as_deref();
@@ -665,7 +656,13 @@ pub fn survival(config: &SurvivalConfig) -> Result<SurvivalJson> {
         Some(by) => format!("{by}={level}"),
         None => "all".to_string(),
     };
-    let group_rows = members(&group_codes, levels.len());
+    // Row indices (into the kept rows) of each group, ascending: one stable counting sort.
+    let (grouped, group_starts) =
+        crate::stats::group_by_key(0..group_codes.len(), |k| group_codes[k], levels.len());
+    let group_rows: Vec<&[usize]> = group_starts
+        .windows(2)
+        .map(|w| &grouped[w[0]..w[1]])
+        .collect();
     let strata_codes: Option<Vec<usize>> = strata.as_ref().map(|s| compact(s, &rows).1);
     let cluster_codes: Option<Vec<usize>> = cluster.as_ref().map(|c| compact(c, &rows).1);
     let (names, mut columns) = design(config, covariates, &rows)?;
