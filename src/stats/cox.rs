@@ -167,15 +167,7 @@ impl Data {
             .map(|c| c.iter().sum::<f64>() / n as f64)
             .collect();
         let order = super::order_by_stratum_and_time(time, strata, true);
-        let stratum = |i: usize| strata.map_or(0, |s| s[i]);
-        let mut ranges = Vec::new();
-        let mut start = 0;
-        for k in 1..=n {
-            if k == n || stratum(order[k]) != stratum(order[start]) {
-                ranges.push(start..k);
-                start = k;
-            }
-        }
+        let ranges = super::stratum_ranges(&order, strata);
         let entry_sorted: Option<Vec<f64>> = entry.map(|e| order.iter().map(|&i| e[i]).collect());
         let leaving = match &entry_sorted {
             Some(e) => ranges
@@ -990,15 +982,7 @@ pub fn concordance(
     strata: Option<&[usize]>,
 ) -> Concordance {
     let order = super::order_by_stratum_and_time(time, strata, true);
-    let stratum = |i: usize| strata.map_or(0, |s| s[i]);
-    let mut ranges = Vec::new();
-    let mut start = 0;
-    for k in 1..=order.len() {
-        if k == order.len() || stratum(order[k]) != stratum(order[start]) {
-            ranges.push(start..k);
-            start = k;
-        }
-    }
+    let ranges = super::stratum_ranges(&order, strata);
     let sorted = |v: &[f64]| order.iter().map(|&i| v[i]).collect::<Vec<f64>>();
     concordance_sorted(
         &sorted(time),

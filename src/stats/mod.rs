@@ -52,6 +52,27 @@ pub(crate) fn order_by_stratum_and_time(
     group_by_key(order.iter().copied(), |i| strata[i], groups).0
 }
 
+/// The ranges of sorted positions that each stratum takes in `order` (as
+/// [`order_by_stratum_and_time`] gives it): the whole order at once without strata.
+pub(crate) fn stratum_ranges(
+    order: &[usize],
+    strata: Option<&[usize]>,
+) -> Vec<std::ops::Range<usize>> {
+    let n = order.len();
+    let Some(strata) = strata else {
+        return std::iter::once(0..n).filter(|r| !r.is_empty()).collect();
+    };
+    let mut ranges = Vec::new();
+    let mut start = 0;
+    for k in 1..=n {
+        if k == n || strata[order[k]] != strata[order[start]] {
+            ranges.push(start..k);
+            start = k;
+        }
+    }
+    ranges
+}
+
 /// `items` grouped by `key_of` (keys below `keys`), a stable counting sort: the items in key
 /// order, those of one key in the order given; and where each key's items start, with the
 /// end (`keys + 1` bounds).
