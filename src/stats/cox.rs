@@ -1260,10 +1260,10 @@ fn from_total_order_key(key: u64) -> f64 {
 /// depend on the threads).
 ///
 /// A distribution sort rather than a comparison sort of them all. Each subject has a fine
-/// bucket, one of about n/8, by where its score falls between the lowest and the highest: a
-/// map that never decreases with the score, so the buckets are in score order and only each
+/// bucket, one of at least n/4, by where its score falls between the lowest and the highest:
+/// a map that never decreases with the score, so the buckets are in score order and only each
 /// bucket (a few subjects) is left to sort. The subjects are moved in two passes that each
-/// write to few places at once (one pass to n/8 places would miss the cache at nearly every
+/// write to few places at once (one pass to n/4 places would miss the cache at nearly every
 /// write): each thread moves a piece of the rows to their coarse buckets (runs of consecutive
 /// fine ones); then, coarse bucket by coarse bucket in parallel, the pieces' subjects of that
 /// bucket go to their fine buckets in its slice of the result, each fine bucket then sorted.
