@@ -519,16 +519,17 @@ fn partial_likelihood_for<const P: usize>(
         .all(|(r, runs)| by_run(r, runs))
     {
         let leaving = data.leaving_weights(&beta);
+        let computed = |j: usize| {
+            let eta = linear_predictor(&data.row(j)[..p], &beta[..p]);
+            (eta, eta.exp())
+        };
+        // The first Newton step's β: every weight is exp(0) = 1.
+        let unit = |_: usize| (0.0, 1.0);
+        let zero = beta.iter().all(|&b| b == 0.0);
         for runs in &data.runs {
-            if beta.iter().all(|&b| b == 0.0) {
-                // The first Newton step's β: every weight is exp(0) = 1.
-                let unit = |_: usize| (0.0, 1.0);
+            if zero {
                 stratum_terms_by_run::<P>(data, runs, &unit, &leaving, ties, &mut out);
             } else {
-                let computed = |j: usize| {
-                    let eta = linear_predictor(&data.row(j)[..p], &beta[..p]);
-                    (eta, eta.exp())
-                };
                 stratum_terms_by_run::<P>(data, runs, &computed, &leaving, ties, &mut out);
             }
         }
@@ -666,7 +667,8 @@ fn add_rows(
 /// run's sums over its rows and its deaths are formed in parallel, then the risk sets are
 /// accumulated over the runs in sweep order (one add per run, not per row), then each run's
 /// terms are formed in parallel and added in sweep order. Every sum runs in a fixed order, so
-/// the result does not depend on the number of threads.
+/// the result does not depend on the number of threads. `weight_of` gives a row's linear
+/// predictor and risk weight; `leaving`, with delayed entry, the weights in leaving order.
 fn stratum_terms_by_run<const P: usize>(
     data: &Data,
     runs: &[Run],
