@@ -1729,18 +1729,10 @@ mod tests {
     /// threads; with each subject's run and event flag.
     #[test]
     fn scored_in_score_order_is_the_sorted_order() {
-        let mut state = 7u64;
-        let mut next = move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut next = super::super::xorshift(7);
         let n = 20_000;
-        let uniform: Vec<f64> = (0..n)
-            .map(|_| (next() % 1_000_000) as f64 / 1e5 - 5.0)
-            .collect();
-        let tied: Vec<f64> = (0..n).map(|_| (next() % 7) as f64 * 0.25 - 0.5).collect();
+        let uniform: Vec<f64> = (0..n).map(|_| next(1_000_000) as f64 / 1e5 - 5.0).collect();
+        let tied: Vec<f64> = (0..n).map(|_| next(7) as f64 * 0.25 - 0.5).collect();
         let signed_zeros: Vec<f64> = (0..n)
             .map(|k| [0.0, -0.0, 1.5, -1.5][k % 4] * if k % 3 == 0 { 1.0 } else { 0.0 })
             .collect();
@@ -1752,11 +1744,11 @@ mod tests {
         not_finite[7] = f64::NAN;
         let equal = vec![0.3; n];
         let time: Vec<f64> = {
-            let mut t: Vec<f64> = (0..n).map(|_| (next() % 500) as f64).collect();
+            let mut t: Vec<f64> = (0..n).map(|_| next(500) as f64).collect();
             t.sort_by(|a, b| b.total_cmp(a));
             t
         };
-        let event: Vec<bool> = (0..n).map(|_| next() % 3 == 0).collect();
+        let event: Vec<bool> = (0..n).map(|_| next(3) == 0).collect();
         let run_starts: Vec<usize> = (0..n)
             .filter(|&i| i == 0 || time[i] != time[i - 1])
             .collect();
@@ -1852,27 +1844,42 @@ mod tests {
 
     /// The run-by-run partial likelihood (parallel, batched) equals the row-by-row one, with
     /// more runs than a batch holds, strata, delayed entry and both ties methods.
-    #[test]
-    fn partial_likelihood_by_run_equals_by_row() {
-        // A fixed pseudo-random stream (64-bit LCG), so the test reads the same data each run.
-        let mut state = 12345u64;
-        let mut next = move |below: u64| {
-            state = state
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            (state >> 33) % below
-        };
-        let n = 12_000;
-        let time: Vec<f64> = (0..n).map(|_| 1.0 + next(1500) as f64).collect();
+    /// A test cohort's columns: time, event, entry, stratum, covariates.
+    type TiedCohort = (Vec<f64>, Vec<bool>, Vec<f64>, Vec<usize>, Vec<Vec<f64>>);
+
+    /// `n` rows of a Cox model with tied whole-number exit times (1 to `times`), 70% events,
+    /// entries up to `entry_span` before the exit, two strata and three covariates, drawn in
+    /// that order from `next` (a draw below its argument).
+    fn tied_cohort(
+        n: usize,
+        times: u64,
+        entry_span: u64,
+        mut next: impl FnMut(u64) -> u64,
+    ) -> TiedCohort {
+        let time: Vec<f64> = (0..n).map(|_| 1.0 + next(times) as f64).collect();
         let event: Vec<bool> = (0..n).map(|_| next(10) < 7).collect();
         let entry: Vec<f64> = time
             .iter()
-            .map(|t| (t - 1.0 - next(900) as f64).max(0.0))
+            .map(|t| (t - 1.0 - next(entry_span) as f64).max(0.0))
             .collect();
         let strata: Vec<usize> = (0..n).map(|_| next(2) as usize).collect();
         let covariates: Vec<Vec<f64>> = (0..3)
             .map(|_| (0..n).map(|_| next(1000) as f64 / 250.0).collect())
             .collect();
+        (time, event, entry, strata, covariates)
+    }
+
+    #[test]
+    fn partial_likelihood_by_run_equals_by_row() {
+        // A fixed pseudo-random stream (64-bit LCG), so the test reads the same data each run.
+        let mut state = 12345u64;
+        let next = move |below: u64| {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (state >> 33) % below
+        };
+        let (time, event, entry, strata, covariates) = tied_cohort(12_000, 1500, 900, next);
         let beta = [0.3, -0.2, 0.1];
         for entry in [None, Some(entry.as_slice())] {
             let (data, _) = Data::new(&time, &event, entry, &covariates, Some(&strata));
@@ -1911,25 +1918,9 @@ mod tests {
     /// give, to the bit: at β = 0 and elsewhere, with strata, with and without delayed entry.
     #[test]
     fn weights_computed_in_the_sweep_are_the_precomputed_ones() {
-        let mut state = 5u64;
-        let mut next = move |below: u64| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state % below
-        };
-        let n = 6_000;
         // Many rows per exit time: every stratum is summed run by run.
-        let time: Vec<f64> = (0..n).map(|_| 1.0 + next(200) as f64).collect();
-        let event: Vec<bool> = (0..n).map(|_| next(10) < 7).collect();
-        let entry: Vec<f64> = time
-            .iter()
-            .map(|t| (t - 1.0 - next(150) as f64).max(0.0))
-            .collect();
-        let strata: Vec<usize> = (0..n).map(|_| next(2) as usize).collect();
-        let covariates: Vec<Vec<f64>> = (0..3)
-            .map(|_| (0..n).map(|_| next(1000) as f64 / 250.0).collect())
-            .collect();
+        let (time, event, entry, strata, covariates) =
+            tied_cohort(6_000, 200, 150, super::super::xorshift(5));
         for entry in [None, Some(entry.as_slice())] {
             let (data, _) = Data::new(&time, &event, entry, &covariates, Some(&strata));
             for beta in [[0.0, 0.0, 0.0], [0.3, -0.2, 0.1]] {

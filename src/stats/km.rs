@@ -453,13 +453,7 @@ mod tests {
     /// the rows are left to the sort.
     #[test]
     fn counted_exit_runs_are_the_sorted_ones() {
-        let mut state = 11u64;
-        let mut next = move |below: u64| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state % below
-        };
+        let mut next = super::super::xorshift(11);
         for (base, n) in [
             (1.0, 1usize),
             (-40.0, 300),

@@ -274,13 +274,7 @@ mod tests {
     #[test]
     fn counted_whole_number_times_give_the_sorted_sweep_bit_for_bit() {
         // Tied whole-number times (some negative), 3 groups, strata 0 and 2 (1 is empty).
-        let mut state = 0x2545_f491_4f6c_dd1d_u64;
-        let mut next = |below: u64| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state % below
-        };
+        let mut next = super::super::xorshift(0x2545_f491_4f6c_dd1d);
         let n = 3000;
         let time: Vec<f64> = (0..n).map(|_| next(400) as f64 - 20.0).collect();
         let event: Vec<bool> = (0..n).map(|_| next(3) != 0).collect();

@@ -352,6 +352,18 @@ pub enum StatsError {
     NoEvents,
 }
 
+/// A seeded xorshift64 stream for the unit tests' data (the same numbers on every run): each
+/// call the next state modulo `below`.
+#[cfg(test)]
+pub(crate) fn xorshift(mut state: u64) -> impl FnMut(u64) -> u64 {
+    move |below| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state % below
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
