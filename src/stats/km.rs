@@ -184,11 +184,9 @@ fn exit_runs_sorted(time: &[f64], event: &[bool]) -> (Vec<ExitRun>, Vec<f64>) {
 /// and a time is its bucket's lowest time plus its offset, exact in that span (as
 /// [`super::order_by`]'s counting path subtracts them).
 fn exit_runs_counted(time: &[f64], event: &[bool]) -> Option<(Vec<ExitRun>, Vec<f64>)> {
-    let (low, high) = super::whole_number_range(time)?;
+    let (low, high) = super::short_whole_number_range(time)?;
+    u32::try_from(time.len()).ok()?;
     let span = high - low;
-    if span >= 2.0 * time.len().max(128) as f64 || u32::try_from(time.len()).is_err() {
-        return None;
-    }
     // [rows, events] per whole-number time from the lowest (u32: no cell can overflow).
     let mut counts = vec![[0u32; 2]; span as usize + 1];
     for (&t, &e) in time.iter().zip(event) {

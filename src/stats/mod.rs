@@ -114,17 +114,20 @@ pub(crate) fn whole_number_range(time: &[f64]) -> Option<(f64, f64)> {
     (low <= high).then_some((low, high))
 }
 
+/// [`whole_number_range`] when the times also span not many more values than there are rows
+/// (under twice as many): one counting bucket per value then costs no more than the rows.
+pub(crate) fn short_whole_number_range(time: &[f64]) -> Option<(f64, f64)> {
+    let (low, high) = whole_number_range(time)?;
+    (high - low < 2.0 * time.len().max(128) as f64).then_some((low, high))
+}
+
 /// The stable order of `time` (descending or not) by one counting pass, when every time is a
 /// whole number (days, say) and they span not many more values than there are rows; `None`
 /// otherwise. A −0 is left to the general sort, which orders it before 0.
 fn order_by_whole_numbers(time: &[f64], descending: bool) -> Option<Vec<usize>> {
     let n = time.len();
-    let (low, high) = whole_number_range(time)?;
-    // One bucket per value: no more buckets than about the rows.
+    let (low, high) = short_whole_number_range(time)?;
     let span = high - low;
-    if span >= 2.0 * n.max(128) as f64 {
-        return None;
-    }
     // Exact buckets: whole numbers below 2^53 differ by a whole number, exact in f64; larger
     // ones this close (the span under 2n) are within a factor of two, where subtraction is
     // exact.
