@@ -558,9 +558,9 @@ fn stratum_terms_by_row<const P: usize>(
     let p = if P > 0 { P } else { data.p };
     let mut risk = vec![0.0; sums_len(p)];
     let mut dead = vec![0.0; sums_len(p)];
+    let read = |j: usize| (weights.eta[j], weights.weight[j]);
     for run in runs {
         dead.fill(0.0);
-        let read = |j: usize| (weights.eta[j], weights.weight[j]);
         let d = add_rows(data, run, &read, p, &mut risk, &mut dead, out);
         for k in run.leaving.clone() {
             add_row(&mut risk, data.leaving_row(k), -weights.leaving[k], p);
@@ -1722,8 +1722,6 @@ mod tests {
         assert_eq!((zeros.tied_x, zeros.concordant + zeros.discordant), (3, 2));
     }
 
-    /// Cluster labels far apart (looked up by hash) and the same clusters as small numbers
-    /// (looked up in a table) give the same robust variance, to the bit.
     /// The distribution sort gives the order a comparison sort gives, whatever the scores
     /// (continuous, tied, −0 and 0, one far from the others, not finite, all equal) and the
     /// threads; with each subject's run and event flag.
@@ -1788,6 +1786,8 @@ mod tests {
         }
     }
 
+    /// Cluster labels far apart (looked up by hash) and the same clusters as small numbers
+    /// (looked up in a table) give the same robust variance, to the bit.
     #[test]
     fn robust_variance_is_the_same_whatever_the_cluster_labels() {
         let residual: Vec<f64> = (0..40)
@@ -1842,8 +1842,6 @@ mod tests {
         }
     }
 
-    /// The run-by-run partial likelihood (parallel, batched) equals the row-by-row one, with
-    /// more runs than a batch holds, strata, delayed entry and both ties methods.
     /// A test cohort's columns: time, event, entry, stratum, covariates.
     type TiedCohort = (Vec<f64>, Vec<bool>, Vec<f64>, Vec<usize>, Vec<Vec<f64>>);
 
@@ -1869,6 +1867,8 @@ mod tests {
         (time, event, entry, strata, covariates)
     }
 
+    /// The run-by-run partial likelihood (parallel, batched) equals the row-by-row one, with
+    /// more runs than a batch holds, strata, delayed entry and both ties methods.
     #[test]
     fn partial_likelihood_by_run_equals_by_row() {
         // A fixed pseudo-random stream (64-bit LCG), so the test reads the same data each run.
