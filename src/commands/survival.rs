@@ -667,8 +667,8 @@ pub fn survival(config: &SurvivalConfig) -> Result<SurvivalJson> {
     let cluster_codes: Option<Vec<usize>> = cluster.as_ref().map(|c| compact(c, &rows).1);
     let (names, mut columns) = design(config, covariates, &rows)?;
     // Without competing risks the Cox model is the covariates' one reader: they are handed
-    // over, and freed once it has its sorted copy (the concordance then reuses their memory).
-    // With them, the Fine–Gray model reads them too, and the Cox model borrows them.
+    // over and sorted in their own memory (no second copy of them is made). With them, the
+    // Fine–Gray model reads them too, and the Cox model borrows them.
     let covariates_for_cox: Cow<[Vec<f64>]> = match competing_value {
         None => Cow::Owned(std::mem::take(&mut columns)),
         Some(_) => Cow::Borrowed(&columns),
