@@ -1,6 +1,7 @@
 //! Times each estimator of `bonemet survival` separately on one CSV (a profiling aid for
-//! `just bench-stats`): read, KM per group, log-rank, Cox (with its concordance), concordance
-//! alone, logistic regression. Usage: cargo run --release --example stats_timing -- FILE.csv
+//! `just bench-stats`): read, KM per group, log-rank, Cox (with its concordance, and alone),
+//! concordance alone, logistic regression.
+//! Usage: cargo run --release --example stats_timing -- FILE.csv
 use std::time::Instant;
 
 use bonemet::io::frame::Frame;
@@ -60,6 +61,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "cox + concord.  {cox:>8.3} s ({} iterations)",
         fit.iterations
     );
+    let alone = best_of_three(|| {
+        let options = CoxOptions {
+            concordance: false,
+            ..CoxOptions::new(Ties::Efron)
+        };
+        coxph_with(&time, &event, None, &x, None, options).expect("cox");
+    });
+    println!("cox alone       {alone:>8.3} s");
     let eta: Vec<f64> = (0..time.len())
         .map(|i| (0..6).map(|j| x[j][i] * fit.coef[j]).sum())
         .collect();

@@ -218,11 +218,12 @@ impl Data {
         (data, order)
     }
 
-    /// Row `r`'s covariates, copied into `buf` (at least p long).
+    /// Row `r`'s covariates, copied into `buf` (at least p long). `p` is the data's, passed
+    /// so that a caller specialised for a width copies a fixed number of cells, unrolled.
     #[inline(always)]
-    fn row_into<'b>(&self, r: usize, buf: &'b mut [f64]) -> &'b [f64] {
-        let buf = &mut buf[..self.p];
-        for (cell, column) in buf.iter_mut().zip(&self.x) {
+    fn row_into<'b>(&self, r: usize, buf: &'b mut [f64], p: usize) -> &'b [f64] {
+        let buf = &mut buf[..p];
+        for (cell, column) in buf.iter_mut().zip(&self.x[..p]) {
             *cell = column[r];
         }
         buf
@@ -242,7 +243,10 @@ impl Data {
             .for_each(|(task, out)| {
                 let mut row = vec![0.0; self.p];
                 for (k, e) in out.iter_mut().enumerate() {
-                    *e = linear_predictor(self.row_into(task * ROWS_PER_TASK + k, &mut row), beta);
+                    *e = linear_predictor(
+                        self.row_into(task * ROWS_PER_TASK + k, &mut row, self.p),
+                        beta,
+                    );
                 }
             });
         eta
@@ -694,7 +698,7 @@ fn add_rows(
     for j in run.rows.clone() {
         if data.event[j] {
             d += 1;
-            let x = data.row_into(j, row);
+            let x = data.row_into(j, row, p);
             let (eta, weight) = weight_of(j, x);
             add_row(dead, x, weight, p);
             dying[0] += eta;
@@ -705,7 +709,7 @@ fn add_rows(
     }
     for j in run.rows.clone() {
         if !data.event[j] {
-            let x = data.row_into(j, row);
+            let x = data.row_into(j, row, p);
             add_row(risk, x, weight_of(j, x).1, p);
         }
     }
@@ -800,7 +804,7 @@ fn score_residuals(data: &Data, beta: &[f64], ties: Ties) -> Vec<f64> {
             let mut d = 0usize;
             for j in rows.clone() {
                 let w = weight[j];
-                let x = data.row_into(j, &mut row);
+                let x = data.row_into(j, &mut row, p);
                 s0 += w;
                 for (s, x) in s1.iter_mut().zip(x) {
                     *s += w * x;
@@ -845,7 +849,7 @@ fn score_residuals(data: &Data, beta: &[f64], ties: Ties) -> Vec<f64> {
                 for r in rows {
                     if data.event[r] {
                         let w = weight[r];
-                        let x = data.row_into(r, &mut row);
+                        let x = data.row_into(r, &mut row, p);
                         for a in 0..p {
                             residual[r * p + a] +=
                                 x[a] - mean_bar[a] - w * (x[a] * h_dead - g_dead[a])
@@ -880,7 +884,7 @@ fn score_residuals(data: &Data, beta: &[f64], ties: Ties) -> Vec<f64> {
             }
             let w = weight[r];
             let h = cum_hazard[hi] - cum_hazard[lo];
-            let x = data.row_into(r, &mut row);
+            let x = data.row_into(r, &mut row, p);
             for a in 0..p {
                 let g = cum_mean[hi * p + a] - cum_mean[lo * p + a];
                 residual[r * p + a] -= w * (x[a] * h - g);
