@@ -173,6 +173,7 @@ impl Data {
             .collect();
         let order = super::order_by_stratum_and_time(time, strata, true);
         let ranges = super::stratum_ranges(&order, strata);
+        let time_sorted: Vec<f64> = order.par_iter().map(|&i| time[i]).collect();
         let entry_sorted: Option<Vec<f64>> = entry.map(|e| order.iter().map(|&i| e[i]).collect());
         let leaving = match &entry_sorted {
             Some(e) => ranges
@@ -200,7 +201,6 @@ impl Data {
                     *cell = column[r];
                 }
             });
-        let time_sorted: Vec<f64> = order.par_iter().map(|&i| time[i]).collect();
         let runs = ranges
             .iter()
             .map(|r| stratum_runs(&time_sorted, entry_sorted.as_deref(), &leaving, r.clone()))
@@ -470,19 +470,25 @@ struct Run {
     leaving: std::ops::Range<usize>,
 }
 
-/// The runs of tied exit times of the stratum `range` (rows in sweep order).
+/// The runs of tied exit times of the stratum `range` (rows in sweep order). Where each run
+/// starts is found by one comparison per row, in parallel: a binary search per run would
+/// cost a cache miss per step on a large stratum.
 fn stratum_runs(
     time: &[f64],
     entry: Option<&[f64]>,
     leaving: &[usize],
     range: std::ops::Range<usize>,
 ) -> Vec<Run> {
-    let mut runs = Vec::new();
+    use rayon::prelude::*;
+    let starts: Vec<usize> = range
+        .clone()
+        .into_par_iter()
+        .filter(|&i| i == range.start || time[i] != time[i - 1])
+        .collect();
+    let mut runs = Vec::with_capacity(starts.len());
     let mut next_leaving = range.start;
-    let mut i = range.start;
-    while i < range.end {
-        let t = time[i];
-        let j = i + time[i..range.end].partition_point(|&x| x == t);
+    for (k, &i) in starts.iter().enumerate() {
+        let (t, j) = (time[i], starts.get(k + 1).copied().unwrap_or(range.end));
         let first = next_leaving;
         if let Some(entry) = entry {
             while next_leaving < range.end && entry[leaving[next_leaving]] >= t {
@@ -498,7 +504,6 @@ fn stratum_runs(
                 0..0
             },
         });
-        i = j;
     }
     runs
 }
