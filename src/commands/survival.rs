@@ -648,21 +648,6 @@ pub fn survival(config: &SurvivalConfig) -> Result<SurvivalJson> {
             ));
         }
     }
-    let (levels, group_codes) = match &by {
-        Some(b) => compact(b, &rows),
-        None => (vec![String::new()], vec![0; rows.len()]),
-    };
-    let group_name = |level: &str| match &config.by {
-        Some(by) => format!("{by}={level}"),
-        None => "all".to_string(),
-    };
-    // Row indices (into the kept rows) of each group, ascending: one stable counting sort.
-    let (grouped, group_starts) =
-        crate::stats::group_by_key(0..group_codes.len(), |k| group_codes[k], levels.len());
-    let group_rows: Vec<&[usize]> = group_starts
-        .windows(2)
-        .map(|w| &grouped[w[0]..w[1]])
-        .collect();
     let strata_codes: Option<Vec<usize>> = strata.as_ref().map(|s| compact(s, &rows).1);
     let cluster_codes: Option<Vec<usize>> = cluster.as_ref().map(|c| compact(c, &rows).1);
     let (names, mut columns) = design(config, covariates, &rows)?;
@@ -674,9 +659,25 @@ pub fn survival(config: &SurvivalConfig) -> Result<SurvivalJson> {
         Some(_) => Cow::Borrowed(&columns),
     };
     // The KM curves and log-rank test (with the competing-risks analyses) on one core, the Cox
-    // model on the other: independent, and each deterministic.
+    // model on the other: independent, and each deterministic. The groups are made in the
+    // first lane, beside the Cox model's setup: the Cox model does not read them.
     let (left, right) = rayon::join(
         || -> Result<_> {
+            let (levels, group_codes) = match &by {
+                Some(b) => compact(b, &rows),
+                None => (vec![String::new()], vec![0; rows.len()]),
+            };
+            let group_name = |level: &str| match &config.by {
+                Some(by) => format!("{by}={level}"),
+                None => "all".to_string(),
+            };
+            // Row indices (into the kept rows) of each group, ascending: one stable counting sort.
+            let (grouped, group_starts) =
+                crate::stats::group_by_key(0..group_codes.len(), |k| group_codes[k], levels.len());
+            let group_rows: Vec<&[usize]> = group_starts
+                .windows(2)
+                .map(|w| &grouped[w[0]..w[1]])
+                .collect();
             let mut fine_gray_warnings = Vec::new();
             let mut groups = Vec::new();
             for (level, idx) in levels.iter().zip(&group_rows) {

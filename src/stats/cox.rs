@@ -153,24 +153,20 @@ struct Data {
 
 impl Data {
     /// The rows of `Surv(entry, time, event) ~ covariates + strata(strata)` in sweep order,
-    /// covariates centred, with the sweep order (sorted position → caller's row).
+    /// covariates centred on `means` ([`covariate_means`]: as coxph does, the partial
+    /// likelihood is unchanged and the exponentials stay in range), with the sweep order
+    /// (sorted position → caller's row).
     fn new<'c>(
         time: &[f64],
         event: &[bool],
         entry: Option<&[f64]>,
         covariates: impl Into<Cow<'c, [Vec<f64>]>>,
+        means: &[f64],
         strata: Option<&[usize]>,
     ) -> (Self, Vec<usize>) {
         use rayon::prelude::*;
         let covariates = covariates.into();
         let (n, p) = (time.len(), covariates.len());
-        // Centre the covariates (as coxph does): the partial likelihood is unchanged, the
-        // exponentials stay in range.
-        // One column per thread: each sum runs in row order whatever the threads.
-        let means: Vec<f64> = covariates
-            .par_iter()
-            .map(|c| c.iter().sum::<f64>() / n as f64)
-            .collect();
         let order = super::order_by_stratum_and_time(time, strata, true);
         let ranges = super::stratum_ranges(&order, strata);
         let time_sorted: Vec<f64> = order.par_iter().map(|&i| time[i]).collect();
@@ -190,7 +186,7 @@ impl Data {
         for (k, &i) in order.iter().enumerate() {
             position[i] = k as u32;
         }
-        let x = sweep_ordered_columns(covariates, &means, &position);
+        let x = sweep_ordered_columns(covariates, means, &position);
         drop(position);
         let mut leaving_x = vec![0.0; leaving.len() * p];
         leaving_x
@@ -287,6 +283,24 @@ impl Data {
             .map(|row| linear_predictor(row, beta).exp())
             .collect()
     }
+}
+
+/// Each covariate's mean, one column per thread (each sum in row order whatever the threads);
+/// `NotFinite` when a value is not finite. Such a value makes its column's sum not finite, so
+/// the values are looked at one by one only then (finite values whose sum overflows pass, as
+/// they would one by one): one pass over the covariates for both.
+fn covariate_means(covariates: &[Vec<f64>]) -> Result<Vec<f64>, StatsError> {
+    use rayon::prelude::*;
+    covariates
+        .par_iter()
+        .map(|c| {
+            let sum = c.iter().sum::<f64>();
+            if !sum.is_finite() && c.iter().any(|v| !v.is_finite()) {
+                return Err(StatsError::NotFinite);
+            }
+            Ok(sum / c.len() as f64)
+        })
+        .collect()
 }
 
 /// Rows per task of [`Data::linear_predictor`].
@@ -1643,7 +1657,6 @@ pub fn coxph_with<'c>(
     strata: Option<&[usize]>,
     options: CoxOptions,
 ) -> Result<CoxFit, StatsError> {
-    use rayon::prelude::*;
     let covariates = covariates.into();
     let (ties, cluster) = (options.ties, options.cluster);
     if cluster.is_some_and(|c| c.len() != time.len()) {
@@ -1660,12 +1673,12 @@ pub fn coxph_with<'c>(
     {
         return Err(StatsError::LengthMismatch);
     }
-    let not_finite = |c: &[f64]| c.iter().any(|v| !v.is_finite());
-    if not_finite(time) || covariates.par_iter().any(|c| not_finite(c)) {
+    if time.iter().any(|t| !t.is_finite()) {
         return Err(StatsError::NotFinite);
     }
+    let means = covariate_means(&covariates)?;
     let p = covariates.len();
-    let (mut data, order) = Data::new(time, event, entry, covariates, strata);
+    let (mut data, order) = Data::new(time, event, entry, covariates, &means, strata);
     // The clusters are the one input still needed in the caller's row order.
     let order = cluster.map(|_| order);
     let mut beta = DVector::zeros(p);
@@ -1867,16 +1880,25 @@ mod tests {
         let mut covariates = three;
         covariates.push((0..time.len()).map(|_| next(100) as f64 - 50.0).collect());
         covariates.push((0..time.len()).map(|_| next(2) as f64).collect());
+        let means = covariate_means(&covariates).expect("finite covariates");
         for entry in [None, Some(entry.as_slice())] {
             let (borrowed, borrowed_order) =
-                Data::new(&time, &event, entry, &covariates, Some(&strata));
+                Data::new(&time, &event, entry, &covariates, &means, Some(&strata));
             for threads in [1, 2, 3, 8] {
                 let pool = rayon::ThreadPoolBuilder::new()
                     .num_threads(threads)
                     .build()
                     .expect("thread pool");
-                let (owned, owned_order) = pool
-                    .install(|| Data::new(&time, &event, entry, covariates.clone(), Some(&strata)));
+                let (owned, owned_order) = pool.install(|| {
+                    Data::new(
+                        &time,
+                        &event,
+                        entry,
+                        covariates.clone(),
+                        &means,
+                        Some(&strata),
+                    )
+                });
                 assert_eq!(owned_order, borrowed_order, "{threads} threads");
                 assert!(owned.x == borrowed.x, "{threads} threads: covariates");
                 assert!(
@@ -1900,6 +1922,25 @@ mod tests {
             fit(Cow::Owned(covariates.clone())),
             fit(Cow::Borrowed(&covariates))
         );
+    }
+
+    /// A covariate value that is not finite is refused, whichever it is and wherever; finite
+    /// values whose sum overflows are not (as one by one).
+    #[test]
+    fn covariates_not_finite_are_refused() {
+        let time = [5.0, 3.0, 8.0, 1.0];
+        let event = [true, false, true, true];
+        let fit = |bad: f64| {
+            let covariates = vec![vec![0.5, 1.5, -0.5, 2.0], vec![1.0, 2.0, 3.0, bad]];
+            coxph(&time, &event, None, &covariates, None, Ties::Efron)
+        };
+        for bad in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
+            assert!(matches!(fit(bad), Err(StatsError::NotFinite)), "{bad}");
+        }
+        let huge = vec![vec![f64::MAX, f64::MAX, 1.0, 2.0]];
+        assert_eq!(covariate_means(&huge).map(|m| m[0]), Ok(f64::INFINITY));
+        let with_inf = vec![vec![f64::INFINITY, f64::NEG_INFINITY, 1.0, 2.0]];
+        assert_eq!(covariate_means(&with_inf), Err(StatsError::NotFinite));
     }
 
     /// Cluster labels far apart (looked up by hash) and the same clusters as small numbers
@@ -1996,9 +2037,10 @@ mod tests {
             (state >> 33) % below
         };
         let (time, event, entry, strata, covariates) = tied_cohort(12_000, 1500, 900, next);
+        let means = covariate_means(&covariates).expect("finite covariates");
         let beta = [0.3, -0.2, 0.1];
         for entry in [None, Some(entry.as_slice())] {
-            let (data, _) = Data::new(&time, &event, entry, &covariates, Some(&strata));
+            let (data, _) = Data::new(&time, &event, entry, &covariates, &means, Some(&strata));
             let weights = data.risk_weights(&beta);
             assert!(
                 data.runs.iter().any(|r| r.len() > RUN_BATCH),
@@ -2037,8 +2079,9 @@ mod tests {
         // Many rows per exit time: every stratum is summed run by run.
         let (time, event, entry, strata, covariates) =
             tied_cohort(6_000, 200, 150, super::super::xorshift(5));
+        let means = covariate_means(&covariates).expect("finite covariates");
         for entry in [None, Some(entry.as_slice())] {
-            let (data, _) = Data::new(&time, &event, entry, &covariates, Some(&strata));
+            let (data, _) = Data::new(&time, &event, entry, &covariates, &means, Some(&strata));
             for beta in [[0.0, 0.0, 0.0], [0.3, -0.2, 0.1]] {
                 let weights = data.risk_weights(&beta);
                 let read = |j: usize, _: &[f64]| (weights.eta[j], weights.weight[j]);
