@@ -653,6 +653,44 @@ fn run_sums<const P: usize>(
     leaving: &[f64],
     slot: &mut [f64],
 ) {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU has AVX2, checked just above.
+        unsafe { run_sums_avx2::<P>(data, run, weight_of, leaving, slot) };
+        return;
+    }
+    run_sums_body::<P>(data, run, weight_of, leaving, slot);
+}
+
+/// [`run_sums`] compiled for AVX2: the p(p+1)/2 running sums of a row fit in its sixteen
+/// 4-wide registers instead of spilling out of SSE2's 2-wide ones (the Cox fit alone on a
+/// million rows, six covariates: 71 -> 66 ms). No fused multiply-add: each sum is the same
+/// sequence of roundings as without AVX2, so the same bits on every x86-64 CPU.
+///
+/// # Safety
+/// Only on a CPU with AVX2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+#[inline(never)]
+unsafe fn run_sums_avx2<const P: usize>(
+    data: &Data,
+    run: &Run,
+    weight_of: &impl Fn(usize, &[f64]) -> (f64, f64),
+    leaving: &[f64],
+    slot: &mut [f64],
+) {
+    run_sums_body::<P>(data, run, weight_of, leaving, slot);
+}
+
+/// [`run_sums`]' body, compiled into each of its versions.
+#[inline(always)]
+fn run_sums_body<const P: usize>(
+    data: &Data,
+    run: &Run,
+    weight_of: &impl Fn(usize, &[f64]) -> (f64, f64),
+    leaving: &[f64],
+    slot: &mut [f64],
+) {
     let p = if P > 0 { P } else { data.p };
     let q = sums_len(p);
     slot.fill(0.0);
