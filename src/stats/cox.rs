@@ -643,8 +643,9 @@ fn stratum_terms_by_row<const P: usize>(
 
 /// A run's slot of [`stratum_terms_by_run`]: sums over its rows, over the rows that leave the
 /// risk set before its terms, over its deaths, then Σ η and Σ x over its deaths, then its
-/// number of deaths. Kept out of line: inlined into the parallel closure, its loop compiled
-/// to code twice as slow.
+/// number of deaths. Compiled for AVX2 too ([`run_sums_avx2`]), used where the CPU has it.
+/// Kept out of line: inlined into the parallel closure, its loop compiled to code twice as
+/// slow.
 #[inline(never)]
 fn run_sums<const P: usize>(
     data: &Data,
