@@ -192,11 +192,7 @@ impl Data {
         leaving_x
             .par_chunks_exact_mut(p)
             .zip(leaving.par_iter())
-            .for_each(|(row, &r)| {
-                for (cell, column) in row.iter_mut().zip(&x) {
-                    *cell = column[r];
-                }
-            });
+            .for_each(|(row, &r)| copy_row(&x, r, row));
         let runs = ranges
             .iter()
             .map(|r| stratum_runs(&time_sorted, entry_sorted.as_deref(), &leaving, r.clone()))
@@ -219,9 +215,7 @@ impl Data {
     #[inline(always)]
     fn row_into<'b>(&self, r: usize, buf: &'b mut [f64], p: usize) -> &'b [f64] {
         let buf = &mut buf[..p];
-        for (cell, column) in buf.iter_mut().zip(&self.x[..p]) {
-            *cell = column[r];
-        }
+        copy_row(&self.x[..p], r, buf);
         buf
     }
 
@@ -301,6 +295,14 @@ fn covariate_means(covariates: &[Vec<f64>]) -> Result<Vec<f64>, StatsError> {
             Ok(sum / c.len() as f64)
         })
         .collect()
+}
+
+/// Row `r` of covariates held a column each, into `row`.
+#[inline(always)]
+fn copy_row(columns: &[Vec<f64>], r: usize, row: &mut [f64]) {
+    for (cell, column) in row.iter_mut().zip(columns) {
+        *cell = column[r];
+    }
 }
 
 /// Rows per task of [`Data::linear_predictor`].
@@ -484,21 +486,26 @@ struct Run {
     leaving: std::ops::Range<usize>,
 }
 
-/// The runs of tied exit times of the stratum `range` (rows in sweep order). Where each run
-/// starts is found by one comparison per row, in parallel: a binary search per run would
-/// cost a cache miss per step on a large stratum.
+/// Where each run of tied times of the stratum `range` (rows in sweep order) begins: one
+/// comparison per row, in parallel (a binary search per run would cost a cache miss per step
+/// on a large stratum).
+fn run_starts(time: &[f64], range: std::ops::Range<usize>) -> Vec<usize> {
+    use rayon::prelude::*;
+    range
+        .clone()
+        .into_par_iter()
+        .filter(|&i| i == range.start || time[i] != time[i - 1])
+        .collect()
+}
+
+/// The runs of tied exit times of the stratum `range` (rows in sweep order).
 fn stratum_runs(
     time: &[f64],
     entry: Option<&[f64]>,
     leaving: &[usize],
     range: std::ops::Range<usize>,
 ) -> Vec<Run> {
-    use rayon::prelude::*;
-    let starts: Vec<usize> = range
-        .clone()
-        .into_par_iter()
-        .filter(|&i| i == range.start || time[i] != time[i - 1])
-        .collect();
+    let starts = run_starts(time, range.clone());
     let mut runs = Vec::with_capacity(starts.len());
     let mut next_leaving = range.start;
     for (k, &i) in starts.iter().enumerate() {
@@ -1266,10 +1273,7 @@ fn stratum_pairs(
     // The distinct exit times (runs, latest first): where each begins, then its events
     // (counted run by run in parallel). Then, with delayed entry, the run at which each
     // subject's risk ends.
-    let run_starts: Vec<usize> = range
-        .clone()
-        .filter(|&i| i == range.start || time[i] != time[i - 1])
-        .collect();
+    let run_starts = run_starts(time, range.clone());
     let runs = run_starts.len();
     let events_in_run: Vec<i32> = {
         use rayon::prelude::*;
