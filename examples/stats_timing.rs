@@ -4,7 +4,7 @@
 //! Usage: cargo run --release --example stats_timing -- FILE.csv
 use std::time::Instant;
 
-use bonemet::io::frame::Frame;
+use bonemet::io::frame::{ColumnUse, Frame};
 use bonemet::stats::cox::{concordance, coxph, coxph_with, CoxOptions, Ties};
 use bonemet::stats::km::{ConfType, KaplanMeier};
 use bonemet::stats::logistic::LogisticFit;
@@ -29,7 +29,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let columns = [
         "time", "status", "group", "x1", "x2", "x3", "x4", "x5", "x6",
     ];
-    let frame = Frame::read_columns(std::path::Path::new(&path), &columns)?;
+    let wanted: Vec<(&str, ColumnUse)> = columns.iter().map(|&c| (c, ColumnUse::Numbers)).collect();
+    let mut frame = Frame::read(std::path::Path::new(&path), &wanted)?;
     let time = frame.numbers("time")?;
     let event: Vec<bool> = frame.numbers("status")?.iter().map(|&s| s == 1.0).collect();
     let group: Vec<usize> = frame

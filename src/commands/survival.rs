@@ -13,7 +13,7 @@ use std::path::PathBuf;
 use serde::Serialize;
 
 use crate::error::{Error, Result};
-use crate::io::frame::{Categories, Frame};
+use crate::io::frame::{Categories, ColumnUse, Frame};
 use crate::stats::cox::{coxph_with, CoxOptions, GlobalTest, Ties};
 use crate::stats::cuminc::{cumulative_incidence, gray_test};
 use crate::stats::fine_gray::fine_gray;
@@ -478,47 +478,53 @@ pub fn survival(config: &SurvivalConfig) -> Result<SurvivalJson> {
             used.push(column);
         }
     }
-    let frame = Frame::read_columns(&config.data, &used)?;
-    let n_all = frame.height();
-    // The covariates are extracted beside the other columns (each a pass over one column).
-    let (columns_read, covariates) = rayon::join(
-        || -> Result<_> {
-            let categories =
-                |c: &Option<String>| c.as_deref().map(|c| frame.categories(c)).transpose();
-            Ok((
-                frame.numbers(&config.time)?,
-                frame.categories(&config.event)?,
-                config
-                    .entry
-                    .as_deref()
-                    .map(|c| frame.numbers(c))
-                    .transpose()?,
-                categories(&config.by)?,
-                categories(&config.cluster)?,
-                categories(&config.strata)?,
-            ))
-        },
-        || -> Result<Vec<(String, Covariate)>> {
-            use rayon::prelude::*;
-            config
-                .covariates
-                .par_iter()
-                .map(|c| {
-                    let covariate = if config.factors.contains(c) {
-                        Covariate::Factor(frame.categories(c)?)
-                    } else {
-                        Covariate::Numeric(frame.numbers(c)?)
-                    };
-                    Ok((c.clone(), covariate))
-                })
-                .collect::<Vec<Result<_>>>()
-                // The first failing covariate in the command's order, whatever the threads.
+    let is_factor = |c: &String| config.factors.contains(c);
+    let wanted: Vec<(&str, ColumnUse)> = [(&config.time, ColumnUse::Numbers)]
+        .into_iter()
+        .chain([(&config.event, ColumnUse::Categories)])
+        .chain(config.entry.iter().map(|c| (c, ColumnUse::Numbers)))
+        .chain(
+            [&config.by, &config.cluster, &config.strata]
                 .into_iter()
-                .collect()
-        },
-    );
-    let (time, event, entry, by, cluster, strata) = columns_read?;
-    let covariates = covariates?;
+                .flatten()
+                .map(|c| (c, ColumnUse::Categories)),
+        )
+        .chain(config.covariates.iter().map(|c| {
+            let use_as = if is_factor(c) {
+                ColumnUse::Categories
+            } else {
+                ColumnUse::Numbers
+            };
+            (c, use_as)
+        }))
+        .map(|(c, use_as)| (c.as_str(), use_as))
+        .collect();
+    // Every column read at once, in parallel, straight into the vectors below.
+    let mut frame = Frame::read(&config.data, &wanted)?;
+    let n_all = frame.height();
+    let time = frame.numbers(&config.time)?;
+    let event = frame.categories(&config.event)?;
+    let entry = config
+        .entry
+        .as_deref()
+        .map(|c| frame.numbers(c))
+        .transpose()?;
+    let mut categories = |c: &Option<String>| c.as_deref().map(|c| frame.categories(c)).transpose();
+    let by = categories(&config.by)?;
+    let cluster = categories(&config.cluster)?;
+    let strata = categories(&config.strata)?;
+    let covariates: Vec<(String, Covariate)> = config
+        .covariates
+        .iter()
+        .map(|c| {
+            let covariate = if is_factor(c) {
+                Covariate::Factor(frame.categories(c)?)
+            } else {
+                Covariate::Numeric(frame.numbers(c)?)
+            };
+            Ok((c.clone(), covariate))
+        })
+        .collect::<Result<_>>()?;
     let text_warnings = text_in_numeric_columns(config, &frame)?;
     drop(frame);
     // Intervals that end at or before they start: R's Surv(entry, time, event) makes them NA
