@@ -421,84 +421,73 @@ fn extract(
     rows: &[usize],
     chunk: impl Fn(usize) -> PolarsResult<DataFrame> + Sync,
 ) -> PolarsResult<Vec<Option<ReadColumn>>> {
+    if !present.iter().any(|&p| p) {
+        return Ok(specs.iter().map(|_| None).collect());
+    }
     let height: usize = rows.iter().sum();
     let wanted = |j: usize, use_as: ColumnUse| present[j] && specs[j].1 == use_as;
+    let capacity = |j: usize, use_as: ColumnUse| if wanted(j, use_as) { height } else { 0 };
     let mut numbers: Vec<Vec<f64>> = (0..specs.len())
-        .map(|j| {
-            Vec::with_capacity(if wanted(j, ColumnUse::Numbers) {
-                height
-            } else {
-                0
-            })
-        })
+        .map(|j| Vec::with_capacity(capacity(j, ColumnUse::Numbers)))
         .collect();
     let mut codes: Vec<Vec<u32>> = (0..specs.len())
-        .map(|j| {
-            Vec::with_capacity(if wanted(j, ColumnUse::Categories) {
-                height
-            } else {
-                0
-            })
-        })
+        .map(|j| Vec::with_capacity(capacity(j, ColumnUse::Categories)))
         .collect();
-    if present.iter().any(|&p| p) {
-        let mut slots: Vec<Vec<Slots>> = rows.iter().map(|_| Vec::new()).collect();
-        for (j, (numbers, codes)) in numbers.iter_mut().zip(&mut codes).enumerate() {
-            let (mut numbers, mut codes) =
-                (numbers.spare_capacity_mut(), codes.spare_capacity_mut());
-            for (chunk_slots, &n) in slots.iter_mut().zip(rows) {
-                chunk_slots.push(if wanted(j, ColumnUse::Numbers) {
-                    let (head, tail) = std::mem::take(&mut numbers).split_at_mut(n);
-                    numbers = tail;
-                    Slots::Numbers(head)
-                } else if wanted(j, ColumnUse::Categories) {
-                    let (head, tail) = std::mem::take(&mut codes).split_at_mut(n);
-                    codes = tail;
-                    Slots::Codes(head)
-                } else {
-                    Slots::Absent
-                });
-            }
+    let mut slots: Vec<Vec<Slots>> = rows.iter().map(|_| Vec::new()).collect();
+    for (j, (numbers, codes)) in numbers.iter_mut().zip(&mut codes).enumerate() {
+        let (mut numbers, mut codes) = (numbers.spare_capacity_mut(), codes.spare_capacity_mut());
+        for (chunk_slots, &n) in slots.iter_mut().zip(rows) {
+            chunk_slots.push(if wanted(j, ColumnUse::Numbers) {
+                let (head, tail) = std::mem::take(&mut numbers).split_at_mut(n);
+                numbers = tail;
+                Slots::Numbers(head)
+            } else if wanted(j, ColumnUse::Categories) {
+                let (head, tail) = std::mem::take(&mut codes).split_at_mut(n);
+                codes = tail;
+                Slots::Codes(head)
+            } else {
+                Slots::Absent
+            });
         }
-        let reports: Vec<Vec<ChunkReport>> = slots
-            .into_par_iter()
-            .enumerate()
-            .map(|(k, slots)| {
-                let frame = chunk(k)?;
-                if frame.height() != rows[k] {
-                    polars_bail!(ComputeError:
-                        "malformed: a chunk of {} rows was read as {} rows", rows[k], frame.height());
-                }
-                slots
-                    .into_iter()
-                    .zip(specs)
-                    .map(|(slots, (name, _))| match slots {
-                        Slots::Absent => Ok(ChunkReport::Absent),
-                        Slots::Numbers(out) => {
-                            fill_numbers(frame.column(name)?, out).map(ChunkReport::Numbers)
-                        }
-                        Slots::Codes(out) => {
-                            fill_codes(frame.column(name)?, out).map(ChunkReport::Categories)
-                        }
-                    })
-                    .collect()
-            })
-            .collect::<PolarsResult<_>>()?;
-        for (j, (numbers, codes)) in numbers.iter_mut().zip(&mut codes).enumerate() {
-            // SAFETY: each chunk wrote every one of its slots of each present column
-            // (`fill_numbers` and `fill_codes` fail otherwise, and then nothing is kept), and
-            // the chunks' slots cover the first `height` of the column's capacity.
-            unsafe {
-                if wanted(j, ColumnUse::Numbers) {
-                    numbers.set_len(height);
-                } else if wanted(j, ColumnUse::Categories) {
-                    codes.set_len(height);
-                }
-            }
-        }
-        return Ok(gather(specs, present, rows, numbers, codes, reports));
     }
-    Ok(specs.iter().map(|_| None).collect())
+    let reports: Vec<Vec<ChunkReport>> = slots
+        .into_par_iter()
+        .enumerate()
+        .map(|(k, slots)| {
+            let frame = chunk(k)?;
+            if frame.height() != rows[k] {
+                polars_bail!(ComputeError:
+                    "malformed: a chunk of {} rows was read as {} rows",
+                    rows[k], frame.height());
+            }
+            slots
+                .into_iter()
+                .zip(specs)
+                .map(|(slots, (name, _))| match slots {
+                    Slots::Absent => Ok(ChunkReport::Absent),
+                    Slots::Numbers(out) => {
+                        fill_numbers(frame.column(name)?, out).map(ChunkReport::Numbers)
+                    }
+                    Slots::Codes(out) => {
+                        fill_codes(frame.column(name)?, out).map(ChunkReport::Categories)
+                    }
+                })
+                .collect()
+        })
+        .collect::<PolarsResult<_>>()?;
+    for (j, (numbers, codes)) in numbers.iter_mut().zip(&mut codes).enumerate() {
+        // SAFETY: each chunk wrote every one of its slots of each present column
+        // (`fill_numbers` and `fill_codes` fail otherwise, and then nothing is kept), and
+        // the chunks' slots cover the first `height` of the column's capacity.
+        unsafe {
+            if wanted(j, ColumnUse::Numbers) {
+                numbers.set_len(height);
+            } else if wanted(j, ColumnUse::Categories) {
+                codes.set_len(height);
+            }
+        }
+    }
+    Ok(gather(specs, present, rows, numbers, codes, reports))
 }
 
 /// [`extract`]'s columns made whole from the chunks' reports.
