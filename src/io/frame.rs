@@ -8,14 +8,14 @@
 //! each thread, with the schema it infers. On a million rows and nine columns, reading the
 //! file and filling the columns this way took less time than polars alone building its frame
 //! (medians 0.133 against 0.142 s, paired runs), where reading the frame then copying out the
-//! columns took 0.023 s more, and the frame's 69 MB of first-touched memory are never needed.
+//! columns took 0.023 s more; `bonemet survival`'s peak RSS fell from 146 to 132 MiB.
 
 use std::mem::MaybeUninit;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 // Polars' chunk parser and schema inference, as its own readers use them; `_csv_read_internal`
-// is public but outside polars' stable API, which is why Cargo.lock pins the polars release.
+// is public but outside polars' stable API, which is why Cargo.toml pins the polars release.
 use polars::io::csv::read::_csv_read_internal::{
     cast_columns, prepare_csv_schema, read_chunk, validate_utf8, CountLines,
 };
