@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 // Polars' chunk parser and schema inference, as its own readers use them; `_csv_read_internal`
 // is public but outside polars' stable API, which is why Cargo.toml pins the polars release.
 use polars::io::csv::read::_csv_read_internal::{
-    cast_columns, prepare_csv_schema, read_chunk, validate_utf8, CountLines,
+    cast_columns, prepare_csv_schema, read_chunk, validate_utf8,
 };
 use polars::io::csv::read::read_until_start_and_infer_schema_from_compressed_reader;
 use polars::io::mmap::ReaderBytes;
@@ -290,44 +290,27 @@ fn read_csv(
 
 /// A CSV's body (its rows, after the header) cut at row ends into chunks of about `piece`
 /// bytes, each with its rows. A row ends at a line end outside quotes, and the text after the
-/// last line end, if any, is a row. The pieces are scanned in parallel: one without a quote
-/// character only has its line ends counted (memchr); one with quotes goes through polars' own
-/// count, which follows the quoting, and a piece ending inside a quoted field hands that on to
-/// the next.
+/// last line end, if any, is a row. The pieces are scanned in parallel, each for both cases
+/// (it begins outside a quoted field, or inside one, as its predecessor ends), then the
+/// pieces are chained from the first, which begins outside.
 fn csv_chunks(
     body: &[u8],
     quote_char: Option<u8>,
     eol_char: u8,
     piece: usize,
 ) -> Vec<(Range<usize>, usize)> {
-    let counter = CountLines::new(quote_char, eol_char, None);
-    // For each piece, starting outside then inside a quoted field: (line ends that end a row,
-    // offset of the last of them, whether the piece ends inside a quoted field).
-    let scanned: Vec<[(usize, usize, bool); 2]> = body
+    let scanned: Vec<[PieceScan; 2]> = body
         .par_chunks(piece.max(1))
-        .map(|bytes| match quote_char {
-            Some(q) if memchr::memchr(q, bytes).is_some() => counter
-                .analyze_chunk(bytes)
-                .map(|s| (s.newline_count, s.last_newline_offset, s.end_inside_string)),
-            _ => [
-                (
-                    memchr::memchr_iter(eol_char, bytes).count(),
-                    memchr::memrchr(eol_char, bytes).unwrap_or(0),
-                    false,
-                ),
-                // Inside a quoted field that does not end in the piece: no row ends there.
-                (0, 0, true),
-            ],
-        })
+        .map(|bytes| scan_piece(bytes, quote_char, eol_char))
         .collect();
     let mut chunks = Vec::new();
     let (mut begin, mut inside_quotes) = (0, false);
-    for (k, states) in scanned.iter().enumerate() {
-        let (row_ends, last_row_end, ends_inside) = states[usize::from(inside_quotes)];
-        inside_quotes = ends_inside;
-        if row_ends > 0 {
-            let end = k * piece.max(1) + last_row_end + 1;
-            chunks.push((begin..end, row_ends));
+    for (k, cases) in scanned.iter().enumerate() {
+        let scan = cases[usize::from(inside_quotes)];
+        inside_quotes = scan.ends_inside_quotes;
+        if scan.row_ends > 0 {
+            let end = k * piece.max(1) + scan.last_row_end + 1;
+            chunks.push((begin..end, scan.row_ends));
             begin = end;
         }
     }
@@ -335,6 +318,63 @@ fn csv_chunks(
         chunks.push((begin..body.len(), 1));
     }
     chunks
+}
+
+/// A piece of a CSV's body scanned for row ends, given whether it begins inside a quoted
+/// field.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct PieceScan {
+    /// Line ends outside quotes.
+    row_ends: usize,
+    /// The offset of the last of them (0 when there are none).
+    last_row_end: usize,
+    ends_inside_quotes: bool,
+}
+
+/// A piece of a CSV's body scanned as it would be if it began outside a quoted field, then
+/// inside one, in one pass. Quotes only flip the state (a doubled quote in a quoted field
+/// flips it twice), as polars' reader counts them. Only quotes and line ends are visited
+/// (memchr); a piece without quotes has its line ends counted.
+fn scan_piece(bytes: &[u8], quote_char: Option<u8>, eol_char: u8) -> [PieceScan; 2] {
+    let quote = quote_char.filter(|&q| memchr::memchr(q, bytes).is_some());
+    let Some(quote) = quote else {
+        return [
+            PieceScan {
+                row_ends: memchr::memchr_iter(eol_char, bytes).count(),
+                last_row_end: memchr::memrchr(eol_char, bytes).unwrap_or(0),
+                ends_inside_quotes: false,
+            },
+            // Inside a quoted field that does not end in the piece: no row ends there.
+            PieceScan {
+                row_ends: 0,
+                last_row_end: 0,
+                ends_inside_quotes: true,
+            },
+        ];
+    };
+    // Line ends by the quotes' parity since the piece's start: even ones end rows if it
+    // began outside quotes, odd ones if it began inside.
+    let (mut odd, mut row_ends, mut last_row_end) = (false, [0; 2], [0; 2]);
+    for at in memchr::memchr2_iter(quote, eol_char, bytes) {
+        if bytes[at] == quote {
+            odd = !odd;
+        } else {
+            row_ends[usize::from(odd)] += 1;
+            last_row_end[usize::from(odd)] = at;
+        }
+    }
+    [
+        PieceScan {
+            row_ends: row_ends[0],
+            last_row_end: last_row_end[0],
+            ends_inside_quotes: odd,
+        },
+        PieceScan {
+            row_ends: row_ends[1],
+            last_row_end: last_row_end[1],
+            ends_inside_quotes: !odd,
+        },
+    ]
 }
 
 /// Rows per chunk of a Parquet table's frame at least, when its columns are extracted in
@@ -985,6 +1025,46 @@ mod tests {
                 (height, seen(read)),
                 (whole.height(), expected),
                 "table {t}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_piece_is_scanned_as_polars_counts_its_lines() {
+        use polars::io::csv::read::_csv_read_internal::CountLines;
+        let counter = CountLines::new(Some(b'"'), b'\n', None);
+        // Every string of up to 7 bytes over quote, line end, separator and a letter, then
+        // longer ones drawn from a seeded generator.
+        let alphabet = [b'"', b'\n', b',', b'a'];
+        let mut pieces: Vec<Vec<u8>> = Vec::new();
+        for len in 0..=7u32 {
+            for code in 0..4usize.pow(len) {
+                pieces.push((0..len).map(|k| alphabet[code >> (2 * k) & 3]).collect());
+            }
+        }
+        let mut state = 20261202u64;
+        for _ in 0..2_000 {
+            let len = (state >> 33) as usize % 200;
+            pieces.push(
+                (0..len)
+                    .map(|_| {
+                        state = state.wrapping_mul(6364136223846793005).wrapping_add(1);
+                        alphabet[(state >> 62) as usize]
+                    })
+                    .collect(),
+            );
+        }
+        for piece in &pieces {
+            let expected = counter.analyze_chunk(piece).map(|s| PieceScan {
+                row_ends: s.newline_count,
+                last_row_end: s.last_newline_offset,
+                ends_inside_quotes: s.end_inside_string,
+            });
+            assert_eq!(
+                scan_piece(piece, Some(b'"'), b'\n'),
+                expected,
+                "{:?}",
+                String::from_utf8_lossy(piece)
             );
         }
     }
