@@ -465,19 +465,6 @@ pub fn survival(config: &SurvivalConfig) -> Result<SurvivalJson> {
             ));
         }
     }
-    let mut used: Vec<&str> = Vec::new();
-    for column in [&config.time, &config.event]
-        .into_iter()
-        .chain(&config.entry)
-        .chain(&config.by)
-        .chain(&config.cluster)
-        .chain(&config.strata)
-        .chain(&config.covariates)
-    {
-        if !used.contains(&column.as_str()) {
-            used.push(column);
-        }
-    }
     let is_factor = |c: &String| config.factors.contains(c);
     let wanted: Vec<(&str, ColumnUse)> = [(&config.time, ColumnUse::Numbers)]
         .into_iter()
@@ -499,6 +486,13 @@ pub fn survival(config: &SurvivalConfig) -> Result<SurvivalJson> {
         }))
         .map(|(c, use_as)| (c.as_str(), use_as))
         .collect();
+    // The columns used, each once, in the command's order (for messages).
+    let mut used: Vec<&str> = Vec::new();
+    for &(column, _) in &wanted {
+        if !used.contains(&column) {
+            used.push(column);
+        }
+    }
     // Every column read at once, in parallel, straight into the vectors below.
     let mut frame = Frame::read(&config.data, &wanted)?;
     let n_all = frame.height();

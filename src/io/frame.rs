@@ -475,19 +475,21 @@ fn extract(
         .collect();
     let mut slots: Vec<Vec<Slots>> = rows.iter().map(|_| Vec::new()).collect();
     for (j, (numbers, codes)) in numbers.iter_mut().zip(&mut codes).enumerate() {
-        let (mut numbers, mut codes) = (numbers.spare_capacity_mut(), codes.spare_capacity_mut());
-        for (chunk_slots, &n) in slots.iter_mut().zip(rows) {
-            chunk_slots.push(if wanted(j, ColumnUse::Numbers) {
-                let (head, tail) = std::mem::take(&mut numbers).split_at_mut(n);
-                numbers = tail;
-                Slots::Numbers(head)
-            } else if wanted(j, ColumnUse::Categories) {
-                let (head, tail) = std::mem::take(&mut codes).split_at_mut(n);
-                codes = tail;
-                Slots::Codes(head)
-            } else {
-                Slots::Absent
-            });
+        let column: Vec<Slots> = if wanted(j, ColumnUse::Numbers) {
+            split_into(numbers.spare_capacity_mut(), rows)
+                .into_iter()
+                .map(Slots::Numbers)
+                .collect()
+        } else if wanted(j, ColumnUse::Categories) {
+            split_into(codes.spare_capacity_mut(), rows)
+                .into_iter()
+                .map(Slots::Codes)
+                .collect()
+        } else {
+            rows.iter().map(|_| Slots::Absent).collect()
+        };
+        for (chunk_slots, slot) in slots.iter_mut().zip(column) {
+            chunk_slots.push(slot);
         }
     }
     let reports: Vec<Vec<ChunkReport>> = slots
@@ -528,6 +530,18 @@ fn extract(
         }
     }
     Ok(gather(specs, present, rows, numbers, codes, reports))
+}
+
+/// `values` cut into consecutive pieces of `lengths` (which sum to at most its length).
+fn split_into<'a, T>(mut values: &'a mut [T], lengths: &[usize]) -> Vec<&'a mut [T]> {
+    lengths
+        .iter()
+        .map(|&n| {
+            let (head, tail) = std::mem::take(&mut values).split_at_mut(n);
+            values = tail;
+            head
+        })
+        .collect()
 }
 
 /// [`extract`]'s columns made whole from the chunks' reports.
@@ -582,14 +596,7 @@ fn gather(
                     })
                     .collect();
                 let (levels, final_codes) = merged_levels(levels);
-                let mut pieces: Vec<&mut [u32]> = Vec::with_capacity(rows.len());
-                let mut rest = codes.as_mut_slice();
-                for &n in rows {
-                    let (head, tail) = std::mem::take(&mut rest).split_at_mut(n);
-                    pieces.push(head);
-                    rest = tail;
-                }
-                pieces
+                split_into(&mut codes, rows)
                     .into_par_iter()
                     .zip(&final_codes)
                     .for_each(|(codes, final_code)| {
@@ -644,10 +651,9 @@ fn merged_levels(chunks: Vec<ChunkLevels>) -> (Vec<String>, Vec<Vec<u32>>) {
         for (k, &p) in order.iter().enumerate() {
             final_of[p] = k as u32;
         }
-        let mut names: Vec<Option<String>> = numbers.into_iter().map(|(_, n)| Some(n)).collect();
         let levels = order
             .iter()
-            .map(|&p| names[p].take().unwrap_or_default())
+            .map(|&p| std::mem::take(&mut numbers[p].1))
             .collect();
         (levels, final_of)
     } else {
