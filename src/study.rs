@@ -65,6 +65,18 @@ pub struct StudySettings {
     pub oligometastatic_max_organs: u32,
     /// C10: a tumour larger than this is a risk factor, mm (the review's cut-off).
     pub tumor_size_cutoff_mm: f64,
+    /// Analysis plan: horizons at which survival and cumulative incidences are read, months.
+    pub horizons_months: Vec<f64>,
+    /// Analysis plan: the horizon of the SRE figures F8–F9, months (the duration of the
+    /// placebo-controlled trials).
+    pub sre_horizon_months: f64,
+    /// Analysis plan: the landmark for the bone-targeted agent, months after the
+    /// bone-metastasis diagnosis.
+    pub landmark_months: f64,
+    /// Published figures: a cohort estimate not different from the published value is
+    /// `consistent` when its 95% CI half-width is at most this share of the published value,
+    /// `imprecise` otherwise.
+    pub consistent_half_width_share: f64,
 }
 
 impl Default for StudySettings {
@@ -85,6 +97,10 @@ impl Default for StudySettings {
             oligometastatic_max_metastases: 5,
             oligometastatic_max_organs: 3,
             tumor_size_cutoff_mm: 20.0,
+            horizons_months: vec![6.0, 12.0, 24.0],
+            sre_horizon_months: 21.0,
+            landmark_months: 3.0,
+            consistent_half_width_share: 0.25,
         }
     }
 }
@@ -127,6 +143,12 @@ impl StudySettings {
             ("ntx_moderate_from", self.ntx_moderate_from),
             ("ntx_high_from", self.ntx_high_from),
             ("tumor_size_cutoff_mm", self.tumor_size_cutoff_mm),
+            ("sre_horizon_months", self.sre_horizon_months),
+            ("landmark_months", self.landmark_months),
+            (
+                "consistent_half_width_share",
+                self.consistent_half_width_share,
+            ),
         ];
         for (name, value) in positive {
             if !(value.is_finite() && value > 0.0) {
@@ -143,6 +165,18 @@ impl StudySettings {
             return Err(format!(
                 "ntx_moderate_from ({}) must be below ntx_high_from ({})",
                 self.ntx_moderate_from, self.ntx_high_from
+            ));
+        }
+        if self.horizons_months.is_empty()
+            || self
+                .horizons_months
+                .iter()
+                .any(|h| !(h.is_finite() && *h > 0.0))
+            || self.horizons_months.windows(2).any(|w| w[0] >= w[1])
+        {
+            return Err(format!(
+                "horizons_months = {:?}: expected increasing numbers > 0",
+                self.horizons_months
             ));
         }
         if self.ctx_sampling_before_hour > 24 {

@@ -6,6 +6,7 @@ mod cli;
 mod fixture;
 mod mapping;
 mod minimal_stats;
+mod plan_reference;
 mod random_cohort;
 mod run;
 mod stats;

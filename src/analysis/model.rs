@@ -92,6 +92,14 @@ pub struct Estimate {
 }
 
 impl Estimate {
+    /// An estimate with its limits.
+    pub fn new(estimate: f64, lower: Option<f64>, upper: Option<f64>) -> Self {
+        Self {
+            estimate: Some(estimate),
+            lower,
+            upper,
+        }
+    }
     /// Nothing to show.
     pub const NONE: Estimate = Estimate {
         estimate: None,
@@ -161,6 +169,8 @@ pub struct ProportionJson {
 pub struct IncidenceJson {
     /// Stable identifier.
     pub id: String,
+    /// The analysis of the plan (A1–A12).
+    pub analysis: &'static str,
     /// What is counted.
     pub outcome: String,
     /// Among whom.
@@ -176,6 +186,8 @@ pub struct IncidenceJson {
 pub struct AssociationJson {
     /// Stable identifier.
     pub id: String,
+    /// The analysis of the plan (A1–A12).
+    pub analysis: &'static str,
     /// Exposed vs reference.
     pub comparison: String,
     /// Among whom, and which outcome.
@@ -194,6 +206,9 @@ pub struct AssociationJson {
     pub fisher_p: Option<f64>,
     /// Pearson chi-square p (no continuity correction).
     pub chisq_p: Option<f64>,
+    /// Why the odds ratio is not estimated, when it is not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub not_estimated: Option<String>,
 }
 
 /// One term of a regression.
@@ -212,6 +227,10 @@ pub struct TermJson {
 pub struct ModelJson {
     /// Stable identifier.
     pub id: String,
+    /// The analysis of the plan (A1–A12).
+    pub analysis: &'static str,
+    /// `crude` or `adjusted`, with the covariate set named.
+    pub adjustment: String,
     /// What is modelled.
     pub model: String,
     /// Among whom.
@@ -232,6 +251,9 @@ pub struct ModelJson {
     pub events: Count,
     /// Terms.
     pub terms: Vec<TermJson>,
+    /// Terms left out because they do not vary in this population.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub constant_terms: Vec<String>,
     /// Why there is no fit, when there is none.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub not_fitted: Option<String>,
@@ -288,11 +310,11 @@ pub struct CifGroupJson {
     pub group: String,
     /// Patients.
     pub n: Count,
-    /// First SREs.
+    /// Events of interest.
     pub events: Count,
-    /// Deaths before any SRE (the competing event).
+    /// Deaths before the event (the competing event).
     pub competing: Count,
-    /// Cumulative incidence at 6, 12 and 24 months with 95% CIs (log-log, as cmprsk's plot).
+    /// Cumulative incidence at the horizons with 95% CIs (log-log, as cmprsk's plot).
     pub at_months: Vec<SurvivalAtJson>,
     /// The curve (empty when suppressed).
     pub curve: Vec<CurvePointJson>,
@@ -300,12 +322,16 @@ pub struct CifGroupJson {
     pub at_risk: Vec<AtRiskJson>,
 }
 
-/// Time to first SRE with death as a competing risk, by a grouping.
+/// The cumulative incidence of an event with death as a competing risk, by a grouping.
 #[derive(Debug, Clone, Serialize)]
 pub struct CompetingRiskJson {
     /// Stable identifier.
     pub id: String,
-    /// Time scale and events.
+    /// The analysis of the plan (A1–A12).
+    pub analysis: &'static str,
+    /// The event.
+    pub outcome: String,
+    /// Time origin, censoring and competing event.
     pub endpoint: String,
     /// Among whom.
     pub population: String,
@@ -315,8 +341,9 @@ pub struct CompetingRiskJson {
     pub groups: Vec<CifGroupJson>,
     /// Gray's test between the groups.
     pub gray_test: Option<TestJson>,
-    /// SREs dated before the bone-metastasis diagnosis, counted at time 0.
-    pub revealing_sres: Count,
+    /// Events dated before the origin and counted at time 0 (revealing SREs; synchronous
+    /// bone disease in A3's all-advanced estimate).
+    pub events_at_origin: Count,
 }
 
 /// An event rate per patient-year in one group, with its exact (Poisson) 95% CI.
@@ -339,6 +366,8 @@ pub struct RateJson {
 pub struct RatesJson {
     /// Stable identifier.
     pub id: String,
+    /// The analysis of the plan (A1–A12).
+    pub analysis: &'static str,
     /// What is counted, over which time.
     pub measure: String,
     /// Among whom.
@@ -347,6 +376,9 @@ pub struct RatesJson {
     pub by: String,
     /// One row per group.
     pub groups: Vec<RateJson>,
+    /// The rate ratio of the first group against the second, with its exact conditional 95%
+    /// CI (as R's `poisson.test`), when there are two groups.
+    pub rate_ratio: Option<Estimate>,
 }
 
 /// One bin of a histogram.
@@ -393,6 +425,8 @@ pub struct SurvivalAtJson {
 pub struct SurvivalJson {
     /// Stable identifier.
     pub id: String,
+    /// The analysis of the plan (A1–A12).
+    pub analysis: &'static str,
     /// Time scale and endpoint.
     pub endpoint: String,
     /// Among whom.
@@ -425,29 +459,137 @@ impl TestJson {
     }
 }
 
-/// One row of the side-by-side table: a published figure and the cohort's estimate.
+/// One row of the side-by-side table: a published figure and the cohort's estimate of it in
+/// the source's population (docs/analysis-plan.md).
 #[derive(Debug, Clone, Serialize)]
 pub struct PublishedJson {
+    /// Unique key, e.g. `F8.first_sre`.
+    pub key: String,
     /// F1 … F11.
     pub id: String,
+    /// The analysis that estimates it (A1–A12).
+    pub analysis: String,
     /// The figure, as published.
     pub figure: String,
     /// Which number of the figure this row compares.
     pub measure: String,
+    /// `proportion` (a fraction), `cumulative_incidence` (a fraction), `median_months`,
+    /// `ratio` (odds or hazard ratio), or `direction` (a ratio whose published value is a
+    /// direction only).
+    pub scale: String,
     /// The literature value (null when the figure is qualitative).
     pub literature: Option<f64>,
+    /// The published 95% CI, where published.
+    pub literature_lower: Option<f64>,
+    /// Its upper limit.
+    pub literature_upper: Option<f64>,
     /// The literature value as published.
     pub literature_text: String,
     /// The source.
     pub source: String,
-    /// The cohort's estimate with its 95% CI (null when not estimable or suppressed).
-    pub cohort: Estimate,
-    /// Patients behind the estimate (null when the figure is not estimable here).
+    /// The cohort's estimate (null when not estimable or suppressed).
+    pub estimate: Option<f64>,
+    /// Its 95% CI.
+    pub lower: Option<f64>,
+    /// Upper limit.
+    pub upper: Option<f64>,
+    /// Patients in the analysed population after its exclusions.
     pub n: Option<Count>,
-    /// Whether the literature value lies in the cohort's 95% CI.
-    pub literature_in_ci: Option<bool>,
-    /// Why there is no estimate, or how to read it.
+    /// Cohort minus literature (a ratio, cohort / literature, for ratios), with its 95% CI.
+    pub difference: Estimate,
+    /// Two-sided p-value of the difference.
+    pub p: Option<f64>,
+    /// Holm's adjusted p over every row with a p-value.
+    pub p_holm: Option<f64>,
+    /// `differs`, `consistent`, `imprecise`, or `not_estimated`.
+    pub verdict: String,
+    /// How the estimate was made, or why there is none.
     pub note: String,
+}
+
+/// One exclusion from an analysis's population.
+#[derive(Debug, Clone, Serialize)]
+pub struct ExclusionJson {
+    /// Why.
+    pub reason: String,
+    /// Patients left out for it.
+    pub n: Count,
+}
+
+/// An analysis of the plan, as declared, with the patients it analysed.
+#[derive(Debug, Clone, Serialize)]
+pub struct AnalysisJson {
+    /// A1 … A12.
+    pub id: &'static str,
+    /// Short name.
+    pub name: &'static str,
+    /// Among whom.
+    pub population: &'static str,
+    /// The exposure and the moment it is known.
+    pub exposure: &'static str,
+    /// The outcome.
+    pub outcome: &'static str,
+    /// Time origin.
+    pub origin: &'static str,
+    /// What ends follow-up without the event.
+    pub censoring: &'static str,
+    /// The competing event.
+    pub competing: &'static str,
+    /// The estimators.
+    pub estimator: &'static str,
+    /// Patients in the main population after its exclusions.
+    pub n: Count,
+    /// Patients left out, by reason.
+    pub excluded: Vec<ExclusionJson>,
+}
+
+/// The study settings the analyses used (printed in the Methods).
+#[derive(Debug, Clone, Serialize)]
+pub struct PlanSettingsJson {
+    /// Horizons of survival and cumulative incidences, months.
+    pub horizons_months: Vec<f64>,
+    /// Horizon of F8–F9, months.
+    pub sre_horizon_months: f64,
+    /// The bone-agent landmark, months after the bone-metastasis diagnosis.
+    pub landmark_months: f64,
+    /// The synchronous window, days.
+    pub synchronous_window_days: u32,
+    /// The SRE merge window, days.
+    pub sre_merge_window_days: u32,
+    /// Whether hypercalcaemia counts as an SRE.
+    pub hypercalcaemia_is_sre: bool,
+    /// The corrected-calcium formula.
+    pub corrected_calcium_formula: String,
+    /// The crisis threshold, mmol/L.
+    pub crisis_threshold_mmol_l: f64,
+    /// NTX at bone diagnosis: samples within this many days.
+    pub ntx_window_days: i64,
+    /// The verdict's precision rule: CI half-width at most this share of the published value.
+    pub consistent_half_width_share: f64,
+}
+
+/// One row of Table 1: a variable's level (or summary) overall and in each column.
+#[derive(Debug, Clone, Serialize)]
+pub struct TableOneRowJson {
+    /// The variable.
+    pub variable: String,
+    /// The level (categorical), `median (IQR)` (continuous) or `missing`.
+    pub level: String,
+    /// One cell per column: `n (%)` or `median (Q1–Q3)`, counts suppressed as elsewhere.
+    pub cells: Vec<String>,
+    /// The standardised mean difference between the two groups (on the variable's first row).
+    pub smd: Option<f64>,
+}
+
+/// Table 1 (A1): the cohort overall and by bone metastases at diagnosis.
+#[derive(Debug, Clone, Serialize)]
+pub struct TableOneJson {
+    /// Column headings: overall, then the groups.
+    pub columns: Vec<String>,
+    /// Patients per column.
+    pub n: Vec<Count>,
+    /// Rows.
+    pub rows: Vec<TableOneRowJson>,
 }
 
 /// Everything a run reports (`summary.json`).
@@ -459,9 +601,15 @@ pub struct RunSummary {
     pub min_cell: u64,
     /// Counts hidden by the threshold.
     pub suppressed_counts: u64,
+    /// The analysis plan: A1–A12 as declared, with their populations.
+    pub analyses: Vec<AnalysisJson>,
+    /// The settings the analyses used.
+    pub settings: PlanSettingsJson,
     /// The cohort.
     pub cohort: CohortJson,
-    /// Incidence of bone metastases and other proportions.
+    /// Table 1 (A1).
+    pub table_one: TableOneJson,
+    /// Shares at a fixed moment (bone metastases at diagnosis, a crisis at diagnosis).
     pub incidence: Vec<IncidenceJson>,
     /// Odds ratios between groups.
     pub associations: Vec<AssociationJson>,
@@ -469,10 +617,10 @@ pub struct RunSummary {
     pub models: Vec<ModelJson>,
     /// Survival comparisons.
     pub survival: Vec<SurvivalJson>,
-    /// Cumulative incidence of the first SRE, death competing.
-    pub sre_cumulative_incidence: Vec<CompetingRiskJson>,
-    /// Skeletal morbidity rates (SREs per patient-year).
-    pub sre_rates: Vec<RatesJson>,
+    /// Cumulative incidences with death competing (bone metastases, SREs, crises).
+    pub cumulative_incidence: Vec<CompetingRiskJson>,
+    /// Event rates per patient-year (SREs, crises).
+    pub rates: Vec<RatesJson>,
     /// The distribution of the highest corrected calcium.
     pub corrected_calcium: DistributionJson,
     /// Published figures beside the cohort's estimates.

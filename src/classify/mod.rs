@@ -223,30 +223,19 @@ impl Histories {
     }
 }
 
-/// C1/C2 over the labs: each calcium paired with the same day's albumin closest in time.
-fn calcium_history(
+/// Every corrected calcium of patient `p` with its date and whether it comes from the labs:
+/// the baseline value (dated at diagnosis), then each lab calcium paired with the same day's
+/// albumin closest in time.
+fn corrected_calcium_values(
     cohort: &Cohort,
     histories: &Histories,
     p: usize,
     baseline: Assessed<f64>,
     settings: &StudySettings,
-) -> CalciumHistory {
+    mut note: impl FnMut(f64, NaiveDate, bool),
+) {
     let labs = &cohort.labs;
     let rows = histories.labs(p);
-    let mut values = 0u32;
-    let mut worst: Option<f64> = None;
-    let mut crisis_dates: Vec<NaiveDate> = Vec::new();
-    let mut first_crisis_date = None;
-    let mut note = |value: f64, date: NaiveDate, from_labs: bool| {
-        values += 1;
-        worst = Some(worst.map_or(value, |w: f64| w.max(value)));
-        if calcaemia::is_crisis(value, settings) {
-            first_crisis_date = Some(first_crisis_date.map_or(date, |d: NaiveDate| d.min(date)));
-            if from_labs && !crisis_dates.contains(&date) {
-                crisis_dates.push(date);
-            }
-        }
-    };
     if let Ok(value) = baseline {
         note(value, cohort.patients.diagnosis_date[p], false);
     }
@@ -276,6 +265,65 @@ fn calcium_history(
             );
         }
     }
+}
+
+/// The distinct days on which patient `p` had a laboratory hypercalcaemic crisis (C2: a
+/// corrected calcium above the crisis threshold, baseline or labs), in date order.
+pub fn crisis_dates(
+    cohort: &Cohort,
+    histories: &Histories,
+    p: usize,
+    baseline: Assessed<f64>,
+    settings: &StudySettings,
+) -> Vec<NaiveDate> {
+    let mut dates = Vec::new();
+    corrected_calcium_values(
+        cohort,
+        histories,
+        p,
+        baseline,
+        settings,
+        |value, date, _| {
+            if calcaemia::is_crisis(value, settings) {
+                dates.push(date);
+            }
+        },
+    );
+    dates.sort_unstable();
+    dates.dedup();
+    dates
+}
+
+/// C1/C2 over the labs: each calcium paired with the same day's albumin closest in time.
+fn calcium_history(
+    cohort: &Cohort,
+    histories: &Histories,
+    p: usize,
+    baseline: Assessed<f64>,
+    settings: &StudySettings,
+) -> CalciumHistory {
+    let mut values = 0u32;
+    let mut worst: Option<f64> = None;
+    let mut crisis_dates: Vec<NaiveDate> = Vec::new();
+    let mut first_crisis_date = None;
+    corrected_calcium_values(
+        cohort,
+        histories,
+        p,
+        baseline,
+        settings,
+        |value, date, from_labs| {
+            values += 1;
+            worst = Some(worst.map_or(value, |w: f64| w.max(value)));
+            if calcaemia::is_crisis(value, settings) {
+                first_crisis_date =
+                    Some(first_crisis_date.map_or(date, |d: NaiveDate| d.min(date)));
+                if from_labs && !crisis_dates.contains(&date) {
+                    crisis_dates.push(date);
+                }
+            }
+        },
+    );
     let events = &cohort.events;
     let hypercalcaemia_on = |date: NaiveDate| {
         histories.events(p).iter().any(|&e| {

@@ -209,13 +209,16 @@ pub fn run(config: &RunConfig, progress: &mut dyn FnMut(&StageEvent)) -> Result<
         (
             "cif_curves",
             curves_table(
-                each_group(&summary.sre_cumulative_incidence, |a| &a.groups)
+                each_group(&summary.cumulative_incidence, |a| &a.groups)
                     .into_iter()
                     .map(|(a, g)| (&a.id, &g.group, &g.curve[..])),
             ),
         ),
-        ("sre_rates", rates_table(&summary)),
+        ("rates", rates_table(&summary)),
         ("models", models_table(&summary)),
+        ("cumulative_incidence", cumulative_table(&summary)),
+        ("table_one", table_one_table(&summary)),
+        ("analyses", analyses_table(&summary)),
     ];
     let jobs: Vec<(String, &OutputTable, OutputFormat)> = tables
         .iter()
@@ -316,18 +319,30 @@ fn estimate_columns(table: &mut OutputTable, prefix: &str, values: &[Estimate]) 
     ));
 }
 
-/// The side-by-side table of F1–F11.
+/// The side-by-side table of F1–F11, one row per key.
 fn published_table(s: &RunSummary) -> OutputTable {
     let p = &s.published;
     let mut t = OutputTable::new();
-    t.push(OutputColumn::text("id", p.iter().map(|r| Some(&r.id))));
-    t.push(OutputColumn::text(
-        "measure",
-        p.iter().map(|r| Some(&r.measure)),
-    ));
+    for (name, column) in [
+        ("key", p.iter().map(|r| &r.key).collect::<Vec<_>>()),
+        ("id", p.iter().map(|r| &r.id).collect()),
+        ("analysis", p.iter().map(|r| &r.analysis).collect()),
+        ("measure", p.iter().map(|r| &r.measure).collect()),
+        ("scale", p.iter().map(|r| &r.scale).collect()),
+    ] {
+        t.push(OutputColumn::text(name, column.into_iter().map(Some)));
+    }
     t.push(OutputColumn::float(
         "literature",
         p.iter().map(|r| r.literature),
+    ));
+    t.push(OutputColumn::float(
+        "literature_lower",
+        p.iter().map(|r| r.literature_lower),
+    ));
+    t.push(OutputColumn::float(
+        "literature_upper",
+        p.iter().map(|r| r.literature_upper),
     ));
     t.push(OutputColumn::text(
         "literature_text",
@@ -337,11 +352,15 @@ fn published_table(s: &RunSummary) -> OutputTable {
         "source",
         p.iter().map(|r| Some(&r.source)),
     ));
-    estimate_columns(
-        &mut t,
-        "cohort",
-        &p.iter().map(|r| r.cohort).collect::<Vec<_>>(),
-    );
+    let cohort: Vec<Estimate> = p
+        .iter()
+        .map(|r| Estimate {
+            estimate: r.estimate,
+            lower: r.lower,
+            upper: r.upper,
+        })
+        .collect();
+    estimate_columns(&mut t, "", &cohort);
     t.push(OutputColumn::int(
         "n",
         p.iter().map(|r| r.n.as_ref().and_then(count_value)),
@@ -350,11 +369,109 @@ fn published_table(s: &RunSummary) -> OutputTable {
         "n_suppressed",
         p.iter().map(|r| r.n.as_ref().and_then(count_suppressed)),
     ));
-    t.push(OutputColumn::boolean(
-        "literature_in_ci",
-        p.iter().map(|r| r.literature_in_ci),
+    estimate_columns(
+        &mut t,
+        "difference",
+        &p.iter().map(|r| r.difference).collect::<Vec<_>>(),
+    );
+    t.push(OutputColumn::float("p", p.iter().map(|r| r.p)));
+    t.push(OutputColumn::float("p_holm", p.iter().map(|r| r.p_holm)));
+    t.push(OutputColumn::text(
+        "verdict",
+        p.iter().map(|r| Some(&r.verdict)),
     ));
     t.push(OutputColumn::text("note", p.iter().map(|r| Some(&r.note))));
+    t
+}
+
+/// Table 1 (A1), long format: `variable, level`, one column per group, `smd`.
+fn table_one_table(s: &RunSummary) -> OutputTable {
+    let one = &s.table_one;
+    let mut t = OutputTable::new();
+    t.push(OutputColumn::text(
+        "variable",
+        one.rows.iter().map(|r| Some(&r.variable)),
+    ));
+    t.push(OutputColumn::text(
+        "level",
+        one.rows.iter().map(|r| Some(&r.level)),
+    ));
+    for (k, name) in one.columns.iter().enumerate() {
+        t.push(OutputColumn::text(
+            &name.replace(' ', "_"),
+            one.rows.iter().map(|r| r.cells.get(k)),
+        ));
+    }
+    t.push(OutputColumn::float("smd", one.rows.iter().map(|r| r.smd)));
+    t
+}
+
+/// The analysis plan as run: one row per analysis and exclusion reason.
+fn analyses_table(s: &RunSummary) -> OutputTable {
+    // (analysis, name, exclusion reason, n, excluded).
+    type Row<'a> = (&'a str, &'a str, &'a str, Option<i64>, Option<i64>);
+    let mut rows: Vec<Row> = Vec::new();
+    for a in &s.analyses {
+        rows.push((a.id, a.name, "", count_value(&a.n), None));
+        for e in &a.excluded {
+            rows.push((
+                a.id,
+                a.name,
+                &e.reason,
+                count_value(&a.n),
+                count_value(&e.n),
+            ));
+        }
+    }
+    let mut t = OutputTable::new();
+    t.push(OutputColumn::text(
+        "analysis",
+        rows.iter().map(|r| Some(r.0)),
+    ));
+    t.push(OutputColumn::text("name", rows.iter().map(|r| Some(r.1))));
+    t.push(OutputColumn::text(
+        "excluded_reason",
+        rows.iter().map(|r| Some(r.2)),
+    ));
+    t.push(OutputColumn::int("n", rows.iter().map(|r| r.3)));
+    t.push(OutputColumn::int("excluded", rows.iter().map(|r| r.4)));
+    t
+}
+
+/// Every cumulative incidence at its horizons: `analysis, id, outcome, group, months, n_risk,
+/// estimate/lower/upper`.
+fn cumulative_table(s: &RunSummary) -> OutputTable {
+    let rows: Vec<_> = each_group(&s.cumulative_incidence, |a| &a.groups)
+        .into_iter()
+        .flat_map(|(a, g)| g.at_months.iter().map(move |at| (a, g, at)))
+        .collect();
+    let mut t = OutputTable::new();
+    t.push(OutputColumn::text(
+        "analysis",
+        rows.iter().map(|r| Some(r.0.analysis)),
+    ));
+    t.push(OutputColumn::text("id", rows.iter().map(|r| Some(&r.0.id))));
+    t.push(OutputColumn::text(
+        "outcome",
+        rows.iter().map(|r| Some(&r.0.outcome)),
+    ));
+    t.push(OutputColumn::text(
+        "group",
+        rows.iter().map(|r| Some(&r.1.group)),
+    ));
+    t.push(OutputColumn::float(
+        "months",
+        rows.iter().map(|r| Some(r.2.months)),
+    ));
+    t.push(OutputColumn::int(
+        "n_risk",
+        rows.iter().map(|r| count_value(&r.2.n_risk)),
+    ));
+    estimate_columns(
+        &mut t,
+        "",
+        &rows.iter().map(|r| r.2.survival).collect::<Vec<_>>(),
+    );
     t
 }
 
@@ -452,7 +569,7 @@ fn survival_table(s: &RunSummary) -> OutputTable {
             .map(|(_, g)| g.median_months)
             .collect::<Vec<_>>(),
     );
-    for (k, months) in [(0, "6"), (1, "12"), (2, "24")] {
+    for (k, months) in s.settings.horizons_months.iter().enumerate() {
         let at: Vec<Estimate> = rows
             .iter()
             .map(|(_, g)| g.at_months.get(k).map_or(Estimate::NONE, |a| a.survival))
@@ -493,10 +610,10 @@ fn curves_table<'a>(
     t
 }
 
-/// The skeletal morbidity rates: `analysis, group, patients, sres, person_years,
+/// The event rates: `analysis, group, patients, events, person_years,
 /// rate_estimate/lower/upper`.
 fn rates_table(s: &RunSummary) -> OutputTable {
-    let rows = each_group(&s.sre_rates, |a| &a.groups);
+    let rows = each_group(&s.rates, |a| &a.groups);
     let mut t = OutputTable::new();
     t.push(OutputColumn::text(
         "analysis",
@@ -511,7 +628,7 @@ fn rates_table(s: &RunSummary) -> OutputTable {
         rows.iter().map(|(_, g)| count_value(&g.patients)),
     ));
     t.push(OutputColumn::int(
-        "sres",
+        "events",
         rows.iter().map(|(_, g)| count_value(&g.events)),
     ));
     t.push(OutputColumn::float(
@@ -532,6 +649,16 @@ fn models_table(s: &RunSummary) -> OutputTable {
     for m in &s.models {
         for term in &m.terms {
             rows.push((m.id.clone(), term.term.clone(), term.ratio, term.p));
+        }
+    }
+    for r in &s.rates {
+        if let Some(ratio) = r.rate_ratio {
+            rows.push((
+                r.id.clone(),
+                "rate ratio treated vs untreated".into(),
+                ratio,
+                f64::NAN,
+            ));
         }
     }
     for a in &s.survival {

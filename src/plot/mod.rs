@@ -465,6 +465,14 @@ fn incidence_curves(a: &CompetingRiskJson) -> Vec<Curve<'_>> {
     })
 }
 
+/// The text with its first letter in upper case.
+fn capitalise(text: &str) -> String {
+    let mut chars = text.chars();
+    chars
+        .next()
+        .map_or(String::new(), |c| c.to_uppercase().chain(chars).collect())
+}
+
 /// Draws every chart of a run into `dir` (SVG and PNG), in report order.
 pub fn draw_charts(s: &RunSummary, dir: &Path) -> Result<Vec<Chart>> {
     register_font();
@@ -503,12 +511,20 @@ pub fn draw_charts(s: &RunSummary, dir: &Path) -> Result<Vec<Chart>> {
             &draw_png,
         )?);
     }
-    for a in &s.sre_cumulative_incidence {
+    for a in &s.cumulative_incidence {
         let curves = incidence_curves(a);
         if curves.is_empty() {
             continue;
         }
-        let title = format!("First SRE, death competing: by {}", a.by);
+        let title = if a.by == "overall" {
+            format!(
+                "{}, death competing: {}",
+                capitalise(&a.outcome),
+                a.population
+            )
+        } else {
+            format!("{}, death competing: by {}", capitalise(&a.outcome), a.by)
+        };
         let height = 480 + 18 * curves.len() as u32;
         let draw = |root: &DrawingArea<SVGBackend, Shift>| {
             draw_curves(root, &title, "Cumulative incidence", 0.0, &curves)
@@ -589,16 +605,29 @@ pub fn draw_charts(s: &RunSummary, dir: &Path) -> Result<Vec<Chart>> {
             |root: &DrawingArea<BitMapBackend, Shift>| draw_forest(root, title, x_label, rows);
         charts.push(render(dir, name, title, height, &draw, &draw_png)?);
     }
-    if let Some(types) = s.incidence.iter().find(|a| a.id == "sre_types_untreated") {
-        let rows: Vec<(String, Estimate)> = types
-            .groups
-            .iter()
-            .map(|g| (g.group.clone(), g.wilson))
-            .collect();
-        let title = "Patients with each SRE type (bone metastases, no bone-targeted agent)";
-        let draw = |root: &DrawingArea<SVGBackend, Shift>| draw_bars(root, title, &rows);
-        let draw_png = |root: &DrawingArea<BitMapBackend, Shift>| draw_bars(root, title, &rows);
-        charts.push(render(dir, "sre_types", title, 320, &draw, &draw_png)?);
+    // Each SRE type's cumulative incidence at the SRE horizon without treatment (F9).
+    let horizon = s.settings.sre_horizon_months;
+    let rows: Vec<(String, Estimate)> = s
+        .cumulative_incidence
+        .iter()
+        .filter(|a| a.id.starts_with("sre_untreated_nsclc"))
+        .filter_map(|a| {
+            let at = a
+                .groups
+                .first()?
+                .at_months
+                .iter()
+                .find(|m| m.months == horizon)?;
+            Some((a.outcome.clone(), at.survival))
+        })
+        .collect();
+    if rows.iter().any(|(_, e)| e.estimate.is_some()) {
+        let title = format!(
+            "Cumulative incidence of each SRE type at {horizon} months without treatment (NSCLC, death competing)"
+        );
+        let draw = |root: &DrawingArea<SVGBackend, Shift>| draw_bars(root, &title, &rows);
+        let draw_png = |root: &DrawingArea<BitMapBackend, Shift>| draw_bars(root, &title, &rows);
+        charts.push(render(dir, "sre_types", &title, 360, &draw, &draw_png)?);
     }
     if !s.corrected_calcium.bins.is_empty() {
         let d = &s.corrected_calcium;

@@ -4,7 +4,7 @@
 
 use std::io::Write;
 
-use crate::analysis::model::{Estimate, ProportionJson, RunSummary};
+use crate::analysis::model::{Count, Estimate, ProportionJson, RunSummary};
 use crate::plot::Chart;
 
 /// A section of the report: a title, paragraphs, tables.
@@ -12,12 +12,14 @@ struct Section {
     title: String,
     paragraphs: Vec<String>,
     tables: Vec<Table>,
+    /// Whether the charts follow this section.
+    charts_after: bool,
 }
 
 /// A table with an optional caption.
 struct Table {
     caption: String,
-    headers: Vec<&'static str>,
+    headers: Vec<String>,
     rows: Vec<Vec<String>>,
 }
 
@@ -62,107 +64,49 @@ fn proportion_row(g: &ProportionJson) -> Vec<String> {
     ]
 }
 
-fn sections(s: &RunSummary) -> Vec<Section> {
-    let mut out = Vec::new();
-    let c = &s.cohort;
-    out.push(Section {
-        title: "Cohort".into(),
-        paragraphs: vec![format!(
-            "{} patients accepted, {} deaths; median follow-up {} months (reverse Kaplan–Meier, 95% CI); {:.0} person-years from diagnosis.",
-            c.patients,
-            c.deaths,
-            months(&c.follow_up_months),
-            c.person_years
-        )],
-        tables: vec![
-            Table {
-                caption: "Rows per input table".into(),
-                headers: vec!["table", "read", "accepted", "rejected"],
-                rows: c
-                    .tables
-                    .iter()
-                    .map(|t| {
-                        vec![
-                            t.table.clone(),
-                            t.read.to_string(),
-                            t.accepted.to_string(),
-                            t.rejected.to_string(),
-                        ]
-                    })
-                    .collect(),
-            },
-            Table {
-                caption: "Missing values among accepted patients".into(),
-                headers: vec!["column", "missing", "share"],
-                rows: c
-                    .missingness
-                    .iter()
-                    .map(|m| {
-                        vec![
-                            m.column.clone(),
-                            m.missing.to_string(),
-                            m.share.map_or("—".into(), |v| format!("{:.1}%", 100.0 * v)),
-                        ]
-                    })
-                    .collect(),
-            },
-        ],
-    });
-    out.push(Section {
-        title: "Published figures beside the cohort".into(),
-        paragraphs: vec![
-            "Each published figure (domain.md §4) beside the cohort's own estimate with its 95% CI. The estimates are the cohort's: nothing is adjusted toward the literature; 'in CI' says whether the published value lies in the cohort's interval.".into(),
-        ],
-        tables: vec![Table {
-            caption: String::new(),
-            headers: vec!["id", "measure", "published", "source", "cohort (95% CI)", "n", "in CI", "note"],
-            rows: s
-                .published
-                .iter()
-                .map(|f| {
-                    let is_share = f.literature.is_some_and(|v| v < 1.0) && !f.measure.contains("ratio");
-                    let estimate = if is_share { percent(&f.cohort) } else if f.measure.contains("months") { months(&f.cohort) } else { ratio(&f.cohort) };
-                    vec![
-                        f.id.clone(),
-                        f.measure.clone(),
-                        f.literature_text.clone(),
-                        f.source.clone(),
-                        estimate,
-                        f.n.map_or("—".into(), |n| n.to_string()),
-                        f.literature_in_ci.map_or("—".into(), |b| if b { "yes".into() } else { "no".into() }),
-                        f.note.clone(),
-                    ]
-                })
-                .collect(),
-        }],
-    });
-    out.push(Section {
-        title: "Incidence".into(),
-        paragraphs: vec!["Proportions with Wilson and exact (Clopper–Pearson) 95% CIs.".into()],
-        tables: s
-            .incidence
-            .iter()
-            .map(|a| Table {
-                caption: format!("{} — {}, by {}", a.outcome, a.population, a.by),
-                headers: vec![
-                    "group",
-                    "n",
-                    "events",
-                    "% (Wilson 95% CI)",
-                    "% (exact 95% CI)",
-                ],
-                rows: a.groups.iter().map(proportion_row).collect(),
-            })
-            .collect(),
-    });
-    out.push(Section {
-        title: "Associations".into(),
-        paragraphs: vec!["Crude odds ratios with Woolf 95% CIs, conditional MLE odds ratios with exact CIs (as fisher.test), risk ratios, Fisher's exact and Pearson chi-square p-values.".into()],
-        tables: vec![Table {
-            caption: String::new(),
-            headers: vec!["id", "comparison", "population", "exposed", "reference", "OR (Woolf)", "OR (exact)", "RR", "Fisher p", "chi-square p"],
-            rows: s
-                .associations
+/// The row of Table 1's or a published figure's value, by its scale.
+fn by_scale(scale: &str, e: &Estimate) -> String {
+    match scale {
+        "proportion" | "cumulative_incidence" => percent(e),
+        "median_months" => months(e),
+        _ => ratio(e),
+    }
+}
+
+/// The difference of a published row, by its scale (points of percentage, months, a ratio).
+fn difference(scale: &str, e: &Estimate) -> String {
+    match scale {
+        "proportion" | "cumulative_incidence" => interval(e, |v| format!("{:+.1} pts", 100.0 * v)),
+        "median_months" => interval(e, |v| format!("{v:+.1}")),
+        _ => ratio(e),
+    }
+}
+
+/// The tables of one analysis (A2–A12), from every result that names it.
+fn analysis_tables(s: &RunSummary, id: &str) -> Vec<Table> {
+    let mut tables = Vec::new();
+    for a in s.incidence.iter().filter(|a| a.analysis == id) {
+        tables.push(Table {
+            caption: format!(
+                "{} — {}, by {} (share, Wilson and exact 95% CIs)",
+                a.outcome, a.population, a.by
+            ),
+            headers: strings(&[
+                "group",
+                "n",
+                "events",
+                "% (Wilson 95% CI)",
+                "% (exact 95% CI)",
+            ]),
+            rows: a.groups.iter().map(proportion_row).collect(),
+        });
+    }
+    let associations: Vec<_> = s.associations.iter().filter(|a| a.analysis == id).collect();
+    if !associations.is_empty() {
+        tables.push(Table {
+            caption: "Crude odds ratios (Woolf and exact 95% CIs), risk ratios, Fisher's exact and Pearson chi-square p".into(),
+            headers: strings(&["id", "comparison", "population", "exposed", "reference", "OR (Woolf)", "OR (exact)", "RR", "Fisher p", "chi-square p"]),
+            rows: associations
                 .iter()
                 .map(|a| {
                     let share = |g: &ProportionJson| format!("{}/{} {}", g.events, g.n, a_percent(g));
@@ -180,127 +124,299 @@ fn sections(s: &RunSummary) -> Vec<Section> {
                     ]
                 })
                 .collect(),
+        });
+    }
+    for a in s.survival.iter().filter(|a| a.analysis == id) {
+        let mut caption = format!("{} — {}", a.endpoint, a.population);
+        let stratified = a
+            .stratified_by
+            .as_ref()
+            .map_or(String::new(), |s| format!(" stratified by {s}"));
+        if let Some(t) = &a.logrank {
+            caption.push_str(&format!(
+                "; log-rank{stratified} chi-square {:.2} on {} df, p {}",
+                t.chisq,
+                t.df,
+                p_value(Some(t.p))
+            ));
+        }
+        if let Some(h) = &a.hazard_ratio {
+            caption.push_str(&format!(
+                "; HR {} {}, p {}",
+                h.term,
+                ratio(&h.ratio),
+                p_value(Some(h.p))
+            ));
+        }
+        let mut headers = strings(&["group", "n", "deaths", "median months (95% CI)"]);
+        let horizons: Vec<String> = s
+            .settings
+            .horizons_months
+            .iter()
+            .map(|m| format!("{m} months"))
+            .collect();
+        headers.extend(horizons.iter().cloned());
+        headers.push("RMST to 24 months (95% CI)".into());
+        tables.push(Table {
+            caption,
+            headers,
+            rows: a
+                .groups
+                .iter()
+                .map(|g| {
+                    let mut row = vec![
+                        g.group.clone(),
+                        g.n.to_string(),
+                        g.events.to_string(),
+                        months(&g.median_months),
+                    ];
+                    row.extend((0..horizons.len()).map(|k| {
+                        g.at_months
+                            .get(k)
+                            .map_or("—".into(), |a| percent(&a.survival))
+                    }));
+                    row.push(months(&g.rmst_24_months));
+                    row
+                })
+                .collect(),
+        });
+    }
+    for a in s.cumulative_incidence.iter().filter(|a| a.analysis == id) {
+        let mut caption = format!(
+            "Cumulative incidence of {} — {}; {}",
+            a.outcome, a.population, a.endpoint
+        );
+        if a.by != "overall" {
+            caption.push_str(&format!("; by {}", a.by));
+        }
+        if a.events_at_origin != Count::Shown(0) {
+            caption.push_str(&format!(
+                "; events dated before the origin, counted at 0: {}",
+                a.events_at_origin
+            ));
+        }
+        if let Some(t) = &a.gray_test {
+            caption.push_str(&format!(
+                "; Gray's test chi-square {:.2} on {} df, p {}",
+                t.chisq,
+                t.df,
+                p_value(Some(t.p))
+            ));
+        }
+        let horizons: Vec<String> = a.groups.first().map_or(Vec::new(), |g| {
+            g.at_months
+                .iter()
+                .map(|m| format!("{} months", m.months))
+                .collect()
+        });
+        let mut headers = strings(&["group", "n", "events", "deaths first"]);
+        headers.extend(horizons.iter().cloned());
+        tables.push(Table {
+            caption,
+            headers,
+            rows: a
+                .groups
+                .iter()
+                .map(|g| {
+                    let mut row = vec![
+                        g.group.clone(),
+                        g.n.to_string(),
+                        g.events.to_string(),
+                        g.competing.to_string(),
+                    ];
+                    row.extend((0..horizons.len()).map(|k| {
+                        g.at_months
+                            .get(k)
+                            .map_or("—".into(), |a| percent(&a.survival))
+                    }));
+                    row
+                })
+                .collect(),
+        });
+    }
+    for r in s.rates.iter().filter(|r| r.analysis == id) {
+        let mut caption = format!("{} — {}, by {}", r.measure, r.population, r.by);
+        if let Some(rr) = &r.rate_ratio {
+            caption.push_str(&format!(
+                "; rate ratio treated vs untreated {} (exact)",
+                ratio(rr)
+            ));
+        }
+        tables.push(Table {
+            caption,
+            headers: strings(&[
+                "person-time",
+                "patients",
+                "events",
+                "person-years",
+                "rate per patient-year (95% CI)",
+            ]),
+            rows: r
+                .groups
+                .iter()
+                .map(|g| {
+                    vec![
+                        g.group.clone(),
+                        g.patients.to_string(),
+                        g.events.to_string(),
+                        g.person_years.map_or("—".into(), |v| format!("{v:.1}")),
+                        interval(&g.rate, |v| format!("{v:.3}")),
+                    ]
+                })
+                .collect(),
+        });
+    }
+    for m in s.models.iter().filter(|m| m.analysis == id) {
+        let intervals = m
+            .intervals
+            .as_ref()
+            .map_or(String::new(), |k| format!(", rows = {k}"));
+        let mut caption = format!(
+            "{} ({}) among {}: n = {}{intervals}, events = {}, left out for a missing covariate = {}; variance {}",
+            m.model, m.adjustment, m.population, m.n, m.events, m.n_dropped_missing, m.variance
+        );
+        if !m.constant_terms.is_empty() {
+            caption.push_str(&format!(
+                "; left out as constant here: {}",
+                m.constant_terms.join(", ")
+            ));
+        }
+        if let Some(why) = &m.not_fitted {
+            caption.push_str(&format!("; not estimated: {why}"));
+        }
+        tables.push(Table {
+            caption,
+            headers: strings(&[
+                "term",
+                match (m.ratio.as_str(), m.variance.starts_with("robust")) {
+                    ("hazard ratio", true) => "HR (robust 95% CI)",
+                    ("hazard ratio", false) => "HR (Wald 95% CI)",
+                    _ => "OR (Wald 95% CI)",
+                },
+                "p",
+            ]),
+            rows: m
+                .terms
+                .iter()
+                .map(|t| vec![t.term.clone(), ratio(&t.ratio), p_value(Some(t.p))])
+                .collect(),
+        });
+    }
+    tables
+}
+
+/// Column headings.
+fn strings(texts: &[&str]) -> Vec<String> {
+    texts.iter().map(|t| t.to_string()).collect()
+}
+
+fn sections(s: &RunSummary) -> Vec<Section> {
+    let mut out = Vec::new();
+    let c = &s.cohort;
+    out.push(Section {
+        title: "Cohort".into(),
+        paragraphs: vec![format!(
+            "{} patients accepted, {} deaths; median follow-up {} months (reverse Kaplan–Meier, 95% CI); {:.0} person-years from diagnosis.",
+            c.patients,
+            c.deaths,
+            months(&c.follow_up_months),
+            c.person_years
+        )],
+        tables: vec![
+            Table {
+                caption: "Rows per input table".into(),
+                headers: strings(&["table", "read", "accepted", "rejected"]),
+                rows: c
+                    .tables
+                    .iter()
+                    .map(|t| vec![t.table.clone(), t.read.to_string(), t.accepted.to_string(), t.rejected.to_string()])
+                    .collect(),
+            },
+            Table {
+                caption: "Missing values among accepted patients".into(),
+                headers: strings(&["column", "missing", "share"]),
+                rows: c
+                    .missingness
+                    .iter()
+                    .map(|m| vec![m.column.clone(), m.missing.to_string(), m.share.map_or("—".into(), |v| format!("{:.1}%", 100.0 * v))])
+                    .collect(),
+            },
+        ],
+        charts_after: false,
+    });
+    let one = &s.table_one;
+    let mut headers = strings(&["variable", "level"]);
+    headers.extend(
+        one.columns
+            .iter()
+            .zip(&one.n)
+            .map(|(c, n)| format!("{c} (n = {n})")),
+    );
+    headers.push("SMD".into());
+    out.push(Section {
+        title: "Table 1 (A1)".into(),
+        paragraphs: vec!["Patient characteristics at diagnosis, overall and by bone metastases at diagnosis: n (%) of the patients with a value, median (IQR), missing counts; SMD is the standardised mean difference between the two groups (Yang and Dalton for categorical variables).".into()],
+        tables: vec![Table {
+            caption: String::new(),
+            headers,
+            rows: one
+                .rows
+                .iter()
+                .map(|r| {
+                    let mut row = vec![r.variable.clone(), r.level.clone()];
+                    row.extend(r.cells.iter().cloned());
+                    row.push(r.smd.map_or(String::new(), |v| format!("{v:.3}")));
+                    row
+                })
+                .collect(),
         }],
+        charts_after: false,
     });
     out.push(Section {
-        title: "Regression models".into(),
-        paragraphs: s
-            .models
-            .iter()
-            .map(|m| {
-                let intervals = m
-                    .intervals
-                    .as_ref()
-                    .map_or(String::new(), |k| format!(", intervals = {k}"));
-                format!(
-                    "{} among {} (n = {}{intervals}, events = {}, left out for a missing covariate = {}; variance {}){}.",
-                    m.model,
-                    m.population,
-                    m.n,
-                    m.events,
-                    m.n_dropped_missing,
-                    m.variance,
-                    m.not_fitted
-                        .as_ref()
-                        .map_or(String::new(), |why| format!(": not fitted, {why}"))
-                )
-            })
-            .collect(),
-        tables: s
-            .models
-            .iter()
-            .map(|m| Table {
-                caption: m.id.clone(),
-                headers: vec![
-                    "term",
-                    match (m.ratio.as_str(), m.variance.starts_with("robust")) {
-                        ("hazard ratio", true) => "HR (robust 95% CI)",
-                        ("hazard ratio", false) => "HR (Wald 95% CI)",
-                        _ => "OR (Wald 95% CI)",
-                    },
-                    "p",
-                ],
-                rows: m
-                    .terms
-                    .iter()
-                    .map(|t| vec![t.term.clone(), ratio(&t.ratio), p_value(Some(t.p))])
-                    .collect(),
-            })
-            .collect(),
+        title: "Published figures beside the cohort".into(),
+        paragraphs: vec![format!(
+            "Each published figure beside the cohort's estimate in the source's population (the analysis named; docs/analysis-plan.md). Shares and cumulative incidences are percentages, medians months. The difference is cohort minus published (points of percentage, months) or cohort / published for ratios, its 95% CI widened by the published CI where there is one; p is its two-sided test and Holm's correction runs over all rows. Verdict: differs when Holm p < 0.05; consistent when not, and the cohort's 95% CI half-width is at most {:.0}% of the published value; imprecise otherwise. Nothing is adjusted toward the literature.",
+            100.0 * s.settings.consistent_half_width_share
+        )],
+        tables: vec![Table {
+            caption: String::new(),
+            headers: strings(&["key", "analysis", "measure", "published", "source", "cohort (95% CI)", "n", "difference (95% CI)", "p", "Holm p", "verdict", "note"]),
+            rows: s
+                .published
+                .iter()
+                .map(|f| {
+                    let estimate = Estimate { estimate: f.estimate, lower: f.lower, upper: f.upper };
+                    vec![
+                        f.key.clone(),
+                        f.analysis.clone(),
+                        f.measure.clone(),
+                        f.literature_text.clone(),
+                        f.source.clone(),
+                        by_scale(&f.scale, &estimate),
+                        f.n.map_or("—".into(), |n| n.to_string()),
+                        difference(&f.scale, &f.difference),
+                        p_value(f.p),
+                        p_value(f.p_holm),
+                        f.verdict.clone(),
+                        f.note.clone(),
+                    ]
+                })
+                .collect(),
+        }],
+        charts_after: false,
     });
-    out.push(Section {
-        title: "Survival".into(),
-        paragraphs: vec!["Kaplan–Meier with Greenwood variance and log-log 95% CIs; NR: not reached. Events are deaths, except for the time to a second SRE (where the event is the second SRE and the table shows the share still without one). Log-rank tests between groups; with two groups, the Cox hazard ratio (Efron ties) of the first against the second.".into()],
-        tables: s
-            .survival
-            .iter()
-            .map(|a| {
-                let mut caption = format!("{} — {}", a.endpoint, a.population);
-                let stratified = a.stratified_by.as_ref().map_or(String::new(), |s| format!(" stratified by {s}"));
-                if let Some(t) = &a.logrank {
-                    caption.push_str(&format!("; log-rank{stratified} chi-square {:.2} on {} df, p {}", t.chisq, t.df, p_value(Some(t.p))));
-                }
-                if let Some(h) = &a.hazard_ratio {
-                    caption.push_str(&format!("; HR {} {}, p {}", h.term, ratio(&h.ratio), p_value(Some(h.p))));
-                }
-                let at = |g: &crate::analysis::model::SurvivalGroupJson, k: usize| {
-                    g.at_months.get(k).map_or("—".into(), |a| percent(&a.survival))
-                };
-                Table {
-                    caption,
-                    headers: vec!["group", "n", "events", "median months (95% CI)", "6 months", "12 months", "24 months", "RMST to 24 months (95% CI)"],
-                    rows: a
-                        .groups
-                        .iter()
-                        .map(|g| vec![g.group.clone(), g.n.to_string(), g.events.to_string(), months(&g.median_months), at(g, 0), at(g, 1), at(g, 2), months(&g.rmst_24_months)])
-                        .collect(),
-                }
-            })
-            .collect(),
-    });
-    out.push(Section {
-        title: "Skeletal-related events: first SRE with death as a competing risk".into(),
-        paragraphs: vec!["Cumulative incidence (Aalen–Johansen) of the first SRE from the bone-metastasis diagnosis, death without an SRE as the competing event, with log(−log) 95% CIs from cmprsk's variance; Gray's test between groups. An SRE dated before the bone diagnosis counts at time 0.".into()],
-        tables: s
-            .sre_cumulative_incidence
-            .iter()
-            .map(|a| {
-                let mut caption = format!("by {}; revealing SREs counted at time 0: {}", a.by, a.revealing_sres);
-                if let Some(t) = &a.gray_test {
-                    caption.push_str(&format!("; Gray's test chi-square {:.2} on {} df, p {}", t.chisq, t.df, p_value(Some(t.p))));
-                }
-                let at = |g: &crate::analysis::model::CifGroupJson, k: usize| {
-                    g.at_months.get(k).map_or("—".into(), |a| percent(&a.survival))
-                };
-                Table {
-                    caption,
-                    headers: vec!["group", "n", "first SREs", "deaths first", "6 months", "12 months", "24 months"],
-                    rows: a
-                        .groups
-                        .iter()
-                        .map(|g| vec![g.group.clone(), g.n.to_string(), g.events.to_string(), g.competing.to_string(), at(g, 0), at(g, 1), at(g, 2)])
-                        .collect(),
-                }
-            })
-            .collect(),
-    });
-    out.push(Section {
-        title: "Skeletal morbidity rate".into(),
-        paragraphs: vec!["SREs (after the study's merge window) per patient-year from the bone-metastasis diagnosis to death or last contact, with exact Poisson 95% CIs.".into()],
-        tables: s
-            .sre_rates
-            .iter()
-            .map(|r| Table {
-                caption: format!("{} — {}, by {}", r.measure, r.population, r.by),
-                headers: vec!["group", "patients", "SREs", "person-years", "SREs per patient-year (95% CI)"],
-                rows: r
-                    .groups
-                    .iter()
-                    .map(|g| vec![g.group.clone(), g.patients.to_string(), g.events.to_string(), g.person_years.map_or("—".into(), |v| format!("{v:.1}")), interval(&g.rate, |v| format!("{v:.3}"))])
-                    .collect(),
-            })
-            .collect(),
-    });
+    let last = s.analyses.iter().rev().find(|a| a.id != "A1").map(|a| a.id);
+    for a in s.analyses.iter().filter(|a| a.id != "A1") {
+        out.push(Section {
+            title: format!("{} {}", a.id, a.name.replace('_', " ")),
+            paragraphs: vec![format!(
+                "{}. Outcome: {}; exposure: {}. n = {}.",
+                a.population, a.outcome, a.exposure, a.n
+            )],
+            tables: analysis_tables(s, a.id),
+            charts_after: Some(a.id) == last,
+        });
+    }
     let c = &s.corrected_calcium;
     out.push(Section {
         title: "Corrected calcium".into(),
@@ -320,6 +436,49 @@ fn sections(s: &RunSummary) -> Vec<Section> {
                 .join(", ")
         )],
         tables: Vec::new(),
+        charts_after: false,
+    });
+    let st = &s.settings;
+    out.push(Section {
+        title: "Methods".into(),
+        paragraphs: vec![
+            format!(
+                "Every analysis follows the plan of docs/analysis-plan.md: no group is defined by what happens after its time origin (the bone-targeted agent is a time-varying exposure or a landmark group), risks over follow-up are Aalen–Johansen cumulative incidences with death competing, compared groups follow one rule, and each published figure is compared in its source's population. Settings: horizons {} months; SRE horizon {} months; landmark {} months after the bone-metastasis diagnosis; synchronous window {} days; SRE merge window {} days; hypercalcaemia {} an SRE; corrected calcium by the {} formula, crisis above {} mmol/L; NTX at bone diagnosis within ±{} days.",
+                st.horizons_months.iter().map(|h| h.to_string()).collect::<Vec<_>>().join(", "),
+                st.sre_horizon_months,
+                st.landmark_months,
+                st.synchronous_window_days,
+                st.sre_merge_window_days,
+                if st.hypercalcaemia_is_sre { "counts as" } else { "does not count as" },
+                st.corrected_calcium_formula,
+                st.crisis_threshold_mmol_l,
+                st.ntx_window_days,
+            ),
+            "Time: Kaplan–Meier and cumulative incidences use months (days / 30.4375) from the origin, an event dated before it at 0 (revealing SREs, synchronous bone disease dated before the diagnosis). Cox models and person-time count whole days, day k being (k, k + 1]: an SRE on the day a bone agent starts happened untreated; an event on the day of a censoring counts; an SRE and death on one day count as the SRE.".into(),
+        ],
+        tables: vec![Table {
+            caption: "The analysis plan as run".into(),
+            headers: strings(&["id", "population", "exposure (when known)", "outcome", "origin", "censoring", "competing event", "estimator", "n", "excluded"]),
+            rows: s
+                .analyses
+                .iter()
+                .map(|a| {
+                    vec![
+                        format!("{} {}", a.id, a.name),
+                        a.population.into(),
+                        a.exposure.into(),
+                        a.outcome.into(),
+                        a.origin.into(),
+                        a.censoring.into(),
+                        a.competing.into(),
+                        a.estimator.into(),
+                        a.n.to_string(),
+                        a.excluded.iter().map(|e| format!("{}: {}", e.reason, e.n)).collect::<Vec<_>>().join("; "),
+                    ]
+                })
+                .collect(),
+        }],
+        charts_after: false,
     });
     out.push(Section {
         title: "Disclosure control".into(),
@@ -334,6 +493,7 @@ fn sections(s: &RunSummary) -> Vec<Section> {
             )
         }],
         tables: Vec::new(),
+        charts_after: false,
     });
     out
 }
@@ -379,7 +539,7 @@ pub fn write_markdown(
             }
             writeln!(out)?;
         }
-        if section.title == "Survival" {
+        if section.charts_after {
             writeln!(out, "## Charts\n")?;
             for c in charts {
                 writeln!(out, "![{}](charts/{}.png)\n", cell_md(&c.title), c.name)?;
@@ -464,7 +624,7 @@ pub fn write_html(
             }
             writeln!(out, "</table>")?;
         }
-        if section.title == "Survival" {
+        if section.charts_after {
             writeln!(out, "<h2>Charts</h2>")?;
             for c in charts {
                 writeln!(
@@ -482,7 +642,6 @@ pub fn write_html(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::analysis::model::Count;
 
     #[test]
     fn intervals_print_limits_never_reached_as_nr() {

@@ -1,0 +1,467 @@
+//! A1 and the cohort's description: the row balance, follow-up and missingness; Table 1
+//! overall and by bone metastases at diagnosis (as R's tableone prints it: n (%) of the
+//! patients with a value, median (IQR) with type-7 quantiles, missing counts, standardised
+//! mean differences); the distribution of the highest corrected calcium.
+
+use nalgebra::{DMatrix, DVector};
+
+use super::model::*;
+use super::plan::{analysis, Population};
+use super::Study;
+use crate::classify::HistologyGroup;
+use crate::ingest::TableBalance;
+use crate::schema::vocab::{BoneAgent, NStage, Sex, Stage, Vocabulary};
+use crate::stats::km::{ConfType, KaplanMeier};
+
+pub fn cohort_section(s: &Study, balance: &[TableBalance]) -> CohortJson {
+    let (d, p) = (&s.d, s);
+    let n = p.n();
+    let pt = &p.cohort.patients;
+    // Reverse Kaplan–Meier: follow-up is the time to censoring, death censoring it.
+    let (t, alive): (Vec<f64>, Vec<bool>) = (0..n)
+        .map(|i| {
+            let (t, dead) = p.os(i);
+            (t, !dead)
+        })
+        .unzip();
+    let follow_up = KaplanMeier::fit(&t, &alive, None, 0.95, ConfType::LogLog)
+        .ok()
+        .map_or(Estimate::NONE, |km| {
+            let m = km.median();
+            Estimate {
+                estimate: m.estimate,
+                lower: m.lower,
+                upper: m.upper,
+            }
+        });
+    let person_years = t.iter().sum::<f64>() * super::DAYS_PER_MONTH / 365.25;
+    let deaths = (0..n).filter(|&i| p.timelines[i].dead).count() as u64;
+    let missing = |name: &str, k: usize| {
+        let count = d.count(k as u64);
+        MissingnessJson {
+            column: name.into(),
+            share: (!count.is_suppressed() && n > 0).then(|| k as f64 / n as f64),
+            missing: count,
+        }
+    };
+    let absent = |v: &dyn Fn(usize) -> bool| (0..n).filter(|&i| v(i)).count();
+    CohortJson {
+        tables: balance
+            .iter()
+            .map(|b| TableBalanceJson {
+                table: b.table.as_str().into(),
+                read: b.rows_read,
+                accepted: b.rows_accepted,
+                rejected: b.rows_rejected,
+            })
+            .collect(),
+        patients: d.count(n as u64),
+        deaths: d.count(deaths),
+        follow_up_months: follow_up,
+        person_years,
+        missingness: vec![
+            missing("stage", absent(&|i| pt.stage[i].is_none())),
+            missing("tumor_size_mm", absent(&|i| pt.tumor_size_mm[i].is_none())),
+            missing("n_stage", absent(&|i| pt.n_stage[i].is_none())),
+            missing("egfr", absent(&|i| pt.egfr[i].is_none())),
+            missing("alk", absent(&|i| pt.alk[i].is_none())),
+            missing("kras", absent(&|i| pt.kras[i].is_none())),
+            missing("ecog", absent(&|i| pt.ecog[i].is_none())),
+            missing(
+                "bone_lesion_count",
+                absent(&|i| pt.bone_mets_date[i].is_some() && pt.bone_lesion_count[i].is_none()),
+            ),
+            missing("calcium", absent(&|i| pt.calcium[i].is_none())),
+            missing("albumin", absent(&|i| pt.albumin[i].is_none())),
+            missing("ntx", absent(&|i| pt.ntx[i].is_none())),
+            missing("bone_agent", absent(&|i| pt.bone_agent[i].is_none())),
+        ],
+    }
+}
+
+/// The highest corrected calcium of each patient (baseline and labs), in 0.1 mmol/L bins, with
+/// the study's thresholds.
+pub fn calcium_distribution(s: &Study) -> DistributionJson {
+    let (d, p, settings) = (&s.d, s, s.settings);
+    let mut values: Vec<f64> = p
+        .classified
+        .iter()
+        .filter_map(|c| c.calcium.worst)
+        .collect();
+    values.sort_by(f64::total_cmp);
+    let n = values.len();
+    let quantile = |q: f64| {
+        // R's type 7 quantile.
+        let h = (n - 1) as f64 * q;
+        let (lo, hi) = (h.floor() as usize, h.ceil() as usize);
+        values[lo] + (h - lo as f64) * (values[hi] - values[lo])
+    };
+    let quartiles =
+        (n > 0 && !d.hides(n as u64)).then(|| [quantile(0.25), quantile(0.5), quantile(0.75)]);
+    // Tenths of mmol/L as integers, so that bin edges are exact.
+    let (lo, hi) = (15i64, 40i64);
+    let bin_of = |v: f64| ((v * 10.0).floor() as i64).clamp(lo, hi - 1);
+    let mut counts = vec![0u64; (hi - lo) as usize];
+    for &v in &values {
+        counts[(bin_of(v) - lo) as usize] += 1;
+    }
+    let first = values.first().copied().unwrap_or(1.5).min(1.5);
+    let last = values.last().copied().unwrap_or(4.0).max(4.0);
+    DistributionJson {
+        variable: "highest corrected calcium, mmol/L".into(),
+        population: "patients with a corrected calcium (baseline or labs)".into(),
+        n: d.count(n as u64),
+        quartiles,
+        thresholds: vec![
+            (
+                "lower normal limit".into(),
+                settings.calcium_normal_low_mmol_l,
+            ),
+            (
+                "upper normal limit".into(),
+                settings.calcium_normal_high_mmol_l,
+            ),
+            ("moderate (> 3.0)".into(), 3.0),
+            ("crisis".into(), settings.crisis_threshold_mmol_l),
+        ],
+        bins: counts
+            .iter()
+            .enumerate()
+            .map(|(k, &c)| {
+                let tenth = lo + k as i64;
+                BinJson {
+                    from: if k == 0 { first } else { tenth as f64 / 10.0 },
+                    to: if tenth + 1 == hi {
+                        last
+                    } else {
+                        (tenth + 1) as f64 / 10.0
+                    },
+                    count: d.count(c),
+                }
+            })
+            .collect(),
+    }
+}
+
+/// R's type-7 quantile of sorted values.
+fn quantile(sorted: &[f64], q: f64) -> f64 {
+    let h = (sorted.len() - 1) as f64 * q;
+    let (lo, hi) = (h.floor() as usize, h.ceil() as usize);
+    sorted[lo] + (h - lo as f64) * (sorted[hi] - sorted[lo])
+}
+
+/// A variable of Table 1.
+enum Variable<'a> {
+    /// A number per patient (`None`: missing).
+    Continuous(&'a dyn Fn(usize) -> Option<f64>),
+    /// A level per patient (`None`: missing), with the levels' names in order.
+    Categorical(Vec<&'static str>, &'a dyn Fn(usize) -> Option<usize>),
+}
+
+/// The standardised mean difference of a continuous variable between two groups (tableone:
+/// the difference of means over the root of the mean of the variances).
+fn smd_continuous(a: &[f64], b: &[f64]) -> Option<f64> {
+    let moments = |x: &[f64]| {
+        let n = x.len() as f64;
+        let mean = x.iter().sum::<f64>() / n;
+        let var = x.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0);
+        (mean, var)
+    };
+    if a.len() < 2 || b.len() < 2 {
+        return None;
+    }
+    let ((m1, v1), (m2, v2)) = (moments(a), moments(b));
+    let pooled = ((v1 + v2) / 2.0).sqrt();
+    (pooled > 0.0).then(|| ((m1 - m2) / pooled).abs())
+}
+
+/// The standardised mean difference of a categorical variable between two groups (Yang and
+/// Dalton 2012, as tableone computes it): sqrt((T − C)ᵀ S⁻¹ (T − C)) over the levels but the
+/// first, S the mean of the two groups' multinomial covariance matrices (a generalised
+/// inverse when singular).
+fn smd_categorical(a: &[u64], b: &[u64]) -> Option<f64> {
+    let (na, nb) = (a.iter().sum::<u64>() as f64, b.iter().sum::<u64>() as f64);
+    if na == 0.0 || nb == 0.0 {
+        return None;
+    }
+    // Levels present in either group; the first of them is the reference.
+    let levels: Vec<usize> = (0..a.len()).filter(|&k| a[k] + b[k] > 0).collect();
+    if levels.len() < 2 {
+        return None;
+    }
+    let p: Vec<f64> = levels.iter().map(|&k| a[k] as f64 / na).collect();
+    let q: Vec<f64> = levels.iter().map(|&k| b[k] as f64 / nb).collect();
+    let k = levels.len() - 1;
+    let diff = DVector::from_iterator(k, (1..=k).map(|j| p[j] - q[j]));
+    let s = DMatrix::from_fn(k, k, |r, c| {
+        let (r, c) = (r + 1, c + 1);
+        if r == c {
+            (p[r] * (1.0 - p[r]) + q[r] * (1.0 - q[r])) / 2.0
+        } else {
+            -(p[r] * p[c] + q[r] * q[c]) / 2.0
+        }
+    });
+    let inverse = s.pseudo_inverse(1e-12).ok()?;
+    let value = (diff.transpose() * inverse * &diff)[(0, 0)];
+    Some(value.max(0.0).sqrt())
+}
+
+/// A1: Table 1 of every accepted patient, overall and by bone metastases at diagnosis.
+pub fn table_one(s: &Study) -> (TableOneJson, Population) {
+    let d = &s.d;
+    let pt = &s.cohort.patients;
+    let population = Population::select(0..s.n(), |_| Ok(()));
+    let all = &population.rows;
+    let columns: Vec<(String, Vec<usize>)> = vec![
+        ("overall".into(), all.clone()),
+        (
+            "bone metastases at diagnosis".into(),
+            all.iter()
+                .copied()
+                .filter(|&i| s.bone_at_diagnosis(i))
+                .collect(),
+        ),
+        (
+            "no bone metastases at diagnosis".into(),
+            all.iter()
+                .copied()
+                .filter(|&i| !s.bone_at_diagnosis(i))
+                .collect(),
+        ),
+    ];
+    let age = |i: usize| Some(f64::from(pt.age_at_diagnosis[i]));
+    let size = |i: usize| pt.tumor_size_mm[i];
+    let calcium = |i: usize| {
+        s.classified[i]
+            .baseline
+            .corrected_calcium
+            .as_ref()
+            .ok()
+            .copied()
+    };
+    let sex = |i: usize| Some(pt.sex[i].index());
+    let histology = |i: usize| {
+        Some(match s.histology_group(i) {
+            HistologyGroup::Adenocarcinoma => 0,
+            HistologyGroup::Squamous => 1,
+            HistologyGroup::OtherNsclc => 2,
+            HistologyGroup::SmallCell => 3,
+            HistologyGroup::Other => 4,
+        })
+    };
+    let stage = |i: usize| pt.stage[i].map(|v| v.index());
+    let ecog = |i: usize| pt.ecog[i].map(usize::from);
+    let n_stage = |i: usize| pt.n_stage[i].map(|v| v.index());
+    let family = |i: usize| Some(s.family(i));
+    let pattern = |i: usize| Some(s.classified[i].baseline.metastatic_pattern as usize);
+    let agent = |i: usize| pt.bone_agent[i].map(|v| v.index());
+    let names = |all: &[&'static str]| all.to_vec();
+    let vocab = |all: Vec<&'static str>| all;
+    let variables: Vec<(&str, Variable)> = vec![
+        ("age at diagnosis, years", Variable::Continuous(&age)),
+        (
+            "sex",
+            Variable::Categorical(vocab(Sex::ALL.iter().map(|v| v.as_str()).collect()), &sex),
+        ),
+        (
+            "histology",
+            Variable::Categorical(
+                names(&[
+                    "adenocarcinoma",
+                    "squamous",
+                    "other NSCLC",
+                    "small-cell",
+                    "other",
+                ]),
+                &histology,
+            ),
+        ),
+        (
+            "stage",
+            Variable::Categorical(
+                vocab(Stage::ALL.iter().map(|v| v.as_str()).collect()),
+                &stage,
+            ),
+        ),
+        (
+            "ECOG",
+            Variable::Categorical(names(&["0", "1", "2", "3", "4"]), &ecog),
+        ),
+        ("tumour size, mm", Variable::Continuous(&size)),
+        (
+            "N stage",
+            Variable::Categorical(
+                vocab(NStage::ALL.iter().map(|v| v.as_str()).collect()),
+                &n_stage,
+            ),
+        ),
+        (
+            "molecular family",
+            Variable::Categorical(super::FAMILIES.iter().map(|(_, n)| *n).collect(), &family),
+        ),
+        (
+            "metastatic pattern at diagnosis",
+            Variable::Categorical(
+                names(&["none", "bone only", "bone and visceral", "visceral only"]),
+                &pattern,
+            ),
+        ),
+        (
+            "bone-targeted agent",
+            Variable::Categorical(
+                vocab(BoneAgent::ALL.iter().map(|v| v.as_str()).collect()),
+                &agent,
+            ),
+        ),
+        (
+            "corrected calcium at diagnosis, mmol/L",
+            Variable::Continuous(&calcium),
+        ),
+    ];
+    let mut rows = Vec::new();
+    for (name, variable) in &variables {
+        match variable {
+            Variable::Continuous(value) => {
+                let per_column: Vec<(Vec<f64>, u64)> = columns
+                    .iter()
+                    .map(|(_, members)| {
+                        let mut values: Vec<f64> =
+                            members.iter().filter_map(|&i| value(i)).collect();
+                        values.sort_by(f64::total_cmp);
+                        let missing = members.len() as u64 - values.len() as u64;
+                        (values, missing)
+                    })
+                    .collect();
+                rows.push(TableOneRowJson {
+                    variable: name.to_string(),
+                    level: "median (IQR)".into(),
+                    cells: per_column
+                        .iter()
+                        .map(|(v, _)| {
+                            if v.is_empty() || d.hides(v.len() as u64) {
+                                "—".into()
+                            } else {
+                                format!(
+                                    "{:.1} ({:.1}–{:.1})",
+                                    quantile(v, 0.5),
+                                    quantile(v, 0.25),
+                                    quantile(v, 0.75)
+                                )
+                            }
+                        })
+                        .collect(),
+                    smd: smd_continuous(&per_column[1].0, &per_column[2].0),
+                });
+                if per_column[0].1 > 0 {
+                    rows.push(TableOneRowJson {
+                        variable: name.to_string(),
+                        level: "missing".into(),
+                        cells: per_column
+                            .iter()
+                            .map(|(_, m)| d.count(*m).to_string())
+                            .collect(),
+                        smd: None,
+                    });
+                }
+            }
+            Variable::Categorical(levels, level) => {
+                let counts: Vec<(Vec<u64>, u64)> = columns
+                    .iter()
+                    .map(|(_, members)| {
+                        let mut k = vec![0u64; levels.len()];
+                        let mut missing = 0;
+                        for &i in members {
+                            match level(i) {
+                                Some(l) => k[l] += 1,
+                                None => missing += 1,
+                            }
+                        }
+                        (k, missing)
+                    })
+                    .collect();
+                let smd = smd_categorical(&counts[1].0, &counts[2].0);
+                for (l, level_name) in levels.iter().enumerate() {
+                    if counts[0].0[l] == 0 {
+                        continue;
+                    }
+                    rows.push(TableOneRowJson {
+                        variable: name.to_string(),
+                        level: level_name.to_string(),
+                        cells: counts
+                            .iter()
+                            .map(|(k, _)| {
+                                let known: u64 = k.iter().sum();
+                                let c = d.count(k[l]);
+                                if c.is_suppressed() || known == 0 {
+                                    c.to_string()
+                                } else {
+                                    format!("{} ({:.1}%)", k[l], 100.0 * k[l] as f64 / known as f64)
+                                }
+                            })
+                            .collect(),
+                        smd: if rows
+                            .last()
+                            .is_some_and(|r: &TableOneRowJson| r.variable == *name)
+                        {
+                            None
+                        } else {
+                            smd
+                        },
+                    });
+                }
+                if counts[0].1 > 0 {
+                    rows.push(TableOneRowJson {
+                        variable: name.to_string(),
+                        level: "missing".into(),
+                        cells: counts
+                            .iter()
+                            .map(|(_, m)| d.count(*m).to_string())
+                            .collect(),
+                        smd: None,
+                    });
+                }
+            }
+        }
+    }
+    let table = TableOneJson {
+        columns: columns.iter().map(|(n, _)| n.clone()).collect(),
+        n: columns
+            .iter()
+            .map(|(_, m)| d.count(m.len() as u64))
+            .collect(),
+        rows,
+    };
+    let _ = analysis("A1");
+    (table, population)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// tableone::ExtractSmd(CreateTableOne(vars = "x", strata = "g", data = data.frame(
+    /// x = factor(c(rep("a", 30), rep("b", 50), rep("c", 20), rep("a", 10), rep("b", 60),
+    /// rep("c", 30))), g = rep(1:2, c(100, 100))))) — computed by hand here from its formula:
+    /// p = (.3, .5, .2), q = (.1, .6, .3).
+    #[test]
+    fn categorical_smd_follows_yang_and_dalton() {
+        let smd = smd_categorical(&[30, 50, 20], &[10, 60, 30]).unwrap();
+        // S over levels b, c: [[(.25 + .24)/2, -(.1 + .18)/2], [-(.1 + .18)/2, (.16 + .21)/2]].
+        let (s11, s12, s22) = (0.245, -0.14, 0.185);
+        let (t1, t2) = (-0.1, -0.1);
+        let det = s11 * s22 - s12 * s12;
+        let quad = (t1 * t1 * s22 - 2.0 * t1 * t2 * s12 + t2 * t2 * s11) / det;
+        assert!((smd - quad.sqrt()).abs() < 1e-12, "{smd}");
+        // Two levels: the difference of proportions over the pooled SD.
+        let two = smd_categorical(&[40, 60], &[60, 40]).unwrap();
+        assert!((two - 0.2 / (0.24f64).sqrt()).abs() < 1e-12);
+    }
+
+    #[test]
+    fn continuous_smd_is_the_mean_difference_over_the_pooled_sd() {
+        let smd = smd_continuous(&[1.0, 2.0, 3.0], &[2.0, 4.0, 6.0]).unwrap();
+        // Means 2 and 4, variances 1 and 4.
+        assert!((smd - 2.0 / (2.5f64).sqrt()).abs() < 1e-12);
+        assert!((quantile(&[1.0, 2.0, 3.0, 4.0], 0.25) - 1.75).abs() < 1e-12);
+    }
+}

@@ -1,0 +1,443 @@
+//! The published figures F1–F11 (`published.csv`, a data table: key, figure, value, its CI
+//! where published, source) set beside the cohort's estimate in the source's population
+//! (docs/analysis-plan.md), with their difference and its 95% CI, a p-value, Holm's
+//! correction over every row and a verdict: `differs` (Holm p < 0.05), `consistent` (not
+//! different, and the cohort's CI half-width at most `consistent_half_width_share` of the
+//! published value), `imprecise` otherwise. Never adjust an estimate toward the literature.
+//!
+//! The difference: cohort − literature for proportions, cumulative incidences and medians (the
+//! standard error from the cohort's CI: symmetric for shares, the log-scale CI by the delta
+//! method for medians); cohort / literature for ratios, on the log scale, the published CI
+//! (where given) widening it. Direction rows (a published direction, no value) say
+//! `consistent` when the cohort's CI lies on the published side of 1, `differs` when on the
+//! other side, `imprecise` otherwise.
+
+use statrs::distribution::{ContinuousCDF, Normal};
+
+use super::model::*;
+use super::Study;
+use crate::schema::vocab::Histology;
+
+/// The published figures, one row per compared number.
+const TABLE: &str = include_str!("published.csv");
+
+/// A row of `published.csv`.
+#[derive(Debug, Clone, serde::Deserialize)]
+struct Literature {
+    key: String,
+    id: String,
+    analysis: String,
+    scale: String,
+    literature: Option<f64>,
+    literature_lower: Option<f64>,
+    literature_upper: Option<f64>,
+    literature_text: String,
+    source: String,
+    figure: String,
+    measure: String,
+}
+
+/// The published figures' table, parsed (it ships in the binary; a test reads it).
+fn literature() -> Vec<Literature> {
+    csv::Reader::from_reader(TABLE.as_bytes())
+        .deserialize()
+        .collect::<Result<Vec<Literature>, _>>()
+        .unwrap_or_else(|e| unreachable!("src/analysis/published.csv is valid: {e}"))
+}
+
+/// The cohort's side of a row: estimate, n, and how it was made or why there is none.
+struct Cohort {
+    estimate: Estimate,
+    n: Option<Count>,
+    note: String,
+}
+
+/// The 97.5% normal quantile.
+fn z95() -> f64 {
+    crate::stats::km::z_for(0.95)
+}
+
+/// Two-sided normal p-value of z.
+fn two_sided(z: f64) -> f64 {
+    let normal = Normal::standard();
+    2.0 * normal.cdf(-z.abs())
+}
+
+/// Holm's step-down adjustment of the p-values present, in their places.
+pub fn holm(p: &[Option<f64>]) -> Vec<Option<f64>> {
+    let mut order: Vec<usize> = (0..p.len()).filter(|&k| p[k].is_some()).collect();
+    order.sort_by(|&a, &b| p[a].unwrap_or(1.0).total_cmp(&p[b].unwrap_or(1.0)));
+    let m = order.len();
+    let mut adjusted = vec![None; p.len()];
+    let mut running = 0.0f64;
+    for (rank, &k) in order.iter().enumerate() {
+        let value = ((m - rank) as f64 * p[k].unwrap_or(1.0)).min(1.0);
+        running = running.max(value);
+        adjusted[k] = Some(running);
+    }
+    adjusted
+}
+
+/// The difference (with its CI) and its p-value for one row.
+fn difference(lit: &Literature, e: &Estimate) -> (Estimate, Option<f64>) {
+    let (Some(value), Some(est)) = (lit.literature, e.estimate) else {
+        return (Estimate::NONE, None);
+    };
+    let z = z95();
+    let ci_se = |lo: Option<f64>, hi: Option<f64>| match (lo, hi) {
+        (Some(lo), Some(hi)) => Some((hi - lo) / (2.0 * z)),
+        _ => None,
+    };
+    let log = |x: Option<f64>| x.filter(|v| *v > 0.0).map(f64::ln);
+    match lit.scale.as_str() {
+        "ratio" => {
+            let Some(se_c) = ci_se(log(e.lower), log(e.upper)) else {
+                return (Estimate::NONE, None);
+            };
+            let se_l = ci_se(log(lit.literature_lower), log(lit.literature_upper)).unwrap_or(0.0);
+            let se = (se_c * se_c + se_l * se_l).sqrt();
+            let d = est.ln() - value.ln();
+            (
+                Estimate::new(d.exp(), Some((d - z * se).exp()), Some((d + z * se).exp())),
+                (se > 0.0).then(|| two_sided(d / se)),
+            )
+        }
+        "median_months" => {
+            let Some(se_log) = ci_se(log(e.lower), log(e.upper)) else {
+                return (Estimate::new(est - value, None, None), None);
+            };
+            let se = est * se_log;
+            let d = est - value;
+            (
+                Estimate::new(d, Some(d - z * se), Some(d + z * se)),
+                (se > 0.0).then(|| two_sided(d / se)),
+            )
+        }
+        _ => {
+            let Some(se) = ci_se(e.lower, e.upper) else {
+                return (Estimate::new(est - value, None, None), None);
+            };
+            let se_l = ci_se(lit.literature_lower, lit.literature_upper).unwrap_or(0.0);
+            let se = (se * se + se_l * se_l).sqrt();
+            let d = est - value;
+            (
+                Estimate::new(d, Some(d - z * se), Some(d + z * se)),
+                (se > 0.0).then(|| two_sided(d / se)),
+            )
+        }
+    }
+}
+
+/// The verdict of a row.
+fn verdict(lit: &Literature, e: &Estimate, p_holm: Option<f64>, share: f64) -> &'static str {
+    let Some(_) = e.estimate else {
+        return "not_estimated";
+    };
+    if lit.scale == "direction" {
+        return match (e.lower, e.upper) {
+            (Some(lo), _) if lo > 1.0 => "consistent",
+            (_, Some(hi)) if hi < 1.0 => "differs",
+            _ => "imprecise",
+        };
+    }
+    if p_holm.is_some_and(|p| p < 0.05) {
+        return "differs";
+    }
+    match (p_holm, lit.literature, e.lower, e.upper) {
+        (Some(_), Some(value), Some(lo), Some(hi)) if (hi - lo) / 2.0 <= share * value.abs() => {
+            "consistent"
+        }
+        _ => "imprecise",
+    }
+}
+
+/// Every row of the published table with the cohort's estimate.
+pub fn published_figures(s: &Study, summary: &RunSummary) -> Vec<PublishedJson> {
+    let rows = literature();
+    let cohorts: Vec<Cohort> = rows
+        .iter()
+        .map(|r| cohort_estimate(s, summary, r))
+        .collect();
+    let differences: Vec<(Estimate, Option<f64>)> = rows
+        .iter()
+        .zip(&cohorts)
+        .map(|(r, c)| difference(r, &c.estimate))
+        .collect();
+    let p: Vec<Option<f64>> = differences.iter().map(|(_, p)| *p).collect();
+    let p_holm = holm(&p);
+    rows.into_iter()
+        .zip(cohorts)
+        .zip(differences)
+        .zip(p_holm)
+        .map(|(((lit, c), (diff, p)), p_holm)| PublishedJson {
+            verdict: verdict(
+                &lit,
+                &c.estimate,
+                p_holm,
+                s.settings.consistent_half_width_share,
+            )
+            .into(),
+            key: lit.key,
+            id: lit.id,
+            analysis: lit.analysis,
+            figure: lit.figure,
+            measure: lit.measure,
+            scale: lit.scale,
+            literature: lit.literature,
+            literature_lower: lit.literature_lower,
+            literature_upper: lit.literature_upper,
+            literature_text: lit.literature_text,
+            source: lit.source,
+            estimate: c.estimate.estimate,
+            lower: c.estimate.lower,
+            upper: c.estimate.upper,
+            n: c.n,
+            difference: diff,
+            p,
+            p_holm,
+            note: c.note,
+        })
+        .collect()
+}
+
+fn none(note: &str) -> Cohort {
+    Cohort {
+        estimate: Estimate::NONE,
+        n: None,
+        note: note.into(),
+    }
+}
+
+/// The sum of two counts, suppressed when either is.
+fn sum(a: Count, b: Count) -> Count {
+    match (a, b) {
+        (Count::Shown(x), Count::Shown(y)) => Count::Shown(x + y),
+        (Count::Suppressed(t), _) | (_, Count::Suppressed(t)) => Count::Suppressed(t),
+    }
+}
+
+/// The cohort's estimate for one published row.
+fn cohort_estimate(s: &Study, summary: &RunSummary, lit: &Literature) -> Cohort {
+    let share = |e: Estimate, n: Count, note: &str| Cohort {
+        estimate: e,
+        n: Some(n),
+        note: note.into(),
+    };
+    let association = |id: &str| summary.associations.iter().find(|a| a.id == id);
+    let survival = |id: &str| summary.survival.iter().find(|a| a.id == id);
+    let model = |id: &str| summary.models.iter().find(|m| m.id == id);
+    let cif = |id: &str, horizon: f64| {
+        let Some(a) = summary.cumulative_incidence.iter().find(|a| a.id == id) else {
+            return none("not estimated: the analysis did not run");
+        };
+        let g = &a.groups[0];
+        let at = g.at_months.iter().find(|x| x.months == horizon);
+        Cohort {
+            estimate: at.map_or(Estimate::NONE, |x| x.survival),
+            n: Some(g.n),
+            note: match at {
+                Some(x) if x.survival.estimate.is_some() => {
+                    format!("Aalen-Johansen at {horizon} months, death competing; log(-log) 95% CI")
+                }
+                _ if g.n.is_suppressed() || g.events.is_suppressed() => {
+                    "not estimated: a count below the disclosure threshold".into()
+                }
+                _ => format!("not estimated: follow-up ends before {horizon} months"),
+            },
+        }
+    };
+    let median = |id: &str, k: usize| match survival(id).and_then(|a| a.groups.get(k)) {
+        Some(g) => Cohort {
+            estimate: g.median_months,
+            n: Some(g.n),
+            note: if g.median_months.estimate.is_some() {
+                "Kaplan-Meier median, log-log 95% CI (NR: not reached)".into()
+            } else {
+                "not estimated: median not reached, or a count below the disclosure threshold"
+                    .into()
+            },
+        },
+        None => none("not estimated: the analysis did not run"),
+    };
+    let first_term = |id: &str| match model(id) {
+        Some(m) => match (m.terms.first(), &m.not_fitted) {
+            (Some(t), _) => Cohort {
+                estimate: t.ratio,
+                n: Some(m.n),
+                note: format!("{}: {}", m.model, m.adjustment),
+            },
+            (None, why) => Cohort {
+                estimate: Estimate::NONE,
+                n: Some(m.n),
+                note: format!("not estimated: {}", why.as_deref().unwrap_or("no term")),
+            },
+        },
+        None => none("not estimated: the model did not run"),
+    };
+    let sre_horizon = s.settings.sre_horizon_months;
+    match lit.key.as_str() {
+        "F1.cumulative_incidence" => cif("bone_all_advanced", 24.0),
+        "F2.autopsy" => none(
+            "not estimable: a registry records clinically diagnosed metastases, not autopsy findings",
+        ),
+        "F3.egfr" | "F3.triple_negative" | "F4.kras_g12a" => {
+            let a = association(if lit.id == "F3" { "F3" } else { "F4" });
+            match a {
+                Some(a) => {
+                    let g = if lit.key == "F3.triple_negative" { &a.reference } else { &a.exposed };
+                    share(g.wilson, g.n, "share at diagnosis, Wilson 95% CI")
+                }
+                None => none("not estimated"),
+            }
+        }
+        "F3.odds_ratio" | "F4.odds_ratio_crude" => match association(&lit.id) {
+            Some(a) => Cohort {
+                estimate: a.odds_ratio,
+                n: Some(sum(a.exposed.n, a.reference.n)),
+                note: a.not_estimated.as_ref().map_or("crude odds ratio, Woolf 95% CI".into(), |why| format!("not estimated: {why}")),
+            },
+            None => none("not estimated"),
+        },
+        "F3.all" => match summary
+            .incidence
+            .iter()
+            .find(|a| a.id == "bone_at_diagnosis_stage_iv_non_squamous")
+            .and_then(|a| a.groups.first())
+        {
+            Some(g) => share(g.wilson, g.n, "share at diagnosis, Wilson 95% CI"),
+            None => none("not estimated"),
+        },
+        "F4.odds_ratio_adjusted" => first_term("F4_adjusted"),
+        "F5.median_bone" => median("F5", 0),
+        "F5.median_no_bone" => median("F5", 1),
+        "F6.median_bone" => median("F6", 0),
+        "F6.median_no_bone" => median("F6", 1),
+        "F7.median_kras_wild_type" => median("F7", 0),
+        "F7.median_kras_mutant" => median("F7", 1),
+        "F7.hazard_ratio" => match survival("F7") {
+            Some(a) => Cohort {
+                estimate: a.hazard_ratio.as_ref().map_or(Estimate::NONE, |h| h.ratio),
+                n: Some(sum(a.groups[0].n, a.groups[1].n)),
+                note: "Cox, Efron ties, Wald 95% CI; from the bone-metastasis diagnosis".into(),
+            },
+            None => none("not estimated"),
+        },
+        "F8.first_sre" => cif("sre_untreated", sre_horizon),
+        "F9.any_sre" => cif("sre_untreated_nsclc", sre_horizon),
+        "F9.pathologic_fracture" => cif("sre_untreated_nsclc_pathologic_fracture", sre_horizon),
+        "F9.radiotherapy_bone" => cif("sre_untreated_nsclc_radiotherapy_to_bone", sre_horizon),
+        "F9.bone_surgery" => cif("sre_untreated_nsclc_surgery_to_bone", sre_horizon),
+        "F9.spinal_cord_compression" => cif("sre_untreated_nsclc_spinal_cord_compression", sre_horizon),
+        "F10.at_diagnosis" => histology_share(s, None),
+        "F10.adenocarcinoma" => histology_share(s, Some(Histology::Adenocarcinoma)),
+        "F10.squamous" => histology_share(s, Some(Histology::Squamous)),
+        "F10.small_cell" => histology_share(s, Some(Histology::SmallCell)),
+        "F10.large_cell" => histology_share(s, Some(Histology::LargeCell)),
+        "F10.nsclc_nos" => histology_share(s, Some(Histology::NsclcNos)),
+        "F10.male_sex" | "F10.tumour_size" | "F10.nodal_involvement" | "F10.other_sites" => {
+            let term = match lit.key.as_str() {
+                "F10.male_sex" => "sex=m",
+                "F10.tumour_size" => "tumour size > 20 mm",
+                "F10.nodal_involvement" => "N1-N3",
+                _ => "non-bone metastatic site at diagnosis",
+            };
+            match model("risk_factors_bone_at_diagnosis") {
+                Some(m) => match m.terms.iter().find(|t| t.term == term) {
+                    Some(t) => Cohort {
+                        estimate: t.ratio,
+                        n: Some(m.n),
+                        note: format!("logistic regression, {}; Wald 95% CI", m.adjustment),
+                    },
+                    None => Cohort {
+                        estimate: Estimate::NONE,
+                        n: Some(m.n),
+                        note: format!("not estimated: {}", m.not_fitted.as_deref().unwrap_or("the term does not vary")),
+                    },
+                },
+                None => none("not estimated"),
+            }
+        }
+        "F11.hazard_ratio" => first_term("F11_first_sre_by_ntx"),
+        _ => none("not estimated: no analysis is mapped to this row"),
+    }
+}
+
+/// F10: the share with bone metastases at diagnosis, all stages, overall or in one histology.
+fn histology_share(s: &Study, histology: Option<Histology>) -> Cohort {
+    let pt = &s.cohort.patients;
+    let rows: Vec<usize> = (0..s.n())
+        .filter(|&i| histology.is_none_or(|h| pt.histology[i] == h))
+        .collect();
+    let (k, n) = super::estimators::count(&rows, &|i| s.bone_at_diagnosis(i));
+    let p = super::estimators::proportion(&s.d, "all", k, n);
+    Cohort {
+        estimate: p.wilson,
+        n: Some(p.n),
+        note: "share at diagnosis, all stages; Wilson 95% CI".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_table_has_unique_keys_and_every_figure() {
+        let rows = literature();
+        let mut keys: Vec<&str> = rows.iter().map(|r| r.key.as_str()).collect();
+        keys.sort_unstable();
+        let n = keys.len();
+        keys.dedup();
+        assert_eq!(keys.len(), n, "keys are unique");
+        for k in 1..=11 {
+            assert!(rows.iter().any(|r| r.id == format!("F{k}")), "F{k}");
+        }
+        for r in &rows {
+            assert!(r.key.starts_with(&format!("{}.", r.id)), "{}", r.key);
+            assert!(
+                [
+                    "proportion",
+                    "cumulative_incidence",
+                    "median_months",
+                    "ratio",
+                    "direction"
+                ]
+                .contains(&r.scale.as_str()),
+                "{}",
+                r.key
+            );
+        }
+    }
+
+    /// R: p.adjust(c(0.01, 0.04, 0.03, 0.2), "holm") = 0.04 0.09 0.09 0.20.
+    #[test]
+    fn holm_matches_p_adjust() {
+        let adjusted = holm(&[Some(0.01), Some(0.04), None, Some(0.03), Some(0.2)]);
+        let expected = [Some(0.04), Some(0.09), None, Some(0.09), Some(0.2)];
+        for (a, e) in adjusted.iter().zip(expected) {
+            match (a, e) {
+                (Some(a), Some(e)) => assert!((a - e).abs() < 1e-12, "{a} {e}"),
+                (a, e) => assert_eq!(*a, e),
+            }
+        }
+    }
+
+    #[test]
+    fn ratio_differences_are_on_the_log_scale_with_the_published_ci() {
+        let lit = literature()
+            .into_iter()
+            .find(|r| r.key == "F7.hazard_ratio")
+            .unwrap();
+        let e = Estimate::new(0.49, Some(0.49 / 1.5), Some(0.49 * 1.5));
+        let (d, p) = difference(&lit, &e);
+        assert!((d.estimate.unwrap() - 1.0).abs() < 1e-12);
+        assert!((p.unwrap() - 1.0).abs() < 1e-12);
+        // Wider than the cohort's own CI: the published one adds to it.
+        assert!(d.upper.unwrap() > 1.5);
+        assert_eq!(verdict(&lit, &e, Some(1.0), 0.25), "imprecise");
+        let tight = Estimate::new(0.49, Some(0.45), Some(0.53));
+        assert_eq!(verdict(&lit, &tight, Some(1.0), 0.25), "consistent");
+        assert_eq!(verdict(&lit, &tight, Some(0.01), 0.25), "differs");
+        assert_eq!(verdict(&lit, &Estimate::NONE, None, 0.25), "not_estimated");
+    }
+}
