@@ -1,7 +1,9 @@
 //! Solving the model's free constants so that the published figures hold exactly in
 //! expectation: logistic intercepts of bone metastases at diagnosis per subgroup (over the 16
 //! covariate cells), baseline death rates per subgroup × bone status (exponential mixtures
-//! over visceral status), and the SRE "proneness" that reproduces F9's shares and F11's RR.
+//! over visceral status), and the death hazard before metachronous bone metastases that gives
+//! the whole course its median (closed form of the two-state process). The SRE hazards and
+//! the metachronous bone hazards are calibrated by simulation (docs/synthetic-cohort.md).
 
 use super::params::Params;
 
@@ -101,16 +103,32 @@ pub fn death_rate_for_median(months: f64, visceral: f64, hr: f64) -> f64 {
     )
 }
 
-/// SRE proneness: with the per-type probabilities given proneness fixed at `p_t / q`, the
-/// share of patients with any SRE is `q · (1 − Π(1 − p_t / q))`; returns the `q` giving
-/// `any` (the shares of each type then hold exactly).
-pub fn sre_proneness(any: f64, types: &[f64; 4]) -> f64 {
-    let max_type = types.iter().copied().fold(0.0, f64::max);
+/// Survival at `t` months of a patient whose death hazard is `d0` until metachronous bone
+/// metastases, `d1` after them, the bone hazard `b` starting `delay` months after diagnosis
+/// (constant hazards; bone metastases compete with death):
+/// S(t) = e^{−d0·δ} [e^{−(d0+b)u} + b/(d0+b−d1) (e^{−d1·u} − e^{−(d0+b)u})], u = t − δ.
+pub fn survival_with_bone_progression(t: f64, d0: f64, b: f64, d1: f64, delay: f64) -> f64 {
+    if t <= delay {
+        return (-d0 * t).exp();
+    }
+    let u = t - delay;
+    let k = d0 + b;
+    let after = if (k - d1).abs() < 1e-12 {
+        b * u * (-d1 * u).exp()
+    } else {
+        b / (k - d1) * ((-d1 * u).exp() - (-k * u).exp())
+    };
+    (-d0 * delay).exp() * ((-k * u).exp() + after)
+}
+
+/// The death hazard before bone metastases giving the whole course (metachronous bone
+/// metastases and the hazard `d1` after them included) the median `months`.
+pub fn death_rate_before_bone(months: f64, b: f64, d1: f64, delay: f64) -> f64 {
     bisect(
-        max_type,
-        1.0,
-        |q| q * (1.0 - types.iter().map(|t| 1.0 - t / q).product::<f64>()),
-        any,
+        1e-9,
+        10.0,
+        |d0| 1.0 - survival_with_bone_progression(months, d0, b, d1, delay),
+        0.5,
     )
 }
 
@@ -142,16 +160,33 @@ mod tests {
     }
 
     #[test]
-    fn proneness_reproduces_any_sre() {
-        let q = sre_proneness(0.48, &PARAMS.sre_types);
-        let any = q
-            * (1.0
-                - PARAMS
-                    .sre_types
-                    .iter()
-                    .map(|t| 1.0 - t / q)
-                    .product::<f64>());
-        assert!((any - 0.48).abs() < 1e-12);
-        assert!(q <= 1.0 && q > 0.34);
+    fn the_death_rate_before_bone_reproduces_the_median() {
+        // Without a bone hazard it is the exponential rate of the median.
+        let d0 = death_rate_before_bone(10.0, 0.0, 0.3, 1.0);
+        assert!((d0 - 2f64.ln() / 10.0).abs() < 1e-12);
+        // With one, survival at the median is one half, and a worse course after bone
+        // metastases needs a lower hazard before them.
+        let d0 = death_rate_before_bone(9.8, 0.02, 0.3, 1.0);
+        assert!((survival_with_bone_progression(9.8, d0, 0.02, 0.3, 1.0) - 0.5).abs() < 1e-12);
+        assert!(d0 < 2f64.ln() / 9.8);
+        // The closed form against a crude numerical integration of the two-state process.
+        let (d0, b, d1, delay, t) = (0.05, 0.03, 0.2, 1.0, 12.0);
+        let steps = 200_000;
+        let h = t / steps as f64;
+        let (mut before, mut after) = (1.0f64, 0.0f64);
+        for i in 0..steps {
+            let s = i as f64 * h;
+            let bh = if s >= delay { b } else { 0.0 };
+            let moved = before * bh * h;
+            before -= before * (d0 + bh) * h;
+            after += moved - after * d1 * h;
+        }
+        let closed = survival_with_bone_progression(t, d0, b, d1, delay);
+        assert!(
+            (before + after - closed).abs() < 1e-4,
+            "{} {}",
+            before + after,
+            closed
+        );
     }
 }

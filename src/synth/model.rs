@@ -121,15 +121,16 @@ const GROUPS: [Group; 8] = [
 pub struct Model {
     p: Params,
     intercept: [f64; 8],
-    /// Base death rate per month, stage IV, by group and bone status at diagnosis.
+    /// Base death rate per month, stage IV, by group and bone status at diagnosis (without:
+    /// the rate before any metachronous bone metastases).
     death_rate_iv: [[f64; 2]; 8],
-    /// Death rate per month, stages I–III (no metastasis at diagnosis).
+    /// Base death rate per month after metachronous bone metastases, by group.
+    death_rate_after_bone: [f64; 8],
+    /// Death rate per month, stages I–III (no metastasis at diagnosis), before bone metastases.
     death_rate_early: [f64; 3],
-    /// SRE proneness for a patient with no modifier (so that its mean among patients
-    /// without a bone agent is the calibrated proneness).
-    sre_proneness_base: f64,
-    /// Chance of each SRE type given proneness.
-    sre_type_given_prone: [f64; 4],
+    /// The mean SRE modifier (NTX × weight-bearing) over bone-metastatic patients, so that
+    /// the calibrated hazards are those of the average patient.
+    sre_modifier_mean: f64,
 }
 
 impl Model {
@@ -152,17 +153,7 @@ impl Model {
         let g12a_share = p.kras_types[0];
         let mut death_rate_iv = [[0.0; 2]; 8];
         for (i, group) in GROUPS.iter().enumerate() {
-            let (without, with) = match group {
-                Group::Egfr => m.egfr,
-                Group::Alk => m.alk,
-                Group::KrasG12a | Group::KrasOther => m.kras,
-                Group::TripleNegative => m.triple_negative,
-                Group::IncompletelyTested => m.incompletely_tested,
-                Group::Squamous => m.squamous,
-                Group::SmallCell => m.small_cell,
-            };
-            // Without bone at diagnosis every stage IV patient has a visceral site.
-            death_rate_iv[i][0] = 2f64.ln() / without / hr;
+            let (_, with) = medians(&m, *group);
             // With bone: the median is that of the KRAS-mutant group as a whole for the two
             // KRAS groups (F6 is stated for KRAS-mutant patients), so mix their visceral shares.
             let visceral = match group {
@@ -189,26 +180,55 @@ impl Model {
             };
             death_rate_iv[i][1] = calibrate::death_rate_for_median(with, visceral, hr);
         }
+        let mut death_rate_after_bone = [0.0; 8];
+        let delay = p.shapes.metachronous_after_days as f64 / DAYS_PER_MONTH;
+        for (i, group) in GROUPS.iter().enumerate() {
+            let factor = match group {
+                Group::KrasG12a | Group::KrasOther => p.post_bone_hazard_ratio_kras,
+                _ => 1.0,
+            };
+            death_rate_after_bone[i] = death_rate_iv[i][1] * factor;
+            // Without bone at diagnosis every stage IV patient has a visceral site: the rate
+            // before bone metastases gives the whole course the median without bone disease.
+            let (without, _) = medians(&m, *group);
+            death_rate_iv[i][0] = calibrate::death_rate_before_bone(
+                without,
+                p.metachronous_rate_by_stage[3],
+                death_rate_after_bone[i] * hr,
+                delay,
+            ) / hr;
+        }
         let death_rate_early = p.median_os_early.map(|months| 2f64.ln() / months);
-        let q = calibrate::sre_proneness(p.sre_any, &p.sre_types);
         let h = p.ntx_high_share;
         let w = p.shapes.weight_bearing;
-        let sre_proneness_base =
-            q / ((1.0 - h + h * p.sre_rr_ntx_high) * (1.0 - w + w * p.sre_rr_weight_bearing));
-        let sre_type_given_prone = p.sre_types.map(|t| t / q);
+        let sre_modifier_mean =
+            (1.0 - h + h * p.sre_hr_ntx_high) * (1.0 - w + w * p.sre_hr_weight_bearing);
         Self {
             p,
             intercept,
             death_rate_iv,
+            death_rate_after_bone,
             death_rate_early,
-            sre_proneness_base,
-            sre_type_given_prone,
+            sre_modifier_mean,
         }
     }
 
     /// The model's parameters.
     pub fn params(&self) -> &Params {
         &self.p
+    }
+}
+
+/// A subgroup's stage IV median OS targets, months (without, with bone at diagnosis).
+fn medians(m: &super::params::MedianTargets, group: Group) -> (f64, f64) {
+    match group {
+        Group::Egfr => m.egfr,
+        Group::Alk => m.alk,
+        Group::KrasG12a | Group::KrasOther => m.kras,
+        Group::TripleNegative => m.triple_negative,
+        Group::IncompletelyTested => m.incompletely_tested,
+        Group::Squamous => m.squamous,
+        Group::SmallCell => m.small_cell,
     }
 }
 
@@ -324,7 +344,166 @@ fn round_to(value: f64, decimals: u8) -> f64 {
     (value * scale).round() / scale
 }
 
+/// What the bone course of one patient depends on.
+struct BoneCourse {
+    id: u64,
+    diagnosis: NaiveDate,
+    bone_day: NaiveDate,
+    last_contact: NaiveDate,
+    metachronous: bool,
+    ntx_high: bool,
+    weight_bearing: bool,
+    sites: SiteSet<BoneSite>,
+}
+
+const SRE_TYPES: [&str; 4] = [
+    "pathologic_fracture",
+    "radiotherapy_bone",
+    "bone_surgery",
+    "spinal_cord_compression",
+];
+const SPINAL: [BoneSite; 4] = [
+    BoneSite::SpineCervical,
+    BoneSite::SpineThoracic,
+    BoneSite::SpineLumbar,
+    BoneSite::Sacrum,
+];
+
 impl Model {
+    /// The course after bone metastases: the bone agent (policy, start) and the SREs in
+    /// continuous time from `bone_mets_date` (months), each type's first occurrence from its
+    /// own hazard (× NTX, weight-bearing, and the agent's hazard ratio once started), further
+    /// SREs after the first at a higher rate, and a revealing SRE for some metachronous
+    /// patients. Returns the agent recorded (empty when not recorded) and its start date.
+    fn bone_course(
+        &self,
+        rng: &mut Rng,
+        c: &BoneCourse,
+        events: &mut Vec<Vec<Cell>>,
+    ) -> (Option<&'static str>, Option<NaiveDate>) {
+        let p = &self.p;
+        let sh = &p.shapes;
+        let modifier = if c.ntx_high { p.sre_hr_ntx_high } else { 1.0 }
+            * if c.weight_bearing {
+                p.sre_hr_weight_bearing
+            } else {
+                1.0
+            }
+            / self.sre_modifier_mean;
+        let follow_up = (c.last_contact - c.bone_day).num_days() as f64 / DAYS_PER_MONTH;
+        let revealing = (c.metachronous && rng.chance(p.revealing_share * modifier))
+            .then(|| [0, 3][rng.weighted(&p.revealing_types)]);
+        // Untreated times of each type's first occurrence (unit exponentials kept for the
+        // change of hazard at the agent's start).
+        let unit: [f64; 4] = std::array::from_fn(|_| rng.exponential(1.0));
+        let untreated: [f64; 4] = std::array::from_fn(|t| unit[t] / (p.sre_hazard[t] * modifier));
+        let first_untreated = if revealing.is_some() {
+            0.0
+        } else {
+            untreated.iter().copied().fold(f64::INFINITY, f64::min)
+        };
+        // The agent: its policy, kind and (planned or indicated) start, months from bone.
+        let policy = rng.weighted(&p.agent_policy);
+        let kind = rng.weighted(&p.agent_kinds);
+        let indicated =
+            first_untreated + rng.below(sh.indication_within_days + 1) as f64 / DAYS_PER_MONTH;
+        let planned = if rng.chance(p.agent_same_day) {
+            0.0
+        } else {
+            (sh.agent_delay_days.0 + rng.exponential(1.0 / sh.agent_delay_days.1)) / DAYS_PER_MONTH
+        };
+        let start = match policy {
+            2 => planned.min(indicated),
+            3 => indicated,
+            _ => f64::INFINITY,
+        };
+        // Whole days: a start after the end of follow-up is no start.
+        let start_day = (start * DAYS_PER_MONTH).floor();
+        let started = start_day <= follow_up * DAYS_PER_MONTH;
+        let hr = if started { p.sre_hr_agent[kind] } else { 1.0 };
+        let start = if started {
+            start_day / DAYS_PER_MONTH
+        } else {
+            f64::INFINITY
+        };
+        let treated = |t: f64| {
+            if t <= start {
+                t
+            } else {
+                start + (t - start) / hr
+            }
+        };
+        let day_of = |t: f64| c.bone_day + Duration::days((t * DAYS_PER_MONTH).floor() as i64);
+        let site_among = |rng: &mut Rng, only_spinal: bool| {
+            let sites: Vec<BoneSite> = c
+                .sites
+                .iter()
+                .filter(|s| !only_spinal || SPINAL.contains(s))
+                .collect();
+            (!sites.is_empty()).then(|| sites[rng.below(sites.len() as u64) as usize])
+        };
+        let mut sres: Vec<(f64, NaiveDate, usize)> = Vec::new();
+        if let Some(t) = revealing {
+            let before = 1 + rng.below(sh.revealing_within_days) as i64;
+            let day = (c.bone_day - Duration::days(before)).max(c.diagnosis);
+            sres.push((0.0, day, t));
+        }
+        for (t, &time) in untreated.iter().enumerate() {
+            if revealing == Some(t) {
+                continue;
+            }
+            let at = treated(time);
+            if at <= follow_up {
+                sres.push((at, day_of(at), t));
+            }
+        }
+        sres.sort_by(|a, b| a.0.total_cmp(&b.0));
+        // After the first SRE, further ones at a higher rate, of types already had.
+        if let Some(&(first, _, _)) = sres.first() {
+            let mut at = first;
+            for _ in 0..40 {
+                let rate = p.sre_repeat_rate * modifier * if at >= start { hr } else { 1.0 };
+                at += rng.exponential(rate);
+                if at > follow_up {
+                    break;
+                }
+                let had: Vec<usize> = sres
+                    .iter()
+                    .filter(|(t, _, _)| *t <= at)
+                    .map(|(_, _, k)| *k)
+                    .collect();
+                let k = had[rng.below(had.len() as u64) as usize];
+                sres.push((at, day_of(at), k));
+            }
+        }
+        for (_, day, t) in sres {
+            let site = match t {
+                3 => site_among(rng, true),
+                _ => site_among(rng, false),
+            };
+            events.push(vec![
+                Cell::PatientId(c.id),
+                Cell::Date(day.min(c.last_contact)),
+                Cell::Label(SRE_TYPES[t]),
+                site.map_or(Cell::Null, |s| Cell::Label(s.as_str())),
+            ]);
+        }
+        let label = [
+            "none",
+            "zoledronic_acid",
+            "denosumab",
+            "other_bisphosphonate",
+        ];
+        match (policy, started) {
+            (0, _) => (None, None),
+            (_, false) => (Some(label[0]), None),
+            (_, true) => {
+                let date = (!rng.chance(p.agent_no_start_date)).then(|| day_of(start));
+                (Some(label[kind + 1]), date.map(|d| d.min(c.last_contact)))
+            }
+        }
+    }
+
     /// Generates patient `index` of the cohort seeded `seed`.
     pub fn patient(&self, seed: u64, index: u64) -> Generated {
         let p = &self.p;
@@ -409,43 +588,64 @@ impl Model {
             }
         }
 
-        // Survival and follow-up.
-        let hr = if visceral.is_empty() {
+        // Survival, metachronous bone metastases and follow-up (months from diagnosis):
+        // death hazard before bone metastases, then the hazard after them; the bone hazard
+        // starts after the synchronous window and competes with death.
+        let visceral_hr = if visceral.is_empty() {
             1.0
         } else {
             p.visceral_hazard_ratio
         };
-        let rate = if stage_iv {
-            self.death_rate_iv[g][usize::from(bone_at_diagnosis)] * hr
+        let sclc_early = if small_cell {
+            p.shapes.small_cell_early_hazard_ratio
         } else {
-            self.death_rate_early[stage.min(2)]
-                * if small_cell {
-                    p.shapes.small_cell_early_hazard_ratio
-                } else {
-                    1.0
-                }
+            1.0
         };
-        let death_day =
-            diagnosis + Duration::days((rng.exponential(rate) * DAYS_PER_MONTH).round() as i64);
+        let (rate_before, rate_after) = if stage_iv && bone_at_diagnosis {
+            let rate = self.death_rate_iv[g][1] * visceral_hr;
+            (rate, rate)
+        } else if stage_iv {
+            (
+                self.death_rate_iv[g][0] * visceral_hr,
+                self.death_rate_after_bone[g] * visceral_hr,
+            )
+        } else {
+            (
+                self.death_rate_early[stage.min(2)] * sclc_early,
+                self.death_rate_after_bone[g],
+            )
+        };
+        let death_untouched = rng.exponential(rate_before);
+        let after_days = p.shapes.metachronous_after_days;
+        let bone_draw = rng.exponential(p.metachronous_rate_by_stage[stage]);
+        let after_bone = rng.exponential(rate_after);
+        let bone_months = after_days as f64 / DAYS_PER_MONTH + bone_draw;
+        let metachronous_months =
+            (!bone_at_diagnosis && bone_months < death_untouched).then_some(bone_months);
+        let death_months = metachronous_months.map_or(death_untouched, |b| b + after_bone);
+        let death_day = diagnosis + Duration::days((death_months * DAYS_PER_MONTH).round() as i64);
         let lost_day = diagnosis
             + Duration::days(
                 (rng.exponential(p.loss_to_follow_up_per_year) * 365.25).round() as i64,
             );
         let last_contact = death_day.min(lost_day).min(study_end);
         let dead = death_day <= lost_day && death_day <= study_end;
-        let follow_up = (last_contact - diagnosis).num_days();
 
-        // Bone metastases: at diagnosis, or later in follow-up.
+        // Bone metastases: at diagnosis, or later if before the end of follow-up.
         let bone_date = if bone_at_diagnosis {
             Some(
                 diagnosis + Duration::days(rng.below(p.shapes.synchronous_bone_within_days) as i64),
             )
             .map(|d| d.min(last_contact))
-        } else if follow_up > 31 && rng.chance(p.metachronous_by_stage[stage]) {
-            Some(diagnosis + Duration::days(31 + rng.below(follow_up as u64 - 30) as i64))
         } else {
-            None
+            metachronous_months
+                .map(|_| {
+                    (diagnosis + Duration::days(after_days + (bone_draw * DAYS_PER_MONTH) as i64))
+                        .min(death_day)
+                })
+                .filter(|d| *d <= last_contact)
         };
+        let metachronous = bone_date.is_some() && !bone_at_diagnosis;
         let weight_bearing = bone_date.is_some() && rng.chance(p.shapes.weight_bearing);
         let (bone_sites, lesions) = match bone_date {
             None => (None, None),
@@ -495,79 +695,45 @@ impl Model {
         // Bone-targeted agent, markers, SREs.
         let mut events = Vec::new();
         let mut labs = Vec::new();
-        let (mut agent, mut agent_start) = ("none", None);
+        // NTX class at bone diagnosis; the baseline NTX (at diagnosis) reflects it only for
+        // synchronous disease.
         let ntx_high = bone_date.is_some() && rng.chance(p.ntx_high_share);
-        let ntx_value = if ntx_high {
-            100.0 + rng.exponential(1.0 / p.shapes.ntx_high_mean_excess)
-        } else if bone_date.is_some() {
-            p.shapes.ntx_low_bone.0 + rng.unit() * p.shapes.ntx_low_bone.1
+        let sh = &p.shapes;
+        let ntx_bone_value = |rng: &mut Rng| {
+            if ntx_high {
+                100.0 + rng.exponential(1.0 / sh.ntx_high_mean_excess)
+            } else {
+                sh.ntx_low_bone.0 + rng.unit() * sh.ntx_low_bone.1
+            }
+        };
+        let ntx_value = if bone_at_diagnosis {
+            ntx_bone_value(&mut rng)
         } else {
-            p.shapes.ntx_no_bone.0 + rng.unit() * p.shapes.ntx_no_bone.1
+            sh.ntx_no_bone.0 + rng.unit() * sh.ntx_no_bone.1
         };
         let ntx = (!rng.chance(p.lab_missing)).then_some(round_to(ntx_value, 1));
-        if let Some(bone_day) = bone_date {
-            let a = rng.weighted(&p.bone_agent);
-            agent = [
-                "none",
-                "zoledronic_acid",
-                "denosumab",
-                "other_bisphosphonate",
-            ][a];
-            if a > 0 {
-                agent_start = Some(
-                    (bone_day + Duration::days(rng.below(p.shapes.agent_start_within_days) as i64))
-                        .min(last_contact),
-                );
+        let mut ntx_at_bone = None;
+        let (agent, agent_start) = if let Some(bone_day) = bone_date {
+            if rng.chance(p.ntx_at_bone_sample) {
+                let day = (bone_day + Duration::days(rng.below(61) as i64 - 30))
+                    .clamp(diagnosis, last_contact);
+                let at = at_time(day, 7 + rng.below(4) as u32, rng.below(60) as u32);
+                ntx_at_bone = Some((at, round_to(ntx_bone_value(&mut rng), 1)));
             }
-            let mut proneness = self.sre_proneness_base;
-            if ntx_high {
-                proneness *= p.sre_rr_ntx_high;
-            }
-            if weight_bearing {
-                proneness *= p.sre_rr_weight_bearing;
-            }
-            if a > 0 {
-                proneness *= p.sre_rr_agent[a - 1];
-            }
-            if rng.chance(proneness) {
-                const TYPES: [&str; 4] = [
-                    "pathologic_fracture",
-                    "radiotherapy_bone",
-                    "bone_surgery",
-                    "spinal_cord_compression",
-                ];
-                let mut dates: Vec<(NaiveDate, usize)> = Vec::new();
-                for (t, chance) in self.sre_type_given_prone.iter().enumerate() {
-                    if rng.chance(*chance) {
-                        dates.push((day_within(&mut rng, bone_day, last_contact), t));
-                    }
-                }
-                dates.sort();
-                // A first SRE raises the rate of the next: further events soon after, of types
-                // the patient already has (so each type's share of patients stays calibrated).
-                if let Some(&(first, _)) = dates.first() {
-                    let kinds: Vec<usize> = dates.iter().map(|(_, t)| *t).collect();
-                    let mut at = first;
-                    while rng.chance(p.sre_repeat) {
-                        let (gap, spread) = p.shapes.sre_repeat_gap_days;
-                        at =
-                            (at + Duration::days(gap + rng.below(spread) as i64)).min(last_contact);
-                        dates.push((at, kinds[rng.below(kinds.len() as u64) as usize]));
-                    }
-                }
-                for (day, t) in dates {
-                    let site = bone_sites
-                        .and_then(|s: SiteSet<BoneSite>| s.iter().next())
-                        .map_or(Cell::Null, |s| Cell::Label(s.as_str()));
-                    events.push(vec![
-                        Cell::PatientId(id),
-                        Cell::Date(day),
-                        Cell::Label(TYPES[t]),
-                        site,
-                    ]);
-                }
-            }
-        }
+            let course = BoneCourse {
+                id,
+                diagnosis,
+                bone_day,
+                last_contact,
+                metachronous,
+                ntx_high,
+                weight_bearing,
+                sites: bone_sites.unwrap_or_default(),
+            };
+            self.bone_course(&mut rng, &course, &mut events)
+        } else {
+            (Some("none"), None)
+        };
 
         // Calcium: baseline in the patients table and as a lab pair; follow-up pairs; crises.
         let mg_dl = rng.chance(p.shapes.calcium_mg_dl);
@@ -649,7 +815,7 @@ impl Model {
                 None,
             ));
         }
-        let crisis_chance = match (bone_date.is_some(), agent) {
+        let crisis_chance = match (bone_date.is_some(), agent.unwrap_or("none")) {
             (true, "none") => p.crisis[0],
             (true, _) => p.crisis[1],
             _ => p.crisis[2],
@@ -688,6 +854,10 @@ impl Model {
                     Cell::Null,
                 ]);
             }
+        }
+
+        if let Some((at, value)) = ntx_at_bone {
+            labs.push(lab(at, "ntx", value, 1, "nmol_bce/mmol_creat", None));
         }
 
         // CTX: sampled within two weeks of diagnosis, sometimes late or not fasting.
@@ -779,7 +949,7 @@ impl Model {
             } else {
                 Cell::Null
             },
-            Cell::Label(agent),
+            opt(agent, Cell::Label),
             opt(agent_start, Cell::Date),
             Cell::Label(first_line),
             Cell::Num(smi, 1),

@@ -56,12 +56,24 @@ pub struct Params {
     pub bone_log_or_nodes: f64,
     /// A visceral site at diagnosis.
     pub bone_log_or_visceral: f64,
-    /// Probability of metachronous bone metastases during follow-up, by stage i–iv, for
-    /// patients without bone disease at diagnosis (chosen so that about 36% of all patients
-    /// ever have bone metastases, F1: 30–40%).
-    pub metachronous_by_stage: [f64; 4],
+    /// Hazard of metachronous bone metastases per month, by stage i–iv, for patients without
+    /// bone disease at diagnosis, from day 31 after diagnosis (so that a metachronous date is
+    /// never within the 30-day synchronous window), competing with death. Stages III and IV
+    /// calibrated by simulation so that A3's estimand for F1 (cumulative incidence at 24 months
+    /// in stage III–IV, synchronous disease at 0, death competing) is 0.36; stages I–II
+    /// assumptions.
+    pub metachronous_rate_by_stage: [f64; 4],
+    /// Death hazard after metachronous bone metastases relative to that of synchronous bone
+    /// disease of the same subgroup, KRAS-mutant patients (calibrated by simulation so that
+    /// F7's KRAS-mutant median from `bone_mets_date`, synchronous and metachronous together,
+    /// is 3.7 months while F6's 6.8 months from diagnosis holds for synchronous disease; other
+    /// subgroups: 1).
+    pub post_bone_hazard_ratio_kras: f64,
     /// Median overall survival, months, stage IV by subgroup and bone status at diagnosis
-    /// (without, with): EGFR 17.8 / 18.5 (F5), KRAS 9.8 / 6.8 (F6); others assumptions.
+    /// (without, with): EGFR 17.8 / 18.5 (F5), KRAS 9.8 / 6.8 (F6); triple-negative with bone
+    /// 9.57, so that F7's KRAS wild type median from `bone_mets_date` is 9.7 (simulation);
+    /// others assumptions. The median without bone disease is that of the whole course,
+    /// metachronous bone metastases and the higher hazard after them included.
     pub median_os_stage_iv: MedianTargets,
     /// Median overall survival by stage i–iii, months (assumptions).
     pub median_os_early: [f64; 3],
@@ -74,27 +86,45 @@ pub struct Params {
     pub study_end_year: i32,
     /// Loss to follow-up, per year (exponential).
     pub loss_to_follow_up_per_year: f64,
-    /// Bone-targeted agent among patients with bone metastases: none, zoledronic acid,
-    /// denosumab, other bisphosphonate (assumption).
-    pub bone_agent: [f64; 4],
-    /// SRE shares among bone-metastatic patients without a bone-targeted agent (F9, Rosen
-    /// 2004): any 48%; per type: pathological fracture 22%, radiotherapy 34%, surgery 5%,
-    /// spinal cord compression 4%.
-    pub sre_any: f64,
-    /// Per type: fracture, radiotherapy, surgery, cord compression.
-    pub sre_types: [f64; 4],
-    /// Relative risk of any SRE with NTX ≥ 100 vs < 100 (F11: 1.79).
-    pub sre_rr_ntx_high: f64,
+    /// Bone-targeted agent policy among patients with bone metastases: not recorded (empty
+    /// `bone_agent`), never planned, planned (a start some weeks after `bone_mets_date`, or
+    /// at the first SRE if earlier), started only in response to an SRE (indication)
+    /// (assumption). A planned or indicated start after the end of follow-up is no agent.
+    pub agent_policy: [f64; 4],
+    /// The agent given: zoledronic acid, denosumab, other bisphosphonate (assumption).
+    pub agent_kinds: [f64; 3],
+    /// Among planned starts, the share on the day of the bone diagnosis (assumption).
+    pub agent_same_day: f64,
+    /// Among patients started, the share recorded without a start date (assumption).
+    pub agent_no_start_date: f64,
+    /// Hazard of each SRE type's first occurrence per month from `bone_mets_date`, untreated,
+    /// for the average modifier (fracture, radiotherapy, surgery, cord compression):
+    /// calibrated by simulation so that A8's cumulative incidences at 21 months (death
+    /// competing, censored at agent start, revealing SREs at 0) are close to F9 in NSCLC (any
+    /// 48%, fracture 22%, radiotherapy 34%, surgery 5%, cord compression 4%) and F8 (50%) in
+    /// all histologies.
+    pub sre_hazard: [f64; 4],
+    /// SRE hazard ratio with NTX ≥ 100 vs < 100 at bone diagnosis (F11: 1.79).
+    pub sre_hr_ntx_high: f64,
     /// Share of bone-metastatic patients with NTX ≥ 100 (assumption).
     pub ntx_high_share: f64,
-    /// Relative risk of any SRE with weight-bearing involvement (assumption 1.15).
-    pub sre_rr_weight_bearing: f64,
-    /// Relative risk of any SRE by agent: zoledronic acid, denosumab, other bisphosphonate
-    /// (trial effects, assumption).
-    pub sre_rr_agent: [f64; 3],
-    /// After a first SRE, the chance of each further SRE (a first SRE raises the rate of the
-    /// next: further events follow within months).
-    pub sre_repeat: f64,
+    /// SRE hazard ratio with weight-bearing involvement (assumption).
+    pub sre_hr_weight_bearing: f64,
+    /// SRE hazard ratio once the agent has started: zoledronic acid, denosumab, other
+    /// bisphosphonate (assumption, of the size the placebo-controlled and head-to-head trials
+    /// report).
+    pub sre_hr_agent: [f64; 3],
+    /// After a first SRE, further SREs (of types the patient has had) at this rate per month
+    /// times the patient's modifiers (a first SRE raises the rate of the next; assumption).
+    pub sre_repeat_rate: f64,
+    /// Share of metachronous patients whose bone disease was revealed by an SRE dated a few
+    /// days before `bone_mets_date` (for the average modifier; assumption).
+    pub revealing_share: f64,
+    /// Type of a revealing SRE: pathological fracture, spinal cord compression (assumption).
+    pub revealing_types: [f64; 2],
+    /// Share of bone-metastatic patients with an NTX sample in the labs within ±30 days of
+    /// `bone_mets_date` (assumption).
+    pub ntx_at_bone_sample: f64,
     /// Hypercalcaemic crisis (corrected calcium > 3.5 mmol/L) chance: bone-metastatic without
     /// agent, with agent, others (small, concentrated in untreated bone disease).
     pub crisis: [f64; 3],
@@ -135,17 +165,21 @@ pub struct Shapes {
     pub extrathoracic_weights: [f64; 5],
     /// Visceral sites drawn: 1 + uniform below this.
     pub visceral_sites_extra: u64,
-    /// A further SRE follows the previous one after this many days plus uniform below the
-    /// second number.
-    pub sre_repeat_gap_days: (i64, u64),
     /// Bone lesions: 1 + uniform below this, plus (with the chance below) uniform below `lesions_many`.
     pub lesions_few: u64,
     /// Chance of many lesions.
     pub lesions_many_chance: f64,
     /// Extra lesions when many.
     pub lesions_many: u64,
-    /// A bone-targeted agent starts within this many days of bone metastases.
-    pub agent_start_within_days: u64,
+    /// A planned agent start: this many days after `bone_mets_date` plus Exponential with
+    /// the second number as mean (days).
+    pub agent_delay_days: (f64, f64),
+    /// An agent started in response to an SRE starts 0 to this many days after it.
+    pub indication_within_days: u64,
+    /// A revealing SRE is dated 1 to this many days before `bone_mets_date`.
+    pub revealing_within_days: u64,
+    /// Metachronous bone metastases are dated at least this many days after diagnosis.
+    pub metachronous_after_days: i64,
     /// NTX ≥ 100: 100 + Exponential with this mean.
     pub ntx_high_mean_excess: f64,
     /// NTX < 100 with bone metastases, uniform.
@@ -266,12 +300,13 @@ pub const PARAMS: Params = Params {
     bone_log_or_size: 0.35,
     bone_log_or_nodes: 0.30,
     bone_log_or_visceral: 0.45,
-    metachronous_by_stage: [0.07, 0.17, 0.30, 0.25],
+    metachronous_rate_by_stage: [0.003, 0.006, 0.008, 0.018],
+    post_bone_hazard_ratio_kras: 3.7,
     median_os_stage_iv: MedianTargets {
         egfr: (17.8, 18.5),
         alk: (30.0, 24.0),
         kras: (9.8, 6.8),
-        triple_negative: (11.0, 8.0),
+        triple_negative: (11.0, 9.57),
         incompletely_tested: (10.0, 7.0),
         squamous: (9.0, 6.5),
         small_cell: (8.0, 6.0),
@@ -281,14 +316,19 @@ pub const PARAMS: Params = Params {
     accrual_years: (2015, 2023),
     study_end_year: 2024,
     loss_to_follow_up_per_year: 0.03,
-    bone_agent: [0.45, 0.30, 0.20, 0.05],
-    sre_any: 0.48,
-    sre_types: [0.22, 0.34, 0.05, 0.04],
-    sre_rr_ntx_high: 1.79,
+    agent_policy: [0.03, 0.30, 0.50, 0.17],
+    agent_kinds: [0.55, 0.37, 0.08],
+    agent_same_day: 0.10,
+    agent_no_start_date: 0.04,
+    sre_hazard: [0.0253, 0.0548, 0.0058, 0.0034],
+    sre_hr_ntx_high: 1.79,
     ntx_high_share: 0.45,
-    sre_rr_weight_bearing: 1.15,
-    sre_rr_agent: [0.75, 0.65, 0.85],
-    sre_repeat: 0.35,
+    sre_hr_weight_bearing: 1.3,
+    sre_hr_agent: [0.65, 0.55, 0.8],
+    sre_repeat_rate: 0.15,
+    revealing_share: 0.10,
+    revealing_types: [0.75, 0.25],
+    ntx_at_bone_sample: 0.6,
     crisis: [0.05, 0.01, 0.002],
     crisis_event_recorded: 0.7,
     ctx_late: 0.12,
@@ -305,11 +345,13 @@ pub const PARAMS: Params = Params {
         further_site_weight_bearing: 0.5,
         extrathoracic_weights: [0.30, 0.30, 0.25, 0.10, 0.05],
         visceral_sites_extra: 2,
-        sre_repeat_gap_days: (7, 90),
         lesions_few: 3,
         lesions_many_chance: 0.4,
         lesions_many: 8,
-        agent_start_within_days: 45,
+        agent_delay_days: (7.0, 45.0),
+        indication_within_days: 14,
+        revealing_within_days: 14,
+        metachronous_after_days: 31,
         ntx_high_mean_excess: 80.0,
         ntx_low_bone: (15.0, 84.9),
         ntx_no_bone: (8.0, 50.0),
