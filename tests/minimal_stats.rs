@@ -1,7 +1,9 @@
 //! The minimal estimators the synthetic-cohort recovery test needs, written here on purpose:
 //! the recovery test checks the generator, not the statistics module. Wilson intervals for
-//! proportions, Woolf intervals for odds ratios, the log-RR interval, and a Kaplan–Meier
-//! median with the interval `survfit` reports (Greenwood variance, log scale).
+//! proportions, Woolf intervals for odds ratios, a Kaplan–Meier
+//! median with the interval `survfit` reports (Greenwood variance, log scale), the
+//! Aalen–Johansen cumulative incidence at a horizon (delta-method variance), and the Cox
+//! hazard ratio of one binary covariate (Breslow ties, Wald interval).
 
 /// 1.96: the two-sided 95% normal quantile.
 pub const Z95: f64 = 1.959963984540054;
@@ -29,14 +31,6 @@ pub fn woolf(a: usize, b: usize, c: usize, d: usize, z: f64) -> (f64, f64, f64) 
     let or = a * d / (b * c);
     let se = (1.0 / a + 1.0 / b + 1.0 / c + 1.0 / d).sqrt();
     (or, or * (-z * se).exp(), or * (z * se).exp())
-}
-
-/// The risk ratio of x1/n1 vs x2/n2 with its log-scale interval.
-pub fn risk_ratio(x1: usize, n1: usize, x2: usize, n2: usize, z: f64) -> (f64, f64, f64) {
-    let (x1, n1, x2, n2) = (x1 as f64, n1 as f64, x2 as f64, n2 as f64);
-    let rr = (x1 / n1) / (x2 / n2);
-    let se = (1.0 / x1 - 1.0 / n1 + 1.0 / x2 - 1.0 / n2).sqrt();
-    (rr, rr * (-z * se).exp(), rr * (z * se).exp())
 }
 
 /// Kaplan–Meier median with its interval as `survfit` gives it (log-scale CI, quantile `z`):
@@ -79,6 +73,90 @@ pub fn km_median(mut data: Vec<(f64, bool)>, z: f64) -> (Option<f64>, Option<f64
     (median, lower, upper)
 }
 
+/// Aalen–Johansen cumulative incidence of cause 1 at `horizon` (right-continuous: events at
+/// the horizon count), with the delta-method (Greenwood-type) variance and a linear interval
+/// at quantile `z`. `data`: (time, status) with status 0 censored, 1 the event, 2 competing;
+/// at one time every subject is at risk (events count before censorings).
+pub fn aalen_johansen(mut data: Vec<(f64, u8)>, horizon: f64, z: f64) -> (f64, f64, f64) {
+    data.sort_by(|a, b| a.0.total_cmp(&b.0));
+    // Per event time: (n at risk, d1, all events d, S just before, F after).
+    let mut steps: Vec<(f64, f64, f64, f64, f64)> = Vec::new();
+    let (mut at_risk, mut s, mut f) = (data.len() as f64, 1.0f64, 0.0f64);
+    let mut i = 0;
+    while i < data.len() && data[i].0 <= horizon {
+        let t = data[i].0;
+        let (mut d1, mut d, mut leaving) = (0.0, 0.0, 0.0);
+        while i < data.len() && data[i].0 == t {
+            d1 += f64::from(u8::from(data[i].1 == 1));
+            d += f64::from(u8::from(data[i].1 != 0));
+            leaving += 1.0;
+            i += 1;
+        }
+        if d > 0.0 {
+            let before = s;
+            f += before * d1 / at_risk;
+            s *= 1.0 - d / at_risk;
+            steps.push((at_risk, d1, d, before, f));
+        }
+        at_risk -= leaving;
+    }
+    let mut var = 0.0;
+    for &(n, d1, d, before, f_j) in &steps {
+        let gap = f - f_j;
+        if n > d {
+            var += gap * gap * d / (n * (n - d));
+        }
+        var += before * before * d1 * (n - d1) / (n * n * n);
+        var -= 2.0 * gap * before * d1 * (n - d1) / (n * n * (n - d).max(1.0));
+    }
+    let se = var.max(0.0).sqrt();
+    (f, f - z * se, f + z * se)
+}
+
+/// Cox hazard ratio of a binary covariate (Breslow ties) with its Wald interval at quantile
+/// `z`: `data` is (time, event, exposed).
+pub fn cox_binary(mut data: Vec<(f64, bool, bool)>, z: f64) -> (f64, f64, f64) {
+    // Decreasing time: the risk set of a time is everyone seen so far, ties included.
+    data.sort_by(|a, b| b.0.total_cmp(&a.0));
+    let mut beta = 0.0f64;
+    let mut info = 1.0;
+    for _ in 0..50 {
+        let r = beta.exp();
+        let (mut n1, mut n0, mut score) = (0.0, 0.0, 0.0);
+        info = 0.0;
+        let mut i = 0;
+        while i < data.len() {
+            let t = data[i].0;
+            let (mut d, mut dx) = (0.0, 0.0);
+            while i < data.len() && data[i].0 == t {
+                let (_, event, x) = data[i];
+                if x {
+                    n1 += 1.0;
+                } else {
+                    n0 += 1.0;
+                }
+                if event {
+                    d += 1.0;
+                    dx += f64::from(u8::from(x));
+                }
+                i += 1;
+            }
+            if d > 0.0 {
+                let p = n1 * r / (n1 * r + n0);
+                score += dx - d * p;
+                info += d * p * (1.0 - p);
+            }
+        }
+        let step = score / info;
+        beta += step;
+        if step.abs() < 1e-10 {
+            break;
+        }
+    }
+    let se = 1.0 / info.sqrt();
+    (beta.exp(), (beta - z * se).exp(), (beta + z * se).exp())
+}
+
 #[test]
 fn wilson_and_woolf_match_hand_values() {
     // R: prop.test(135, 250, correct = FALSE)$conf.int (../shared/reference/epi_2x2_logistic.json).
@@ -108,4 +186,23 @@ fn km_median_of_a_hand_example() {
         Z95,
     );
     assert_eq!(m, Some(3.0));
+}
+
+#[test]
+fn aalen_johansen_and_cox_of_hand_examples() {
+    // No censoring: the cumulative incidence is the share with the event by the horizon.
+    let data = vec![(1.0, 1), (2.0, 2), (3.0, 1), (4.0, 0), (5.0, 1)];
+    let (f, lo, hi) = aalen_johansen(data.clone(), 3.0, Z95);
+    assert!((f - 0.4).abs() < 1e-12);
+    // Its variance is then the binomial one, p(1 − p)/n.
+    let se = (0.4f64 * 0.6 / 5.0).sqrt();
+    assert!((hi - f - Z95 * se).abs() < 1e-9 && (f - lo - Z95 * se).abs() < 1e-9);
+    // A censoring at 4 before the event at 5: S(4) = 0.4, one at risk, F(5) = 0.4 + 0.4.
+    assert!((aalen_johansen(data, 5.0, Z95).0 - 0.8).abs() < 1e-12);
+    // Two groups with the same hazards: HR 1; with events only among the exposed, HR > 1.
+    let same: Vec<(f64, bool, bool)> = (1..=10)
+        .flat_map(|t| [(f64::from(t), true, true), (f64::from(t), true, false)])
+        .collect();
+    let (hr, lo, hi) = cox_binary(same, Z95);
+    assert!((hr - 1.0).abs() < 1e-9 && lo < 1.0 && hi > 1.0);
 }
