@@ -447,8 +447,8 @@ mod tests {
     fn categorical_smd_follows_yang_and_dalton() {
         let smd = smd_categorical(&[30, 50, 20], &[10, 60, 30]).unwrap();
         // S over levels b, c: [[(.25 + .24)/2, -(.1 + .18)/2], [-(.1 + .18)/2, (.16 + .21)/2]].
-        let (s11, s12, s22) = (0.245, -0.14, 0.185);
-        let (t1, t2) = (-0.1, -0.1);
+        let (s11, s12, s22): (f64, f64, f64) = (0.245, -0.14, 0.185);
+        let (t1, t2): (f64, f64) = (-0.1, -0.1);
         let det = s11 * s22 - s12 * s12;
         let quad = (t1 * t1 * s22 - 2.0 * t1 * t2 * s12 + t2 * t2 * s11) / det;
         assert!((smd - quad.sqrt()).abs() < 1e-12, "{smd}");

@@ -37,6 +37,9 @@ pub fn split(rows: &[usize], is: impl Fn(usize) -> bool, yes: &str, no: &str) ->
     vec![(yes.to_string(), a), (no.to_string(), b)]
 }
 
+/// Why an estimate is not shown when a count is below the disclosure threshold.
+pub const SUPPRESSED: &str = "suppressed: a count below the disclosure threshold";
+
 /// A proportion k/n in one group, with its suppression applied.
 pub fn proportion(d: &Disclosure, group: &str, k: u64, n: u64) -> ProportionJson {
     let (mut w, mut e) = (Estimate::NONE, Estimate::NONE);
@@ -103,7 +106,7 @@ pub fn association(
     let (c, n0) = count(reference, event);
     let hidden = d.hides_split(a, n1) || d.hides_split(c, n0);
     let table = if hidden {
-        Err("suppressed: a count below the disclosure threshold".to_string())
+        Err(SUPPRESSED.to_string())
     } else {
         two_by_two::analyse(a, n1 - a, c, n0 - c, 0.95).map_err(|e| e.to_string())
     };
@@ -165,6 +168,7 @@ pub fn survival(
     strata: Option<(&str, &dyn Fn(usize) -> usize)>,
 ) -> SurvivalJson {
     let mut out = Vec::new();
+    let mut notes = Vec::new();
     let (mut all_t, mut all_e, mut all_g) = (Vec::new(), Vec::new(), Vec::new());
     let mut all_s = Vec::new();
     for (g, (_, rows)) in groups.iter().enumerate() {
@@ -187,10 +191,16 @@ pub fn survival(
         let e = gather(&all_e, &group_order[g]);
         let deaths = e.iter().filter(|x| **x).count() as u64;
         let hidden = d.hides(rows.len() as u64) || d.hides(deaths);
-        let km = if hidden || rows.is_empty() {
+        let km = if hidden {
+            notes.push(format!("{name}: {SUPPRESSED}"));
+            None
+        } else if rows.is_empty() {
+            notes.push(format!("{name}: no patients"));
             None
         } else {
-            KaplanMeier::fit(&t, &e, None, 0.95, ConfType::LogLog).ok()
+            KaplanMeier::fit(&t, &e, None, 0.95, ConfType::LogLog)
+                .map_err(|e| notes.push(format!("{name}: {e}")))
+                .ok()
         };
         let median = km.as_ref().map_or(Estimate::NONE, |km| {
             let m = km.median();
@@ -238,7 +248,11 @@ pub fn survival(
         };
         let rmst_24_months = km
             .as_ref()
-            .and_then(|km| crate::stats::rmst::rmst(km, RMST_MONTHS).ok())
+            .and_then(|km| {
+                crate::stats::rmst::rmst(km, RMST_MONTHS)
+                    .map_err(|e| notes.push(format!("{name}: restricted mean: {e}")))
+                    .ok()
+            })
             .map_or(Estimate::NONE, |r| {
                 let z = crate::stats::km::z_for(0.95);
                 Estimate::new(
@@ -261,6 +275,9 @@ pub fn survival(
     let shown = out
         .iter()
         .all(|g| !g.n.is_suppressed() && !g.events.is_suppressed());
+    if !shown && groups.len() > 1 {
+        notes.push(format!("log-rank and hazard ratio: {SUPPRESSED}"));
+    }
     let logrank = (shown && groups.len() > 1)
         .then(|| {
             let strata = strata.map(|_| gather(&all_s, &ascending));
@@ -271,6 +288,7 @@ pub fn survival(
                 strata.as_deref(),
                 0.0,
             )
+            .map_err(|e| notes.push(format!("log-rank: {e}")))
             .ok()
         })
         .flatten()
@@ -290,7 +308,9 @@ pub fn survival(
                 concordance: false,
                 ..CoxOptions::new(Ties::Efron)
             };
-            coxph_with(&t, &e, None, vec![first], s.as_deref(), options).ok()
+            coxph_with(&t, &e, None, vec![first], s.as_deref(), options)
+                .map_err(|e| notes.push(format!("hazard ratio: {e}")))
+                .ok()
         })
         .flatten()
         .map(|fit| {
@@ -310,6 +330,7 @@ pub fn survival(
         groups: out,
         logrank,
         hazard_ratio,
+        not_estimated: notes,
     }
 }
 
@@ -366,16 +387,23 @@ pub fn cumulative(
     }
     let (ascending, group_order) = time_order(&all_t, &all_g, groups.len());
     let mut out = Vec::new();
+    let mut notes = Vec::new();
     for (g, (name, rows)) in groups.iter().enumerate() {
         let t = gather(&all_t, &group_order[g]);
         let s = gather(&all_s, &group_order[g]);
         let events = s.iter().filter(|&&x| x == 1).count() as u64;
         let competing = s.iter().filter(|&&x| x == 2).count() as u64;
         let hidden = d.hides(rows.len() as u64) || d.hides(events);
-        let cif = if hidden || rows.is_empty() {
+        let cif = if hidden {
+            notes.push(format!("{name}: {SUPPRESSED}"));
+            None
+        } else if rows.is_empty() {
+            notes.push(format!("{name}: no patients"));
             None
         } else {
-            cumulative_incidence(&t, &s, 1).ok()
+            cumulative_incidence(&t, &s, 1)
+                .map_err(|e| notes.push(format!("{name}: {e}")))
+                .ok()
         };
         let at_risk_at = |m: f64| t.len() - t.partition_point(|&x| x < m);
         let (curve, at_months, at_risk) = match &cif {
@@ -429,6 +457,9 @@ pub fn cumulative(
     let shown = out
         .iter()
         .all(|g| !g.n.is_suppressed() && !g.events.is_suppressed());
+    if !shown && groups.len() > 1 {
+        notes.push(format!("Gray's test: {SUPPRESSED}"));
+    }
     let gray = (shown && groups.len() > 1)
         .then(|| {
             let (t, s, g) = (
@@ -436,7 +467,9 @@ pub fn cumulative(
                 gather(&all_s, &ascending),
                 gather(&all_g, &ascending),
             );
-            gray_test(&t, &s, 1, &g, None, 0.0).ok()
+            gray_test(&t, &s, 1, &g, None, 0.0)
+                .map_err(|e| notes.push(format!("Gray's test: {e}")))
+                .ok()
         })
         .flatten()
         .map(|t| TestJson::new(t.chisq, t.df, t.p));
@@ -450,6 +483,7 @@ pub fn cumulative(
         groups: out,
         gray_test: gray,
         events_at_origin: d.count(at_origin),
+        not_estimated: notes,
     }
 }
 
@@ -587,7 +621,7 @@ pub fn fit_cox(d: &Disclosure, model: &mut ModelJson, data: CoxData, design: Des
     let events = data.event.iter().filter(|e| **e).count() as u64;
     model.events = d.count(events);
     if model.n.is_suppressed() || d.hides(events) {
-        model.not_fitted = Some("suppressed: a count below the disclosure threshold".into());
+        model.not_fitted = Some(SUPPRESSED.into());
         return;
     }
     if events == 0 {
@@ -656,7 +690,7 @@ pub fn fit_logistic(d: &Disclosure, model: &mut ModelJson, outcome: &[bool], des
     let n = outcome.len() as u64;
     model.events = d.count(events);
     if model.n.is_suppressed() || d.hides_split(events, n) {
-        model.not_fitted = Some("suppressed: a count below the disclosure threshold".into());
+        model.not_fitted = Some(SUPPRESSED.into());
         return;
     }
     let (design, dropped) = design.varying();

@@ -245,7 +245,8 @@ pub struct ModelJson {
     /// Rows of a counting-process model: one per interval between events.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub intervals: Option<Count>,
-    /// Patients left out for a missing covariate.
+    /// Patients of the analysis's population left out of the model: a missing covariate, or
+    /// no usable time (the analysis's exclusions say which).
     pub n_dropped_missing: Count,
     /// Events (outcome = 1, or SREs).
     pub events: Count,
@@ -344,6 +345,9 @@ pub struct CompetingRiskJson {
     /// Events dated before the origin and counted at time 0 (revealing SREs; synchronous
     /// bone disease in A3's all-advanced estimate).
     pub events_at_origin: Count,
+    /// What is not estimated, and why (a group's curve, Gray's test).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub not_estimated: Vec<String>,
 }
 
 /// An event rate per patient-year in one group, with its exact (Poisson) 95% CI.
@@ -439,6 +443,9 @@ pub struct SurvivalJson {
     pub logrank: Option<TestJson>,
     /// Cox hazard ratio of the groups (Efron ties), when two.
     pub hazard_ratio: Option<TermJson>,
+    /// What is not estimated, and why (a group's curve, the test, the hazard ratio).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub not_estimated: Vec<String>,
 }
 
 /// A chi-square test.

@@ -76,7 +76,19 @@ fn by_scale(scale: &str, e: &Estimate) -> String {
 /// The difference of a published row, by its scale (points of percentage, months, a ratio).
 fn difference(scale: &str, e: &Estimate) -> String {
     match scale {
-        "proportion" | "cumulative_incidence" => interval(e, |v| format!("{:+.1} pts", 100.0 * v)),
+        "proportion" | "cumulative_incidence" => match e.estimate {
+            None => "—".into(),
+            Some(v) => {
+                let limit =
+                    |x: Option<f64>| x.map_or("NR".to_string(), |x| format!("{:+.1}", 100.0 * x));
+                format!(
+                    "{:+.1} ({} to {}) points",
+                    100.0 * v,
+                    limit(e.lower),
+                    limit(e.upper)
+                )
+            }
+        },
         "median_months" => interval(e, |v| format!("{v:+.1}")),
         _ => ratio(e),
     }
@@ -148,6 +160,9 @@ fn analysis_tables(s: &RunSummary, id: &str) -> Vec<Table> {
                 p_value(Some(h.p))
             ));
         }
+        if !a.not_estimated.is_empty() {
+            caption.push_str(&format!("; not estimated: {}", a.not_estimated.join("; ")));
+        }
         let mut headers = strings(&["group", "n", "deaths", "median months (95% CI)"]);
         let horizons: Vec<String> = s
             .settings
@@ -202,6 +217,9 @@ fn analysis_tables(s: &RunSummary, id: &str) -> Vec<Table> {
                 t.df,
                 p_value(Some(t.p))
             ));
+        }
+        if !a.not_estimated.is_empty() {
+            caption.push_str(&format!("; not estimated: {}", a.not_estimated.join("; ")));
         }
         let horizons: Vec<String> = a.groups.first().map_or(Vec::new(), |g| {
             g.at_months
@@ -272,7 +290,7 @@ fn analysis_tables(s: &RunSummary, id: &str) -> Vec<Table> {
             .as_ref()
             .map_or(String::new(), |k| format!(", rows = {k}"));
         let mut caption = format!(
-            "{} ({}) among {}: n = {}{intervals}, events = {}, left out for a missing covariate = {}; variance {}",
+            "{} ({}) among {}: n = {}{intervals}, events = {}, left out of the model = {}; variance {}",
             m.model, m.adjustment, m.population, m.n, m.events, m.n_dropped_missing, m.variance
         );
         if !m.constant_terms.is_empty() {
