@@ -4,6 +4,7 @@ mod bad_input;
 mod classify;
 mod cli;
 mod fixture;
+mod independent_plan;
 mod mapping;
 mod minimal_stats;
 mod plan_reference;
