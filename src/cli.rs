@@ -52,11 +52,14 @@ enum Command {
     /// The main job: validate, classify, analyse and report a cohort into one directory.
     #[command(
         after_help = "Writes DIR/report.html (self-contained), report.md, summary.json (every number \
-of the report; docs/outputs.md), tables/ (Parquet and CSV: classified patients, incidence, \
-survival, Kaplan-Meier and first-SRE cumulative incidence curves, SRE rates, models, the \
-published figures beside the cohort's), charts/ (SVG and PNG: survival \
-and first-SRE curves with numbers at risk, forest plots, SRE types, corrected calcium), \
-rejected.csv and run.json. DIR \
+of the report; docs/outputs.md), tables/ (Parquet and CSV: classified patients, the analysis \
+plan as run, Table 1, shares, cumulative incidences, survival, curves, rates, models, the \
+published figures beside the cohort's with their difference, Holm p and verdict), charts/ (SVG \
+and PNG: survival and cumulative incidence curves with numbers at risk, forest plots, SRE \
+types, corrected calcium), rejected.csv and run.json. The analyses A1-A12 follow the plan of \
+docs/analysis-plan.md (no group defined after its time origin; risks over follow-up as \
+cumulative incidences with death competing); study.toml sets its horizons, SRE horizon and \
+landmark (bonemet classify --help lists the keys). DIR \
 appears whole or not at all: the run writes beside it and renames at the end, replacing a \
 previous DIR. Counts from 1 to --min-cell - 1 are shown as <N and the figures derived from \
 them are suppressed. Progress goes to stderr on a terminal; --json-log writes one JSON object \
@@ -99,7 +102,12 @@ ctx_sampling_before_hour = 9\n  \
 synchronous_window_days = 30\n  \
 oligometastatic_max_metastases = 5\n  \
 oligometastatic_max_organs = 3\n  \
-tumor_size_cutoff_mm = 20.0"
+tumor_size_cutoff_mm = 20.0\n\n\
+Keys of the analysis plan (bonemet run; docs/analysis-plan.md):\n  \
+horizons_months = [6.0, 12.0, 24.0]   # survival and cumulative incidences read here\n  \
+sre_horizon_months = 21.0             # F8-F9: the placebo-controlled trials' duration\n  \
+landmark_months = 3.0                 # the bone agent's landmark after bone diagnosis\n  \
+consistent_half_width_share = 0.25    # published figures: the 'consistent' precision rule"
     )]
     Classify(ClassifyArgs),
     /// Write a calibrated synthetic registry cohort (patients, events, labs) with known truth.
