@@ -253,3 +253,40 @@ fn bone_metastasis_incidence_and_split_rates_equal_r() {
         "rate ratio upper",
     );
 }
+
+/// Table 1 (A1) against `tests/reference/table_one.R`: the cells as tableone prints them and
+/// the standardised mean differences.
+#[test]
+fn table_one_equals_r() {
+    let (s, _) = run_and_reference();
+    let r: Value = serde_json::from_slice(
+        &std::fs::read(repo("tests/data/reference/table_one.json")).unwrap(),
+    )
+    .unwrap();
+    let t = &s["table_one"];
+    assert_eq!(t["n"], r["n"]);
+    let row = |variable: &str, level: &str| {
+        t["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["variable"] == variable && x["level"] == level)
+            .unwrap_or_else(|| panic!("{variable} {level}"))
+            .clone()
+    };
+    for (variable, level, key) in [
+        ("age at diagnosis, years", "median (IQR)", "age"),
+        ("tumour size, mm", "median (IQR)", "tumour_size"),
+        ("sex", "m", "sex_m"),
+    ] {
+        let x = row(variable, level);
+        assert_eq!(x["cells"], r[key]["cells"], "{variable}");
+        close(f(&x["smd"]), f(&r[key]["smd"]), variable);
+    }
+    for k in 0..5 {
+        let x = row("ECOG", &k.to_string());
+        assert_eq!(x["cells"], r["ecog"]["cells"][k], "ECOG {k}");
+    }
+    close(f(&row("ECOG", "0")["smd"]), f(&r["ecog"]["smd"]), "ECOG");
+    close(f(&row("stage", "i")["smd"]), f(&r["stage"]["smd"]), "stage");
+}

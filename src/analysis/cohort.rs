@@ -439,10 +439,8 @@ pub fn table_one(s: &Study) -> (TableOneJson, Population) {
 mod tests {
     use super::*;
 
-    /// tableone::ExtractSmd(CreateTableOne(vars = "x", strata = "g", data = data.frame(
-    /// x = factor(c(rep("a", 30), rep("b", 50), rep("c", 20), rep("a", 10), rep("b", 60),
-    /// rep("c", 30))), g = rep(1:2, c(100, 100))))) — computed by hand here from its formula:
-    /// p = (.3, .5, .2), q = (.1, .6, .3).
+    /// Yang and Dalton's formula worked by hand for p = (.3, .5, .2), q = (.1, .6, .3): the
+    /// 2 × 2 covariance of the last two levels, inverted in closed form.
     #[test]
     fn categorical_smd_follows_yang_and_dalton() {
         let smd = smd_categorical(&[30, 50, 20], &[10, 60, 30]).unwrap();
