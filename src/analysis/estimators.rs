@@ -615,6 +615,29 @@ pub struct CoxData<'a> {
     pub strata: Option<&'a [usize]>,
 }
 
+impl<'a> CoxData<'a> {
+    /// Right-censored rows (from 0 to `stop`), no clusters, no strata.
+    pub fn right_censored(stop: &'a [f64], event: &'a [bool]) -> Self {
+        Self {
+            stop,
+            start: None,
+            event,
+            cluster: None,
+            strata: None,
+        }
+    }
+}
+
+impl Design {
+    /// A design of one term.
+    pub fn single(name: &str, column: Vec<f64>) -> Self {
+        Self {
+            names: vec![name.to_string()],
+            columns: vec![column],
+        }
+    }
+}
+
 /// Fits a Cox model (Efron ties) and reports its terms as hazard ratios, or why it could not
 /// be fitted; `model` is filled in place.
 pub fn fit_cox(d: &Disclosure, model: &mut ModelJson, data: CoxData, design: Design) {

@@ -526,24 +526,10 @@ pub struct ExclusionJson {
 /// An analysis of the plan, as declared, with the patients it analysed.
 #[derive(Debug, Clone, Serialize)]
 pub struct AnalysisJson {
-    /// A1 … A12.
-    pub id: &'static str,
-    /// Short name.
-    pub name: &'static str,
-    /// Among whom.
-    pub population: &'static str,
-    /// The exposure and the moment it is known.
-    pub exposure: &'static str,
-    /// The outcome.
-    pub outcome: &'static str,
-    /// Time origin.
-    pub origin: &'static str,
-    /// What ends follow-up without the event.
-    pub censoring: &'static str,
-    /// The competing event.
-    pub competing: &'static str,
-    /// The estimators.
-    pub estimator: &'static str,
+    /// The declaration: id, name, population, exposure, outcome, origin, censoring, competing
+    /// event, estimator.
+    #[serde(flatten)]
+    pub declared: super::plan::Analysis,
     /// Patients in the main population after its exclusions.
     pub n: Count,
     /// Patients left out, by reason.

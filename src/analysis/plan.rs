@@ -6,7 +6,7 @@
 use super::model::{AnalysisJson, Count, Disclosure, ExclusionJson};
 
 /// An analysis of the plan.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub struct Analysis {
     /// Stable id, A1 … A12.
     pub id: &'static str,
@@ -224,15 +224,7 @@ impl Population {
     /// The declaration of `analysis` with this population.
     pub fn declare(&self, d: &Disclosure, analysis: &'static Analysis) -> AnalysisJson {
         AnalysisJson {
-            id: analysis.id,
-            name: analysis.name,
-            population: analysis.population,
-            exposure: analysis.exposure,
-            outcome: analysis.outcome,
-            origin: analysis.origin,
-            censoring: analysis.censoring,
-            competing: analysis.competing,
-            estimator: analysis.estimator,
+            declared: *analysis,
             n: d.count(self.rows.len() as u64),
             excluded: self
                 .excluded

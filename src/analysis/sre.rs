@@ -252,17 +252,8 @@ fn first_sre(s: &Study, bone: &Population) -> Part {
     fit_cox(
         d,
         &mut landmark_cox,
-        CoxData {
-            stop: &lm_stop,
-            start: None,
-            event: &lm_event,
-            cluster: None,
-            strata: None,
-        },
-        Design {
-            names: vec!["agent started by the landmark".into()],
-            columns: vec![by_landmark],
-        },
+        CoxData::right_censored(&lm_stop, &lm_event),
+        Design::single("agent started by the landmark", by_landmark),
     );
     Part {
         declared: bone.declare(d, analysis("A7")),
@@ -580,17 +571,8 @@ fn ntx(s: &Study, bone: &Population) -> Part {
     fit_cox(
         d,
         &mut sre_model,
-        CoxData {
-            stop: &stop,
-            start: None,
-            event: &event,
-            cluster: None,
-            strata: None,
-        },
-        Design {
-            names: vec!["NTX >= 100 (vs < 100)".into()],
-            columns: vec![ntx_high],
-        },
+        CoxData::right_censored(&stop, &event),
+        Design::single("NTX >= 100 (vs < 100)", ntx_high),
     );
     let (death_stop, death_event): (Vec<f64>, Vec<bool>) = with_ntx
         .rows
@@ -613,17 +595,8 @@ fn ntx(s: &Study, bone: &Population) -> Part {
     fit_cox(
         d,
         &mut death_model,
-        CoxData {
-            stop: &death_stop,
-            start: None,
-            event: &death_event,
-            cluster: None,
-            strata: None,
-        },
-        Design {
-            names: vec!["NTX >= 100 (vs < 100)".into()],
-            columns: vec![ntx_high],
-        },
+        CoxData::right_censored(&death_stop, &death_event),
+        Design::single("NTX >= 100 (vs < 100)", ntx_high),
     );
     Part {
         declared: with_ntx.declare(d, analysis("A11")),

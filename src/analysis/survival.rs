@@ -117,15 +117,24 @@ fn age_sex_ecog(s: &Study, design: &mut Design, rows: &[usize]) {
     ecog_factor(s, design, rows);
 }
 
-/// A4: stage IV by metastatic pattern at diagnosis.
-fn os_by_pattern(s: &Study) -> Family {
-    let d = &s.d;
-    let population = Population::select(0..s.n(), |i| {
+/// Patients with stage IV at diagnosis who also pass `rule`.
+fn stage_iv(s: &Study, rule: impl Fn(usize) -> Result<(), &'static str>) -> Population {
+    Population::select(0..s.n(), |i| {
         if s.cohort.patients.stage[i].is_none() {
             Err("stage not recorded")
         } else if !s.stage_iv(i) {
             Err("not stage IV at diagnosis")
-        } else if s.classified[i].baseline.metastatic_pattern == MetastaticPattern::None {
+        } else {
+            rule(i)
+        }
+    })
+}
+
+/// A4: stage IV by metastatic pattern at diagnosis.
+fn os_by_pattern(s: &Study) -> Family {
+    let d = &s.d;
+    let population = stage_iv(s, |i| {
+        if s.classified[i].baseline.metastatic_pattern == MetastaticPattern::None {
             Err("stage IV with no metastatic site recorded")
         } else {
             Ok(())
@@ -199,15 +208,11 @@ fn os_by_pattern(s: &Study) -> Family {
 /// A5: stage IV non-squamous NSCLC by bone metastases at diagnosis (F5, F6).
 fn os_bone_at_diagnosis(s: &Study) -> Family {
     let d = &s.d;
-    let population = Population::select(0..s.n(), |i| {
-        if s.cohort.patients.stage[i].is_none() {
-            Err("stage not recorded")
-        } else if !s.stage_iv(i) {
-            Err("not stage IV at diagnosis")
-        } else if !s.non_squamous_nsclc(i) {
-            Err("not non-squamous NSCLC")
-        } else {
+    let population = stage_iv(s, |i| {
+        if s.non_squamous_nsclc(i) {
             Ok(())
+        } else {
+            Err("not non-squamous NSCLC")
         }
     });
     let rows = &population.rows;

@@ -412,11 +412,11 @@ fn analyses_table(s: &RunSummary) -> OutputTable {
     type Row<'a> = (&'a str, &'a str, &'a str, Option<i64>, Option<i64>);
     let mut rows: Vec<Row> = Vec::new();
     for a in &s.analyses {
-        rows.push((a.id, a.name, "", count_value(&a.n), None));
+        rows.push((a.declared.id, a.declared.name, "", count_value(&a.n), None));
         for e in &a.excluded {
             rows.push((
-                a.id,
-                a.name,
+                a.declared.id,
+                a.declared.name,
                 &e.reason,
                 count_value(&a.n),
                 count_value(&e.n),

@@ -423,13 +423,23 @@ fn sections(s: &RunSummary) -> Vec<Section> {
         }],
         charts_after: false,
     });
-    let last = s.analyses.iter().rev().find(|a| a.id != "A1").map(|a| a.id);
-    for a in s.analyses.iter().filter(|a| a.id != "A1") {
+    let last = s
+        .analyses
+        .iter()
+        .rev()
+        .find(|a| a.declared.id != "A1")
+        .map(|a| a.declared.id);
+    for (a, n) in s
+        .analyses
+        .iter()
+        .map(|a| (&a.declared, a.n))
+        .filter(|(a, _)| a.id != "A1")
+    {
         out.push(Section {
             title: format!("{} {}", a.id, a.name.replace('_', " ")),
             paragraphs: vec![format!(
-                "{}. Outcome: {}; exposure: {}. n = {}.",
-                a.population, a.outcome, a.exposure, a.n
+                "{}. Outcome: {}; exposure: {}. n = {n}.",
+                a.population, a.outcome, a.exposure
             )],
             tables: analysis_tables(s, a.id),
             charts_after: Some(a.id) == last,
@@ -480,7 +490,8 @@ fn sections(s: &RunSummary) -> Vec<Section> {
             rows: s
                 .analyses
                 .iter()
-                .map(|a| {
+                .map(|run| {
+                    let a = &run.declared;
                     vec![
                         format!("{} {}", a.id, a.name),
                         a.population.into(),
@@ -490,8 +501,8 @@ fn sections(s: &RunSummary) -> Vec<Section> {
                         a.censoring.into(),
                         a.competing.into(),
                         a.estimator.into(),
-                        a.n.to_string(),
-                        a.excluded.iter().map(|e| format!("{}: {}", e.reason, e.n)).collect::<Vec<_>>().join("; "),
+                        run.n.to_string(),
+                        run.excluded.iter().map(|e| format!("{}: {}", e.reason, e.n)).collect::<Vec<_>>().join("; "),
                     ]
                 })
                 .collect(),
