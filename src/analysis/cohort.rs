@@ -206,6 +206,46 @@ fn smd_categorical(a: &[u64], b: &[u64]) -> Option<f64> {
     Some(value.max(0.0).sqrt())
 }
 
+/// Which cells of a categorical variable's grid (levels and missing × overall, then the two
+/// groups) are hidden: the small counts, then, until nothing changes, complementary cells
+/// (domain rule of disclosure control: a hidden cell must not be the difference of shown ones):
+/// a group's cell when the other group's is hidden (overall = the sum of the two), and the next
+/// smallest cell of a column when only one of its cells is hidden (the column's total is
+/// shown).
+fn complementary_suppression(d: &Disclosure, grid: &[Vec<u64>]) -> Vec<Vec<bool>> {
+    let mut hidden: Vec<Vec<bool>> = grid
+        .iter()
+        .map(|row| row.iter().map(|&k| d.hides(k)).collect())
+        .collect();
+    let columns = grid.first().map_or(0, Vec::len);
+    loop {
+        let mut changed = false;
+        for (r, row) in grid.iter().enumerate() {
+            if columns == 3 && hidden[r][1] != hidden[r][2] && row[1] > 0 && row[2] > 0 {
+                hidden[r][1] = true;
+                hidden[r][2] = true;
+                changed = true;
+            }
+        }
+        for c in 0..columns {
+            let nonzero: Vec<usize> = (0..grid.len()).filter(|&r| grid[r][c] > 0).collect();
+            if nonzero.iter().filter(|&&r| hidden[r][c]).count() == 1 {
+                if let Some(&r) = nonzero
+                    .iter()
+                    .filter(|&&r| !hidden[r][c])
+                    .min_by_key(|&&r| grid[r][c])
+                {
+                    hidden[r][c] = true;
+                    changed = true;
+                }
+            }
+        }
+        if !changed {
+            return hidden;
+        }
+    }
+}
+
 /// A1: Table 1 of every accepted patient, overall and by bone metastases at diagnosis.
 pub fn table_one(s: &Study) -> (TableOneJson, Population) {
     let d = &s.d;
@@ -307,7 +347,7 @@ pub fn table_one(s: &Study) -> (TableOneJson, Population) {
             ),
         ),
         (
-            "bone-targeted agent",
+            "bone-targeted agent (during follow-up)",
             Variable::Categorical(
                 vocab(BoneAgent::ALL.iter().map(|v| v.as_str()).collect()),
                 &agent,
@@ -380,42 +420,43 @@ pub fn table_one(s: &Study) -> (TableOneJson, Population) {
                     })
                     .collect();
                 let smd = smd_categorical(&counts[1].0, &counts[2].0);
-                for (l, level_name) in levels.iter().enumerate() {
-                    if counts[0].0[l] == 0 {
-                        continue;
+                // The variable's cells, levels then missing, one per column, and which are
+                // hidden once complementary suppression has run.
+                let mut grid: Vec<Vec<u64>> = (0..levels.len())
+                    .map(|l| counts.iter().map(|(k, _)| k[l]).collect())
+                    .collect();
+                grid.push(counts.iter().map(|(_, m)| *m).collect());
+                let hidden = complementary_suppression(d, &grid);
+                let cell = |r: usize, c: usize, with_share: bool| {
+                    let k = grid[r][c];
+                    if hidden[r][c] {
+                        if d.hides(k) {
+                            d.count(k).to_string()
+                        } else {
+                            d.suppress_complementary();
+                            "suppressed".to_string()
+                        }
+                    } else if with_share {
+                        let known: u64 = counts[c].0.iter().sum();
+                        format!("{k} ({:.1}%)", 100.0 * k as f64 / known.max(1) as f64)
+                    } else {
+                        k.to_string()
                     }
+                };
+                for (l, level_name) in levels.iter().enumerate() {
                     rows.push(TableOneRowJson {
                         variable: name.to_string(),
                         level: level_name.to_string(),
-                        cells: counts
-                            .iter()
-                            .map(|(k, _)| {
-                                let known: u64 = k.iter().sum();
-                                let c = d.count(k[l]);
-                                if c.is_suppressed() || known == 0 {
-                                    c.to_string()
-                                } else {
-                                    format!("{} ({:.1}%)", k[l], 100.0 * k[l] as f64 / known as f64)
-                                }
-                            })
-                            .collect(),
-                        smd: if rows
-                            .last()
-                            .is_some_and(|r: &TableOneRowJson| r.variable == *name)
-                        {
-                            None
-                        } else {
-                            smd
-                        },
+                        cells: (0..columns.len()).map(|c| cell(l, c, true)).collect(),
+                        smd: if l == 0 { smd } else { None },
                     });
                 }
                 if counts[0].1 > 0 {
                     rows.push(TableOneRowJson {
                         variable: name.to_string(),
                         level: "missing".into(),
-                        cells: counts
-                            .iter()
-                            .map(|(_, m)| d.count(*m).to_string())
+                        cells: (0..columns.len())
+                            .map(|c| cell(levels.len(), c, false))
                             .collect(),
                         smd: None,
                     });
@@ -453,6 +494,33 @@ mod tests {
         // Two levels: the difference of proportions over the pooled SD.
         let two = smd_categorical(&[40, 60], &[60, 40]).unwrap();
         assert!((two - 0.2 / (0.24f64).sqrt()).abs() < 1e-12);
+    }
+
+    #[test]
+    fn a_hidden_cell_is_never_the_difference_of_shown_ones() {
+        let d = Disclosure::new(5);
+        // Rows: levels a, b, c; columns: overall, group 1, group 2.
+        let grid = vec![vec![40, 37, 3], vec![30, 10, 20], vec![10, 5, 5]];
+        let hidden = complementary_suppression(&d, &grid);
+        // 3 is small; 37 beside it would give it away (40 - 37); within group 2, the next
+        // smallest (5) goes too, and then its partner in group 1.
+        assert_eq!(
+            hidden,
+            [
+                [false, true, true],
+                [false, false, false],
+                [false, true, true]
+            ]
+        );
+        // Within each column, zero or at least two hidden cells.
+        for c in 0..3 {
+            let k = hidden.iter().filter(|row| row[c]).count();
+            assert!(k == 0 || k >= 2, "column {c}");
+        }
+        assert_eq!(
+            complementary_suppression(&d, &[vec![40, 20, 20], vec![30, 10, 20]]),
+            [[false; 3], [false; 3]]
+        );
     }
 
     #[test]

@@ -345,6 +345,7 @@ pub fn with_horizon(horizons: &[f64], extra: f64) -> Vec<f64> {
 }
 
 /// What a cumulative-incidence analysis is: its ids and words.
+#[derive(Clone, Copy)]
 pub struct CifSpec<'a> {
     /// Analysis id.
     pub analysis: &'static str,

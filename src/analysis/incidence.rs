@@ -164,7 +164,7 @@ pub fn prevalence(s: &Study, balance: &[TableBalance]) -> Prevalence {
             Ok(())
         }
     });
-    let a3 = metachronous_risk.declare(d, analysis("A3"));
+    let a3 = advanced.declare(d, analysis("A3"));
     let bone_timing = |i: usize| -> (f64, u32) {
         let t = &s.timelines[i];
         match t.bone_from_diagnosis {
@@ -175,59 +175,85 @@ pub fn prevalence(s: &Study, balance: &[TableBalance]) -> Prevalence {
     };
     let horizons = &s.settings.horizons_months;
     let endpoint = "months from the lung-cancer diagnosis; death without bone metastases competing; last contact censors";
-    let families = |rows: &[usize]| breakdown(rows, |i| s.family(i), |k| FAMILIES[*k].1.into());
+    let metachronous = "advanced disease (stage III-IV) without bone metastases at diagnosis";
     let synchronous = advanced
         .rows
         .iter()
         .filter(|&&i| s.bone_at_diagnosis(i))
         .count() as u64;
-    let cumulative = vec![
-        cumulative(
+    let m = &metachronous_risk.rows;
+    let mut cumulative_json = Vec::new();
+    // The metachronous risk overall and by A2's baseline groups, with Gray's tests.
+    for (id, by, groups) in [
+        (
+            "bone_metachronous_advanced",
+            "overall",
+            vec![("all".to_string(), m.clone())],
+        ),
+        (
+            "bone_metachronous_advanced_by_molecular",
+            "molecular subgroup",
+            by_subgroup(m),
+        ),
+        (
+            "bone_metachronous_advanced_by_histology",
+            "histology",
+            breakdown(m, |i| s.histology_group(i), |h| h.as_str().into()),
+        ),
+        (
+            "bone_metachronous_advanced_by_sex",
+            "sex",
+            breakdown(m, |i| pt.sex[i], |v| v.as_str().into()),
+        ),
+        (
+            "bone_metachronous_advanced_by_risk_profile",
+            "risk profile (C10)",
+            breakdown(
+                m,
+                |i| {
+                    s.classified[i]
+                        .baseline
+                        .risk_factor_count
+                        .as_ref()
+                        .ok()
+                        .copied()
+                },
+                |r| r.map_or("not assessable".into(), |k| format!("{k} risk factors")),
+            ),
+        ),
+    ] {
+        cumulative_json.push(cumulative(
             d,
             &CifSpec {
                 analysis: "A3",
-                id: "bone_metachronous_advanced",
+                id,
                 outcome: "bone metastases after diagnosis (metachronous)",
                 endpoint,
-                population: "advanced disease (stage III-IV) without bone metastases at diagnosis",
-                by: "overall",
+                population: metachronous,
+                by,
                 horizons,
             },
-            &vec![("all".to_string(), metachronous_risk.rows.clone())],
+            &groups,
             &bone_timing,
             0,
-        ),
-        cumulative(
-            d,
-            &CifSpec {
-                analysis: "A3",
-                id: "bone_metachronous_advanced_by_family",
-                outcome: "bone metastases after diagnosis (metachronous)",
-                endpoint,
-                population: "advanced disease (stage III-IV) without bone metastases at diagnosis",
-                by: "molecular family",
-                horizons,
-            },
-            &families(&metachronous_risk.rows),
-            &bone_timing,
-            0,
-        ),
-        cumulative(
-            d,
-            &CifSpec {
-                analysis: "A3",
-                id: "bone_all_advanced",
-                outcome: "bone metastases (synchronous counted at 0)",
-                endpoint,
-                population: "advanced disease (stage III-IV)",
-                by: "overall",
-                horizons: &with_horizon(horizons, 24.0),
-            },
-            &vec![("all".to_string(), advanced.rows.clone())],
-            &bone_timing,
-            synchronous,
-        ),
-    ];
+        ));
+    }
+    cumulative_json.push(cumulative(
+        d,
+        &CifSpec {
+            analysis: "A3",
+            id: "bone_all_advanced",
+            outcome: "bone metastases (synchronous counted at 0)",
+            endpoint,
+            population: "advanced disease (stage III-IV)",
+            by: "overall",
+            horizons: &with_horizon(horizons, 24.0),
+        },
+        &vec![("all".to_string(), advanced.rows.clone())],
+        &bone_timing,
+        synchronous,
+    ));
+    let cumulative = cumulative_json;
     Prevalence {
         a1,
         a2,
@@ -288,7 +314,7 @@ fn risk_factor_model(s: &Study, all: &[usize]) -> ModelJson {
         &s.d,
         ("A2", "risk_factors_bone_at_diagnosis"),
         "logistic regression of bone metastases at diagnosis",
-        "adjusted for sex, age, tumour size > 20 mm, N1-N3, non-bone metastatic sites, histology and molecular family",
+        "adjusted for sex, age, tumour size > 20 mm, N1-N3, non-bone metastatic sites, histology and molecular subgroup (C3)",
         "patients with tumour size and N stage recorded",
         (rows.len() as u64, (all.len() - rows.len()) as u64),
     );
@@ -312,7 +338,7 @@ fn risk_factor_model(s: &Study, all: &[usize]) -> ModelJson {
         )))
     });
     histology_factor(s, &mut design, &rows);
-    family_factor(s, &mut design, &rows);
+    subgroup_factor(s, &mut design, &rows);
     let outcome: Vec<bool> = rows.iter().map(|&i| s.bone_at_diagnosis(i)).collect();
     fit_logistic(&s.d, &mut model, &outcome, design);
     model
@@ -335,6 +361,21 @@ pub fn histology_factor(s: &Study, design: &mut Design, rows: &[usize]) {
     );
 }
 
+/// Molecular subgroup (C3) as a factor, triple-negative the reference.
+pub fn subgroup_factor(s: &Study, design: &mut Design, rows: &[usize]) {
+    let levels: Vec<(MolecularSubgroup, &str)> = MolecularSubgroup::ALL
+        .iter()
+        .map(|&m| (m, m.as_str()))
+        .collect();
+    design.factor(
+        "molecular",
+        &levels,
+        MolecularSubgroup::TripleNegative,
+        rows,
+        |i| s.subgroup(i),
+    );
+}
+
 /// Molecular family as a factor, triple-negative the reference.
 pub fn family_factor(s: &Study, design: &mut Design, rows: &[usize]) {
     design.factor("molecular", &FAMILIES, TRIPLE_NEGATIVE, rows, |i| {
@@ -342,9 +383,12 @@ pub fn family_factor(s: &Study, design: &mut Design, rows: &[usize]) {
     });
 }
 
-/// ECOG as a factor (0, 1, 2, 3-4), 0 the reference.
+/// ECOG as a factor (0, 1, 2, 3-4), 0 the reference. Every row must have ECOG recorded (the
+/// callers leave out the others and count them): a missing value would otherwise read as the
+/// reference level.
 pub fn ecog_factor(s: &Study, design: &mut Design, rows: &[usize]) {
     let pt = &s.cohort.patients;
+    debug_assert!(rows.iter().all(|&i| pt.ecog[i].is_some()));
     design.factor(
         "ECOG",
         &[(0u8, "0"), (1, "1"), (2, "2"), (3, "3-4")],
@@ -514,7 +558,7 @@ pub fn calcaemia(s: &Study) -> Calcaemia {
     let at_zero = all
         .rows
         .iter()
-        .filter(|&&i| s.timelines[i].crisis_days.first() == Some(&0))
+        .filter(|&&i| s.timelines[i].crisis_days.first().is_some_and(|&k| k <= 0))
         .count() as u64;
     let cumulative = cumulative(
         d,

@@ -74,6 +74,11 @@ impl Disclosure {
     pub fn hides_split(&self, k: u64, n: u64) -> bool {
         self.hides(k) || self.hides(n.saturating_sub(k)) || self.hides(n)
     }
+    /// Counts one count hidden by complementary suppression (shown as `suppressed`).
+    pub fn suppress_complementary(&self) {
+        self.hidden
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
     /// Counts hidden so far.
     pub fn hidden(&self) -> u64 {
         self.hidden.load(std::sync::atomic::Ordering::Relaxed)

@@ -58,8 +58,8 @@ pub const PLAN: [Analysis; 12] = [
     Analysis {
         id: "A3",
         name: "bone_cumulative",
-        population: "advanced disease (stage III-IV) without bone metastases at diagnosis; and all advanced disease, synchronous bone disease as an event at 0",
-        exposure: "molecular family (baseline)",
+        population: "advanced disease (stage III-IV), synchronous bone disease as an event at 0; and those without bone metastases at diagnosis (the metachronous risk)",
+        exposure: "molecular subgroup, histology, sex, risk profile (baseline)",
         outcome: "bone metastases",
         origin: "lung-cancer diagnosis",
         censoring: "last contact",
@@ -75,7 +75,7 @@ pub const PLAN: [Analysis; 12] = [
         origin: "lung-cancer diagnosis",
         censoring: DEATH_OR_CONTACT,
         competing: NONE,
-        estimator: "Kaplan-Meier, log-rank; Cox crude and adjusted for age, sex, ECOG, histology and molecular family (Efron ties)",
+        estimator: "Kaplan-Meier, log-rank; Cox crude and adjusted for age, sex, ECOG, histology and molecular subgroup (Efron ties), on the patients with ECOG recorded; visceral only is the reference pattern",
     },
     Analysis {
         id: "A5",
@@ -103,7 +103,7 @@ pub const PLAN: [Analysis; 12] = [
         id: "A7",
         name: "first_sre",
         population: "patients with bone metastases",
-        exposure: "weight-bearing involvement (at bone diagnosis); bone-targeted agent as a time-varying exposure (rows split at its start) and at the landmark",
+        exposure: "weight-bearing involvement (C7, from bone_sites, read as the sites at bone diagnosis: the contract does not date them); bone-targeted agent as a time-varying exposure (rows split at its start) and at the landmark",
         outcome: "first SRE (revealing SREs at 0)",
         origin: "bone-metastasis diagnosis (the landmark for the landmark analysis)",
         censoring: "last contact; death for the cause-specific Cox model",

@@ -1,16 +1,24 @@
 //! The published figures F1–F11 (`published.csv`, a data table: key, figure, value, its CI
-//! where published, source) set beside the cohort's estimate in the source's population
-//! (docs/analysis-plan.md), with their difference and its 95% CI, a p-value, Holm's
-//! correction over every row and a verdict: `differs` (Holm p < 0.05), `consistent` (not
-//! different, and the cohort's CI half-width at most `consistent_half_width_share` of the
-//! published value), `imprecise` otherwise. Never adjust an estimate toward the literature.
+//! and group size where published, source) set beside the cohort's estimate in the source's
+//! population (docs/analysis-plan.md), with their difference and its 95% CI, a p-value,
+//! Holm's correction over every row with a p-value and a verdict: `differs` (Holm p < 0.05),
+//! `consistent` (not different, and the cohort's CI half-width at most
+//! `consistent_half_width_share` of the published value), `imprecise` otherwise. Never
+//! adjust an estimate toward the literature.
 //!
-//! The difference: cohort − literature for proportions, cumulative incidences and medians (the
-//! standard error from the cohort's CI: symmetric for shares, the log-scale CI by the delta
-//! method for medians); cohort / literature for ratios, on the log scale, the published CI
-//! (where given) widening it. Direction rows (a published direction, no value) say
-//! `consistent` when the cohort's CI lies on the published side of 1, `differs` when on the
-//! other side, `imprecise` otherwise.
+//! Each row is tested on the scale its interval is built on, so that the p-value and the
+//! interval agree:
+//! - a share: the score test against the published value (the test the Wilson interval
+//!   inverts), or, where the source gives its group size, the two-sample Wald test; the
+//!   difference's CI is the cohort's Wilson interval minus the published value (Wald with the
+//!   source's size);
+//! - a cumulative incidence: on the log(−log) scale of its interval (cmprsk's variance);
+//! - a median: on the log scale of its interval (the limits of a Kaplan–Meier median come from
+//!   a test inversion: the p-value is approximate); no p-value when a limit is not reached;
+//! - a ratio: cohort / literature on the log scale, the published CI (where given) widening it;
+//! - a direction (F10's adjusted odds ratios, published as "raises the risk"): the Wald test
+//!   of the odds ratio against 1, in Holm; `consistent` when significant in the published
+//!   direction, `differs` when significant against it, `imprecise` otherwise.
 
 use statrs::distribution::{ContinuousCDF, Normal};
 
@@ -31,6 +39,7 @@ struct Literature {
     literature: Option<f64>,
     literature_lower: Option<f64>,
     literature_upper: Option<f64>,
+    literature_n: Option<u64>,
     literature_text: String,
     source: String,
     figure: String,
@@ -79,68 +88,92 @@ pub fn holm(p: &[Option<f64>]) -> Vec<Option<f64>> {
 }
 
 /// The difference (with its CI) and its p-value for one row.
-fn difference(lit: &Literature, e: &Estimate) -> (Estimate, Option<f64>) {
+/// `direction_p`: a direction row's Wald p-value against 1.
+fn difference(lit: &Literature, c: &Cohort, direction_p: Option<f64>) -> (Estimate, Option<f64>) {
+    let e = &c.estimate;
+    if lit.scale == "direction" {
+        return (Estimate::NONE, direction_p);
+    }
     let (Some(value), Some(est)) = (lit.literature, e.estimate) else {
         return (Estimate::NONE, None);
     };
     let z = z95();
-    let ci_se = |lo: Option<f64>, hi: Option<f64>| match (lo, hi) {
-        (Some(lo), Some(hi)) => Some((hi - lo) / (2.0 * z)),
+    // The cohort's interval shifted by the published value.
+    let shifted = Estimate {
+        estimate: Some(est - value),
+        lower: e.lower.map(|x| x - value),
+        upper: e.upper.map(|x| x - value),
+    };
+    // The standard error on a scale where the interval is symmetric.
+    let ci_se = |lo: Option<f64>, hi: Option<f64>, f: &dyn Fn(f64) -> f64| match (lo, hi) {
+        (Some(lo), Some(hi)) if f(lo).is_finite() && f(hi).is_finite() => {
+            Some((f(hi) - f(lo)).abs() / (2.0 * z))
+        }
         _ => None,
     };
-    let log = |x: Option<f64>| x.filter(|v| *v > 0.0).map(f64::ln);
+    let test = |d: f64, se: Option<f64>| se.filter(|se| *se > 0.0).map(|se| two_sided(d / se));
     match lit.scale.as_str() {
         "ratio" => {
-            let Some(se_c) = ci_se(log(e.lower), log(e.upper)) else {
+            let Some(se_c) = ci_se(e.lower, e.upper, &f64::ln) else {
                 return (Estimate::NONE, None);
             };
-            let se_l = ci_se(log(lit.literature_lower), log(lit.literature_upper)).unwrap_or(0.0);
+            let se_l = ci_se(lit.literature_lower, lit.literature_upper, &f64::ln).unwrap_or(0.0);
             let se = (se_c * se_c + se_l * se_l).sqrt();
             let d = est.ln() - value.ln();
             (
                 Estimate::new(d.exp(), Some((d - z * se).exp()), Some((d + z * se).exp())),
-                (se > 0.0).then(|| two_sided(d / se)),
+                test(d, Some(se)),
             )
         }
-        "median_months" => {
-            let Some(se_log) = ci_se(log(e.lower), log(e.upper)) else {
-                return (Estimate::new(est - value, None, None), None);
-            };
-            let se = est * se_log;
-            let d = est - value;
+        "median_months" => (
+            shifted,
+            test(est.ln() - value.ln(), ci_se(e.lower, e.upper, &f64::ln)),
+        ),
+        "cumulative_incidence" => {
+            let cll = |x: f64| (-x.ln()).ln();
             (
-                Estimate::new(d, Some(d - z * se), Some(d + z * se)),
-                (se > 0.0).then(|| two_sided(d / se)),
+                shifted,
+                test(cll(est) - cll(value), ci_se(e.lower, e.upper, &cll)),
             )
         }
         _ => {
-            let Some(se) = ci_se(e.lower, e.upper) else {
-                return (Estimate::new(est - value, None, None), None);
+            let Some(Count::Shown(n)) = c.n else {
+                return (shifted, None);
             };
-            let se_l = ci_se(lit.literature_lower, lit.literature_upper).unwrap_or(0.0);
-            let se = (se * se + se_l * se_l).sqrt();
-            let d = est - value;
-            (
-                Estimate::new(d, Some(d - z * se), Some(d + z * se)),
-                (se > 0.0).then(|| two_sided(d / se)),
-            )
+            let n = n as f64;
+            match lit.literature_n {
+                Some(n0) => {
+                    let n0 = n0 as f64;
+                    let se = (est * (1.0 - est) / n + value * (1.0 - value) / n0).sqrt();
+                    let d = est - value;
+                    (
+                        Estimate::new(d, Some(d - z * se), Some(d + z * se)),
+                        test(d, Some(se)),
+                    )
+                }
+                None => (
+                    shifted,
+                    test(est - value, Some((value * (1.0 - value) / n).sqrt())),
+                ),
+            }
         }
     }
 }
 
 /// The verdict of a row.
 fn verdict(lit: &Literature, e: &Estimate, p_holm: Option<f64>, share: f64) -> &'static str {
-    let Some(_) = e.estimate else {
+    let Some(estimate) = e.estimate else {
         return "not_estimated";
     };
+    let significant = p_holm.is_some_and(|p| p < 0.05);
     if lit.scale == "direction" {
-        return match (e.lower, e.upper) {
-            (Some(lo), _) if lo > 1.0 => "consistent",
-            (_, Some(hi)) if hi < 1.0 => "differs",
-            _ => "imprecise",
+        return match (significant, estimate > 1.0) {
+            (true, true) => "consistent",
+            (true, false) => "differs",
+            (false, _) => "imprecise",
         };
     }
-    if p_holm.is_some_and(|p| p < 0.05) {
+    if significant {
         return "differs";
     }
     match (p_holm, lit.literature, e.lower, e.upper) {
@@ -161,7 +194,7 @@ pub fn published_figures(s: &Study, summary: &RunSummary) -> Vec<PublishedJson> 
     let differences: Vec<(Estimate, Option<f64>)> = rows
         .iter()
         .zip(&cohorts)
-        .map(|(r, c)| difference(r, &c.estimate))
+        .map(|(r, c)| difference(r, c, f10_term(summary, &r.key).map(|t| t.p)))
         .collect();
     let p: Vec<Option<f64>> = differences.iter().map(|(_, p)| *p).collect();
     let p_holm = holm(&p);
@@ -335,31 +368,47 @@ fn cohort_estimate(s: &Study, summary: &RunSummary, lit: &Literature) -> Cohort 
         "F10.large_cell" => histology_share(s, Some(Histology::LargeCell)),
         "F10.nsclc_nos" => histology_share(s, Some(Histology::NsclcNos)),
         "F10.male_sex" | "F10.tumour_size" | "F10.nodal_involvement" | "F10.other_sites" => {
-            let term = match lit.key.as_str() {
-                "F10.male_sex" => "sex=m",
-                "F10.tumour_size" => "tumour size > 20 mm",
-                "F10.nodal_involvement" => "N1-N3",
-                _ => "non-bone metastatic site at diagnosis",
-            };
-            match model("risk_factors_bone_at_diagnosis") {
-                Some(m) => match m.terms.iter().find(|t| t.term == term) {
-                    Some(t) => Cohort {
-                        estimate: t.ratio,
-                        n: Some(m.n),
-                        note: format!("logistic regression, {}; Wald 95% CI", m.adjustment),
-                    },
-                    None => Cohort {
-                        estimate: Estimate::NONE,
-                        n: Some(m.n),
-                        note: format!("not estimated: {}", m.not_fitted.as_deref().unwrap_or("the term does not vary")),
-                    },
+            match (model("risk_factors_bone_at_diagnosis"), f10_term(summary, &lit.key)) {
+                (Some(m), Some(t)) => Cohort {
+                    estimate: t.ratio,
+                    n: Some(m.n),
+                    note: format!(
+                        "logistic regression, {}; Wald 95% CI; p tests the odds ratio against 1",
+                        m.adjustment
+                    ),
                 },
-                None => none("not estimated"),
+                (Some(m), None) => Cohort {
+                    estimate: Estimate::NONE,
+                    n: Some(m.n),
+                    note: format!(
+                        "not estimated: {}",
+                        m.not_fitted.as_deref().unwrap_or("the term does not vary")
+                    ),
+                },
+                (None, _) => none("not estimated"),
             }
         }
         "F11.hazard_ratio" => first_term("F11_first_sre_by_ntx"),
         _ => none("not estimated: no analysis is mapped to this row"),
     }
+}
+
+/// F10's adjusted odds ratio for a direction row, from A2's logistic model.
+fn f10_term<'a>(summary: &'a RunSummary, key: &str) -> Option<&'a TermJson> {
+    let term = match key {
+        "F10.male_sex" => "sex=m",
+        "F10.tumour_size" => "tumour size > 20 mm",
+        "F10.nodal_involvement" => "N1-N3",
+        "F10.other_sites" => "non-bone metastatic site at diagnosis",
+        _ => return None,
+    };
+    summary
+        .models
+        .iter()
+        .find(|m| m.id == "risk_factors_bone_at_diagnosis")?
+        .terms
+        .iter()
+        .find(|t| t.term == term)
 }
 
 /// F10: the share with bone metastases at diagnosis, all stages, overall or in one histology.
@@ -429,7 +478,12 @@ mod tests {
             .find(|r| r.key == "F7.hazard_ratio")
             .unwrap();
         let e = Estimate::new(0.49, Some(0.49 / 1.5), Some(0.49 * 1.5));
-        let (d, p) = difference(&lit, &e);
+        let c = Cohort {
+            estimate: e,
+            n: Some(Count::Shown(100)),
+            note: String::new(),
+        };
+        let (d, p) = difference(&lit, &c, None);
         assert!((d.estimate.unwrap() - 1.0).abs() < 1e-12);
         assert!((p.unwrap() - 1.0).abs() < 1e-12);
         // Wider than the cohort's own CI: the published one adds to it.
@@ -439,5 +493,64 @@ mod tests {
         assert_eq!(verdict(&lit, &tight, Some(1.0), 0.25), "consistent");
         assert_eq!(verdict(&lit, &tight, Some(0.01), 0.25), "differs");
         assert_eq!(verdict(&lit, &Estimate::NONE, None, 0.25), "not_estimated");
+    }
+
+    fn row(key: &str) -> Literature {
+        literature().into_iter().find(|r| r.key == key).unwrap()
+    }
+
+    /// A share against a published value: the score test the Wilson interval inverts (R:
+    /// prop.test(60, 100, p = 0.538, correct = FALSE)$p.value would use the same statistic;
+    /// here z = (0.6 − 0.538) / sqrt(0.538 × 0.462 / 100) by hand), or, with the source's group
+    /// size, the two-sample Wald test.
+    #[test]
+    fn shares_are_tested_as_their_interval_is_built() {
+        let c = |e: f64, lo: f64, hi: f64, n: u64| Cohort {
+            estimate: Estimate::new(e, Some(lo), Some(hi)),
+            n: Some(Count::Shown(n)),
+            note: String::new(),
+        };
+        let mut lit = row("F3.egfr");
+        lit.literature_n = None;
+        let (d, p) = difference(&lit, &c(0.6, 0.5, 0.69, 100), None);
+        let z = (0.6 - 0.538) / (0.538f64 * 0.462 / 100.0).sqrt();
+        assert!((p.unwrap() - two_sided(z)).abs() < 1e-15);
+        assert!((d.lower.unwrap() - (0.5 - 0.538)).abs() < 1e-15);
+        let lit = row("F3.egfr");
+        let (d, p) = difference(&lit, &c(0.6, 0.5, 0.69, 100), None);
+        let se = (0.6f64 * 0.4 / 100.0 + 0.538 * 0.462 / 160.0).sqrt();
+        assert!((p.unwrap() - two_sided((0.6 - 0.538) / se)).abs() < 1e-15);
+        assert!((d.upper.unwrap() - (0.062 + z95() * se)).abs() < 1e-12);
+        // A cumulative incidence on the log(-log) scale of its interval; a median on the log
+        // scale, with no p-value when a limit is not reached.
+        let cll = |x: f64| (-x.ln()).ln();
+        let (_, p) = difference(&row("F8.first_sre"), &c(0.45, 0.4, 0.5, 500), None);
+        let se = (cll(0.4) - cll(0.5)) / (2.0 * z95());
+        assert!((p.unwrap() - two_sided((cll(0.45) - cll(0.5)) / se)).abs() < 1e-15);
+        let nr = Cohort {
+            estimate: Estimate::new(9.0, Some(7.0), None),
+            n: Some(Count::Shown(80)),
+            note: String::new(),
+        };
+        assert_eq!(difference(&row("F7.median_kras_mutant"), &nr, None).1, None);
+        // A direction row takes the model's Wald p.
+        let dir = c(1.3, 1.1, 1.5, 400);
+        assert_eq!(
+            difference(&row("F10.male_sex"), &dir, Some(0.01)).1,
+            Some(0.01)
+        );
+        assert_eq!(
+            verdict(&row("F10.male_sex"), &dir.estimate, Some(0.01), 0.25),
+            "consistent"
+        );
+        let against = Estimate::new(0.7, Some(0.6), Some(0.8));
+        assert_eq!(
+            verdict(&row("F10.male_sex"), &against, Some(0.01), 0.25),
+            "differs"
+        );
+        assert_eq!(
+            verdict(&row("F10.male_sex"), &against, Some(0.2), 0.25),
+            "imprecise"
+        );
     }
 }

@@ -256,7 +256,16 @@ fn first_sre(s: &Study, bone: &Population) -> Part {
         Design::single("agent started by the landmark", by_landmark),
     );
     Part {
-        declared: bone.declare(d, analysis("A7")),
+        declared: {
+            let mut declared = bone.declare(d, analysis("A7"));
+            declared
+                .excluded
+                .extend(sub_exclusions(d, "cause-specific Cox", bone, &usable));
+            declared
+                .excluded
+                .extend(sub_exclusions(d, "landmark", bone, &at_landmark));
+            declared
+        },
         cumulative: cumulative_json,
         rates: Vec::new(),
         models: vec![cox, landmark_cox],
@@ -295,49 +304,34 @@ fn untreated(s: &Study, bone: &Population) -> Part {
             &nsclc,
         ),
     ] {
+        let all = vec![("all".to_string(), rows.to_vec())];
         let timing = |i: usize| first_event(&s.timelines[i], s.timelines[i].first_sre(), cut(i));
-        out.push(cumulative(
-            d,
-            &CifSpec {
-                analysis: "A8",
-                id,
-                outcome: "first SRE",
-                endpoint,
-                population,
-                by: "overall",
-                horizons: &horizons,
-            },
-            &vec![("all".to_string(), rows.to_vec())],
-            &timing,
-            revealing(s, rows),
-        ));
-    }
-    for (k, kind) in SRE_KINDS.iter().enumerate() {
-        let timing =
-            |i: usize| first_event(&s.timelines[i], s.timelines[i].first_of_kind[k], cut(i));
-        let at_zero = nsclc
-            .iter()
-            .filter(|&&i| s.timelines[i].first_of_kind[k].is_some_and(|x| x < 0))
-            .count() as u64;
-        let id = format!(
-            "sre_untreated_nsclc_{}",
-            kind.name().replace([' ', '-'], "_")
-        );
-        out.push(cumulative(
-            d,
-            &CifSpec {
-                analysis: "A8",
-                id: &id,
+        let spec = CifSpec {
+            analysis: "A8",
+            id,
+            outcome: "first SRE",
+            endpoint,
+            population,
+            by: "overall",
+            horizons: &horizons,
+        };
+        out.push(cumulative(d, &spec, &all, &timing, revealing(s, rows)));
+        // Each kind's first occurrence: death competes, other kinds do not end follow-up.
+        for (k, kind) in SRE_KINDS.iter().enumerate() {
+            let timing =
+                |i: usize| first_event(&s.timelines[i], s.timelines[i].first_of_kind[k], cut(i));
+            let at_zero = rows
+                .iter()
+                .filter(|&&i| s.timelines[i].first_of_kind[k].is_some_and(|x| x < 0))
+                .count() as u64;
+            let kind_id = format!("{id}_{}", kind.name().replace([' ', '-'], "_"));
+            let spec = CifSpec {
+                id: &kind_id,
                 outcome: kind.name(),
-                endpoint,
-                population: "NSCLC with bone metastases and known untreated time",
-                by: "overall",
-                horizons: &horizons,
-            },
-            &vec![("all".to_string(), nsclc.clone())],
-            &timing,
-            at_zero,
-        ));
+                ..spec
+            };
+            out.push(cumulative(d, &spec, &all, &timing, at_zero));
+        }
     }
     Part {
         declared: known.declare(d, analysis("A8")),
@@ -380,44 +374,81 @@ fn second_sre(s: &Study, bone: &Population) -> Part {
         if t.first_sre().is_none_or(|k| k > t.end_from_bone) {
             Err("no SRE")
         } else {
-            t.agent.unusable().map_or(Ok(()), Err)
+            Ok(())
         }
     });
+    let usable = with_first.refine(|i| s.timelines[i].agent.unusable().map_or(Ok(()), Err));
     // Treated at the first SRE: the agent started before its day (an SRE on the day the agent
     // starts happened untreated).
     let treated_at_first = |i: usize| {
         let t = &s.timelines[i];
-        matches!((t.agent, t.first_sre()), (AgentExposure::StartsOn(a), Some(k)) if a < k.max(0))
+        matches!((t.agent, t.first_sre()), (AgentExposure::StartsOn(a), Some(k)) if a < k)
     };
+    // From the first SRE's own date (a revealing one is before the bone diagnosis).
     let timing = |i: usize| {
         let t = &s.timelines[i];
-        let first = t.first_sre().unwrap_or(0).max(0);
+        let first = t.first_sre().unwrap_or(0);
         let end = t.end_from_bone - first;
         match t.second_sre() {
             Some(k) if k - first <= end => (months(k - first), 1),
             _ => (months(end), if t.dead { 2 } else { 0 }),
         }
     };
-    let cumulative_json = cumulative(
+    let spec = |id, by, population| CifSpec {
+        analysis: "A10",
+        id,
+        outcome: "second SRE",
+        endpoint:
+            "months from the first SRE; death without a second SRE competing; last contact censors",
+        population,
+        by,
+        horizons: &s.settings.horizons_months,
+    };
+    let cumulative_json = vec![
+        cumulative(
+            d,
+            &spec(
+                "second_sre",
+                "overall",
+                "patients with bone metastases and a first SRE",
+            ),
+            &vec![("all".to_string(), with_first.rows.clone())],
+            &timing,
+            0,
+        ),
+        cumulative(
+            d,
+            &spec(
+                "second_sre_by_agent",
+                "bone-targeted agent before the first SRE",
+                "patients with bone metastases, a first SRE and a usable bone-agent record",
+            ),
+            &split(
+                &usable.rows,
+                treated_at_first,
+                "agent before the first SRE",
+                "no agent before the first SRE",
+            ),
+            &timing,
+            0,
+        ),
+    ];
+    let (model, model_population) = recurrent_sre_model(s, bone);
+    let mut declared = with_first.declare(d, analysis("A10"));
+    declared
+        .excluded
+        .extend(sub_exclusions(d, "by agent", &with_first, &usable));
+    declared.excluded.extend(sub_exclusions(
         d,
-        &CifSpec {
-            analysis: "A10",
-            id: "second_sre",
-            outcome: "second SRE",
-            endpoint: "months from the first SRE; death without a second SRE competing; last contact censors",
-            population: "patients with bone metastases and a first SRE",
-            by: "bone-targeted agent before the first SRE",
-            horizons: &s.settings.horizons_months,
-        },
-        &split(&with_first.rows, treated_at_first, "agent before the first SRE", "no agent before the first SRE"),
-        &timing,
-        0,
-    );
+        "Andersen-Gill model",
+        bone,
+        &model_population,
+    ));
     Part {
-        declared: with_first.declare(d, analysis("A10")),
-        cumulative: vec![cumulative_json],
+        declared,
+        cumulative: cumulative_json,
         rates: Vec::new(),
-        models: vec![recurrent_sre_model(s, bone)],
+        models: vec![model],
     }
 }
 
@@ -465,7 +496,7 @@ fn shifted(
 
 /// A10: the Andersen–Gill model of recurrent SREs, from the bone diagnosis to death or last
 /// contact, with a patient-clustered robust variance.
-fn recurrent_sre_model(s: &Study, bone: &Population) -> ModelJson {
+fn recurrent_sre_model(s: &Study, bone: &Population) -> (ModelJson, Population) {
     let d = &s.d;
     let usable = bone.refine(|i| {
         if let Some(reason) = s.timelines[i].agent.unusable() {
@@ -518,26 +549,43 @@ fn recurrent_sre_model(s: &Study, bone: &Population) -> ModelJson {
             columns,
         },
     );
-    model
+    (model, usable)
 }
 
 /// A11: the first SRE (censored at the agent's start) and death by NTX class at the bone
-/// diagnosis.
+/// diagnosis, from the later of the bone diagnosis and the NTX sample: a patient with an SRE,
+/// the agent's start or the end of follow-up before the sample is left out, so that the class
+/// is known at the origin and prevalent SREs are not counted as events.
 fn ntx(s: &Study, bone: &Population) -> Part {
     let d = &s.d;
     let with_ntx = bone.refine(|i| {
-        if s.timelines[i].ntx_at_bone.is_some() {
-            Ok(())
-        } else {
-            Err("no NTX sample within 30 days of the bone-metastasis diagnosis")
+        let t = &s.timelines[i];
+        match t.ntx_at_bone {
+            None => Err("no NTX sample within 30 days of the bone-metastasis diagnosis"),
+            Some(sample) if sample.origin() > t.end_from_bone => {
+                Err("follow-up ended before the NTX sample")
+            }
+            Some(_) => Ok(()),
         }
     });
+    let origin = |i: usize| s.timelines[i].ntx_at_bone.map_or(0, |v| v.origin());
     let high = |i: usize| {
         s.timelines[i]
             .ntx_at_bone
-            .is_some_and(|v| resorption::ntx_class(v, s.settings) == NtxClass::High)
+            .is_some_and(|v| resorption::ntx_class(v.value, s.settings) == NtxClass::High)
     };
-    let untreated = with_ntx.refine(|i| s.timelines[i].agent.untreated_until().map(|_| ()));
+    let untreated = with_ntx.refine(|i| {
+        let t = &s.timelines[i];
+        let until = t.agent.untreated_until()?;
+        if t.first_sre().is_some_and(|k| k < origin(i)) {
+            Err("an SRE before the NTX sample (or a revealing SRE)")
+        } else if until.is_some_and(|a| a < origin(i)) {
+            Err("bone-targeted agent started before the NTX sample")
+        } else {
+            Ok(())
+        }
+    });
+    // Whole days from the origin: an event on the origin's day happens within its first day.
     let (stop, event): (Vec<f64>, Vec<bool>) = untreated
         .rows
         .iter()
@@ -550,8 +598,8 @@ fn ntx(s: &Study, bone: &Population) -> Part {
                 .flatten()
                 .map_or(t.end_from_bone, |c| c.min(t.end_from_bone));
             match t.first_sre() {
-                Some(k) if k <= end => (cox_time(k), true),
-                _ => (cox_time(end), false),
+                Some(k) if k <= end => (cox_time(k - origin(i)), true),
+                _ => (cox_time(end - origin(i)), false),
             }
         })
         .unzip();
@@ -560,7 +608,7 @@ fn ntx(s: &Study, bone: &Population) -> Part {
         ("A11", "F11_first_sre_by_ntx"),
         "cause-specific Cox model of the first SRE (Efron ties); death and the agent's start censor",
         "crude",
-        "patients with bone metastases, NTX at the bone diagnosis and known untreated time",
+        "patients with bone metastases, NTX at the bone diagnosis and known untreated time, SRE-free at the later of the bone diagnosis and the sample",
         (untreated.n(), with_ntx.n() - untreated.n()),
     );
     let ntx_high: Vec<f64> = untreated
@@ -577,12 +625,15 @@ fn ntx(s: &Study, bone: &Population) -> Part {
     let (death_stop, death_event): (Vec<f64>, Vec<bool>) = with_ntx
         .rows
         .iter()
-        .map(|&i| (cox_time(s.timelines[i].end_from_bone), s.timelines[i].dead))
+        .map(|&i| {
+            let t = &s.timelines[i];
+            (cox_time(t.end_from_bone - origin(i)), t.dead)
+        })
         .unzip();
     let mut death_model = model_json(
         d,
         ("A11", "death_by_ntx"),
-        "Cox model of death from the bone-metastasis diagnosis (Efron ties)",
+        "Cox model of death from the later of the bone diagnosis and the NTX sample (Efron ties)",
         "crude",
         "patients with bone metastases and NTX at the bone diagnosis",
         (with_ntx.n(), 0),
@@ -598,12 +649,46 @@ fn ntx(s: &Study, bone: &Population) -> Part {
         CoxData::right_censored(&death_stop, &death_event),
         Design::single("NTX >= 100 (vs < 100)", ntx_high),
     );
+    let mut declared = with_ntx.declare(d, analysis("A11"));
+    declared
+        .excluded
+        .extend(sub_exclusions(d, "first SRE", &with_ntx, &untreated));
     Part {
-        declared: with_ntx.declare(d, analysis("A11")),
+        declared,
         cumulative: Vec::new(),
         rates: Vec::new(),
         models: vec![sre_model, death_model],
     }
+}
+
+/// The exclusions a sub-analysis adds to its analysis's population, named after it.
+fn sub_exclusions(
+    d: &Disclosure,
+    name: &str,
+    population: &Population,
+    sub: &Population,
+) -> Vec<ExclusionJson> {
+    sub.excluded
+        .iter()
+        .filter(|(reason, n)| {
+            population
+                .excluded
+                .iter()
+                .find(|(r, _)| r == reason)
+                .is_none_or(|(_, k)| k != n)
+        })
+        .map(|&(reason, n)| {
+            let before = population
+                .excluded
+                .iter()
+                .find(|(r, _)| *r == reason)
+                .map_or(0, |(_, k)| *k);
+            ExclusionJson {
+                reason: format!("{name}: {reason}"),
+                n: d.count(n - before),
+            }
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -6,11 +6,11 @@
 
 use super::estimators::*;
 use super::incidence::{
-    ecog_factor, family_factor, histology_factor, model_json, KUIJPERS_POPULATION,
+    ecog_factor, family_factor, histology_factor, model_json, subgroup_factor, KUIJPERS_POPULATION,
 };
 use super::model::*;
 use super::plan::{analysis, Population};
-use super::timeline::cox_time;
+use super::timeline::{cox_time, months};
 use super::{Study, FAMILIES};
 use crate::classify::{resorption, MetastaticPattern, NtxClass};
 use crate::schema::vocab::{Histology, Sex};
@@ -174,18 +174,18 @@ fn os_by_pattern(s: &Study) -> Family {
     let crude = death_model(
         s,
         ("A4", "os_by_pattern_crude"),
-        "crude",
+        "crude, on the patients of the adjusted model (ECOG recorded)",
         name,
         rows,
         false,
         None,
         &pattern_factor,
-        false,
+        true,
     );
     let adjusted = death_model(
         s,
         ("A4", "os_by_pattern_adjusted"),
-        "adjusted for age, sex, ECOG, histology and molecular family",
+        "adjusted for age, sex, ECOG, histology and molecular subgroup (C3)",
         name,
         rows,
         false,
@@ -194,7 +194,7 @@ fn os_by_pattern(s: &Study) -> Family {
             pattern_factor(design, rows);
             age_sex_ecog(s, design, rows);
             histology_factor(s, design, rows);
-            family_factor(s, design, rows);
+            subgroup_factor(s, design, rows);
         },
         true,
     );
@@ -292,6 +292,34 @@ fn os_bone_at_diagnosis(s: &Study) -> Family {
         },
         true,
     ));
+    // Bone metastases at diagnosis are known only by the end of the synchronous window: the
+    // same comparison from that day, among patients alive and under follow-up then (a
+    // landmark), shows what the up to 30 days of immortal time weigh.
+    let window = i64::from(s.settings.synchronous_window_days);
+    let alive_at_window: Vec<usize> = rows
+        .iter()
+        .copied()
+        .filter(|&i| s.timelines[i].end_from_diagnosis > window)
+        .collect();
+    let landmark_name = format!(
+        "{KUIJPERS_POPULATION} alive {window} days after diagnosis, stratified by molecular family"
+    );
+    survival_json.push(survival(
+        d,
+        &SurvivalSpec {
+            analysis: "A5",
+            id: "os_by_bone_at_diagnosis_landmark",
+            endpoint: "overall survival from the end of the synchronous window (months)",
+            population: &landmark_name,
+            horizons: &s.settings.horizons_months,
+        },
+        &with_without(&alive_at_window),
+        &|i| {
+            let t = &s.timelines[i];
+            (months(t.end_from_diagnosis - window), t.dead)
+        },
+        Some(("molecular family", &family)),
+    ));
     (population.declare(d, analysis("A5")), survival_json, models)
 }
 
@@ -350,33 +378,54 @@ fn os_from_bone(s: &Study) -> Family {
         &from_bone,
         None,
     ));
-    let ntx: Vec<usize> = rows
-        .iter()
-        .copied()
-        .filter(|&i| s.timelines[i].ntx_at_bone.is_some())
-        .collect();
+    // NTX class at the bone diagnosis: time from the later of the bone diagnosis and the
+    // sample, so that nobody is grouped by a value measured after their origin.
+    let ntx = population.refine(|i| match s.timelines[i].ntx_at_bone {
+        None => Err("no NTX sample within 30 days of the bone-metastasis diagnosis"),
+        Some(sample) if sample.origin() > s.timelines[i].end_from_bone => {
+            Err("follow-up ended before the NTX sample")
+        }
+        Some(_) => Ok(()),
+    });
     let high = |i: usize| {
         s.timelines[i]
             .ntx_at_bone
-            .is_some_and(|v| resorption::ntx_class(v, s.settings) == NtxClass::High)
+            .is_some_and(|v| resorption::ntx_class(v.value, s.settings) == NtxClass::High)
+    };
+    let from_ntx = |i: usize| {
+        let t = &s.timelines[i];
+        let origin = t.ntx_at_bone.map_or(0, |v| v.origin());
+        (months(t.end_from_bone - origin), t.dead)
     };
     survival_json.push(survival(
         d,
         &SurvivalSpec {
             analysis: "A6",
             id: "os_from_bone_by_ntx",
-            endpoint: OS_FROM_BONE,
+            endpoint: "overall survival from the bone-metastasis diagnosis, or from the NTX sample when later (months)",
             population:
                 "patients with bone metastases and NTX within 30 days of the bone diagnosis",
             horizons,
         },
-        &split(&ntx, high, "NTX >= 100", "NTX < 100"),
-        &from_bone,
+        &split(&ntx.rows, high, "NTX >= 100", "NTX < 100"),
+        &from_ntx,
         None,
     ));
+    // The five families in one Cox model, triple-negative the reference.
+    let families_model = death_model(
+        s,
+        ("A6", "os_from_bone_by_family"),
+        "crude",
+        "patients with bone metastases",
+        rows,
+        true,
+        None,
+        &|design, rows| family_factor(s, design, rows),
+        false,
+    );
     (
         population.declare(d, analysis("A6")),
         survival_json,
-        Vec::new(),
+        vec![families_model],
     )
 }

@@ -160,8 +160,9 @@ pub struct Timeline {
     pub first_of_kind: [Option<i64>; 6],
     /// The bone agent.
     pub agent: AgentExposure,
-    /// The NTX value at the bone-metastasis diagnosis (nearest sample within ±30 days).
-    pub ntx_at_bone: Option<f64>,
+    /// The NTX sample at the bone-metastasis diagnosis (nearest within ±30 days): its value and
+    /// its day from the bone diagnosis.
+    pub ntx_at_bone: Option<NtxSample>,
     /// Days from the diagnosis of each laboratory hypercalcaemic crisis (distinct days).
     pub crisis_days: Vec<i64>,
 }
@@ -176,6 +177,24 @@ impl Timeline {
     pub fn second_sre(&self) -> Option<i64> {
         let first = self.first_sre()?;
         self.sre_days.iter().copied().find(|&d| d > first)
+    }
+}
+
+/// The NTX sample that dates the marker at the bone diagnosis (A11).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct NtxSample {
+    /// nmol BCE/mmol creatinine.
+    pub value: f64,
+    /// Day of the sample from the bone-metastasis diagnosis (negative: before it).
+    pub day: i64,
+}
+
+impl NtxSample {
+    /// The day from which the NTX class is known: the later of the bone diagnosis (day 0) and
+    /// the sample. Analyses by NTX class count time from it, so that no patient is grouped by a
+    /// value measured after their time origin.
+    pub fn origin(self) -> i64 {
+        self.day.max(0)
     }
 }
 
@@ -268,9 +287,14 @@ fn timeline(
     }
 }
 
-/// The NTX value nearest to the bone-metastasis diagnosis within ±[`NTX_WINDOW_DAYS`]: a lab
+/// The NTX sample nearest to the bone-metastasis diagnosis within ±[`NTX_WINDOW_DAYS`]: a lab
 /// sample, or the baseline value (dated at the lung-cancer diagnosis); the earlier on a tie.
-fn ntx_near(cohort: &Cohort, histories: &Histories, i: usize, bone: NaiveDate) -> Option<f64> {
+fn ntx_near(
+    cohort: &Cohort,
+    histories: &Histories,
+    i: usize,
+    bone: NaiveDate,
+) -> Option<NtxSample> {
     use crate::schema::vocab::Analyte;
     let labs = &cohort.labs;
     let baseline = cohort.patients.ntx[i].map(|v| (cohort.patients.diagnosis_date[i], v));
@@ -283,7 +307,10 @@ fn ntx_near(cohort: &Cohort, histories: &Histories, i: usize, bone: NaiveDate) -
         .chain(samples)
         .filter(|(date, _)| (*date - bone).num_days().abs() <= NTX_WINDOW_DAYS)
         .min_by_key(|(date, _)| ((*date - bone).num_days().abs(), *date))
-        .map(|(_, v)| v)
+        .map(|(date, value)| NtxSample {
+            value,
+            day: (date - bone).num_days(),
+        })
 }
 
 /// The distinct days of a laboratory hypercalcaemic crisis (C2 over follow-up).

@@ -206,7 +206,7 @@ fn analysis_tables(s: &RunSummary, id: &str) -> Vec<Table> {
         }
         if a.events_at_origin != Count::Shown(0) {
             caption.push_str(&format!(
-                "; events dated before the origin, counted at 0: {}",
+                "; events counted at time 0 (revealing SREs, synchronous bone disease): {}",
                 a.events_at_origin
             ));
         }
@@ -471,7 +471,7 @@ fn sections(s: &RunSummary) -> Vec<Section> {
         title: "Methods".into(),
         paragraphs: vec![
             format!(
-                "Every analysis follows the plan of docs/analysis-plan.md: no group is defined by what happens after its time origin (the bone-targeted agent is a time-varying exposure or a landmark group), risks over follow-up are Aalen–Johansen cumulative incidences with death competing, compared groups follow one rule, and each published figure is compared in its source's population. Settings: horizons {} months; SRE horizon {} months; landmark {} months after the bone-metastasis diagnosis; synchronous window {} days; SRE merge window {} days; hypercalcaemia {} an SRE; corrected calcium by the {} formula, crisis above {} mmol/L; NTX at bone diagnosis within ±{} days.",
+                "Every analysis follows the plan of docs/analysis-plan.md: no group is defined by what happens after its time origin (the bone-targeted agent is a time-varying exposure or a landmark group; NTX groups count time from the sample when it is later than the bone diagnosis), with one exception the clinical definition imposes: bone metastases at diagnosis are known by the end of the synchronous window, so A4 and A5 compare groups known up to that many days after diagnosis, and A5 repeats its comparison from the end of the window (a landmark) to show what it weighs. Risks over follow-up are Aalen–Johansen cumulative incidences with death competing, compared groups follow one rule, and each published figure is compared in its source's population. Settings: horizons {} months; SRE horizon {} months; landmark {} months after the bone-metastasis diagnosis; synchronous window {} days; SRE merge window {} days; hypercalcaemia {} an SRE; corrected calcium by the {} formula, crisis above {} mmol/L; NTX at bone diagnosis within ±{} days.",
                 st.horizons_months.iter().map(|h| h.to_string()).collect::<Vec<_>>().join(", "),
                 st.sre_horizon_months,
                 st.landmark_months,
