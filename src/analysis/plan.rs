@@ -130,7 +130,7 @@ pub const PLAN: [Analysis; 12] = [
         origin: "bone-metastasis diagnosis",
         censoring: "death or last contact",
         competing: NONE,
-        estimator: "rate per patient-year with the exact Poisson CI; exact conditional rate ratio treated vs untreated",
+        estimator: "rate per patient-year with the exact Poisson CI; exact conditional rate ratio treated vs untreated (crude: treated time is often after a first SRE, which raises the rate; A10's Andersen-Gill model adjusts the agent for SRE history)",
     },
     Analysis {
         id: "A10",
