@@ -6,7 +6,7 @@
 use nalgebra::{DMatrix, DVector};
 
 use super::model::*;
-use super::plan::{analysis, Population};
+use super::plan::Population;
 use super::Study;
 use crate::classify::HistologyGroup;
 use crate::ingest::TableBalance;
@@ -143,11 +143,19 @@ pub fn calcium_distribution(s: &Study) -> DistributionJson {
     }
 }
 
-/// R's type-7 quantile of sorted values.
-fn quantile(sorted: &[f64], q: f64) -> f64 {
-    let h = (sorted.len() - 1) as f64 * q;
-    let (lo, hi) = (h.floor() as usize, h.ceil() as usize);
-    sorted[lo] + (h - lo as f64) * (sorted[hi] - sorted[lo])
+/// R's type-7 quantile of non-empty `values` (reordered in place): the order statistics it
+/// needs found by selection, in linear time, instead of a sort.
+fn quantile(values: &mut [f64], q: f64) -> f64 {
+    let h = (values.len() - 1) as f64 * q;
+    let lo = h.floor() as usize;
+    let (_, &mut below, above) = values.select_nth_unstable_by(lo, f64::total_cmp);
+    let fraction = h - lo as f64;
+    if fraction == 0.0 {
+        return below;
+    }
+    // The next order statistic: the smallest of those above.
+    let next = above.iter().copied().fold(f64::INFINITY, f64::min);
+    below + fraction * (next - below)
 }
 
 /// A variable of Table 1.
@@ -252,23 +260,21 @@ pub fn table_one(s: &Study) -> (TableOneJson, Population) {
     let pt = &s.cohort.patients;
     let population = Population::select(0..s.n(), |_| Ok(()));
     let all = &population.rows;
-    let columns: Vec<(String, Vec<usize>)> = vec![
-        ("overall".into(), all.clone()),
-        (
-            "bone metastases at diagnosis".into(),
-            all.iter()
-                .copied()
-                .filter(|&i| s.bone_at_diagnosis(i))
-                .collect(),
-        ),
-        (
-            "no bone metastases at diagnosis".into(),
-            all.iter()
-                .copied()
-                .filter(|&i| !s.bone_at_diagnosis(i))
-                .collect(),
-        ),
+    // Each patient's group column: 1 with bone metastases at diagnosis, 2 without (0 is the
+    // overall column, every patient's).
+    let group: Vec<u8> = all
+        .iter()
+        .map(|&i| if s.bone_at_diagnosis(i) { 1 } else { 2 })
+        .collect();
+    let column_names = [
+        "overall",
+        "bone metastases at diagnosis",
+        "no bone metastases at diagnosis",
     ];
+    let mut column_n = [all.len() as u64, 0, 0];
+    for &g in &group {
+        column_n[usize::from(g)] += 1;
+    }
     let age = |i: usize| Some(f64::from(pt.age_at_diagnosis[i]));
     let size = |i: usize| pt.tumor_size_mm[i];
     let calcium = |i: usize| {
@@ -362,35 +368,33 @@ pub fn table_one(s: &Study) -> (TableOneJson, Population) {
     for (name, variable) in &variables {
         match variable {
             Variable::Continuous(value) => {
-                let per_column: Vec<(Vec<f64>, u64)> = columns
-                    .iter()
-                    .map(|(_, members)| {
-                        let mut values: Vec<f64> =
-                            members.iter().filter_map(|&i| value(i)).collect();
-                        values.sort_by(f64::total_cmp);
-                        let missing = members.len() as u64 - values.len() as u64;
-                        (values, missing)
-                    })
-                    .collect();
+                // One pass: each value into the overall column and its group's.
+                let mut per_column: Vec<(Vec<f64>, u64)> = vec![(Vec::new(), 0); 3];
+                for (&i, &g) in all.iter().zip(&group) {
+                    for c in [0, usize::from(g)] {
+                        match value(i) {
+                            Some(v) => per_column[c].0.push(v),
+                            None => per_column[c].1 += 1,
+                        }
+                    }
+                }
+                let smd = smd_continuous(&per_column[1].0, &per_column[2].0);
                 rows.push(TableOneRowJson {
                     variable: name.to_string(),
                     level: "median (IQR)".into(),
                     cells: per_column
-                        .iter()
+                        .iter_mut()
                         .map(|(v, _)| {
                             if v.is_empty() || d.hides(v.len() as u64) {
                                 "—".into()
                             } else {
-                                format!(
-                                    "{:.1} ({:.1}–{:.1})",
-                                    quantile(v, 0.5),
-                                    quantile(v, 0.25),
-                                    quantile(v, 0.75)
-                                )
+                                let median = quantile(v, 0.5);
+                                let (q1, q3) = (quantile(v, 0.25), quantile(v, 0.75));
+                                format!("{median:.1} ({q1:.1}–{q3:.1})")
                             }
                         })
                         .collect(),
-                    smd: smd_continuous(&per_column[1].0, &per_column[2].0),
+                    smd,
                 });
                 if per_column[0].1 > 0 {
                     rows.push(TableOneRowJson {
@@ -405,20 +409,16 @@ pub fn table_one(s: &Study) -> (TableOneJson, Population) {
                 }
             }
             Variable::Categorical(levels, level) => {
-                let counts: Vec<(Vec<u64>, u64)> = columns
-                    .iter()
-                    .map(|(_, members)| {
-                        let mut k = vec![0u64; levels.len()];
-                        let mut missing = 0;
-                        for &i in members {
-                            match level(i) {
-                                Some(l) => k[l] += 1,
-                                None => missing += 1,
-                            }
+                let mut counts: Vec<(Vec<u64>, u64)> = vec![(vec![0u64; levels.len()], 0); 3];
+                for (&i, &g) in all.iter().zip(&group) {
+                    let l = level(i);
+                    for c in [0, usize::from(g)] {
+                        match l {
+                            Some(l) => counts[c].0[l] += 1,
+                            None => counts[c].1 += 1,
                         }
-                        (k, missing)
-                    })
-                    .collect();
+                    }
+                }
                 let smd = smd_categorical(&counts[1].0, &counts[2].0);
                 // The variable's cells, levels then missing, one per column, and which are
                 // hidden once complementary suppression has run.
@@ -447,7 +447,7 @@ pub fn table_one(s: &Study) -> (TableOneJson, Population) {
                     rows.push(TableOneRowJson {
                         variable: name.to_string(),
                         level: level_name.to_string(),
-                        cells: (0..columns.len()).map(|c| cell(l, c, true)).collect(),
+                        cells: (0..3).map(|c| cell(l, c, true)).collect(),
                         smd: if l == 0 { smd } else { None },
                     });
                 }
@@ -455,9 +455,7 @@ pub fn table_one(s: &Study) -> (TableOneJson, Population) {
                     rows.push(TableOneRowJson {
                         variable: name.to_string(),
                         level: "missing".into(),
-                        cells: (0..columns.len())
-                            .map(|c| cell(levels.len(), c, false))
-                            .collect(),
+                        cells: (0..3).map(|c| cell(levels.len(), c, false)).collect(),
                         smd: None,
                     });
                 }
@@ -465,14 +463,10 @@ pub fn table_one(s: &Study) -> (TableOneJson, Population) {
         }
     }
     let table = TableOneJson {
-        columns: columns.iter().map(|(n, _)| n.clone()).collect(),
-        n: columns
-            .iter()
-            .map(|(_, m)| d.count(m.len() as u64))
-            .collect(),
+        columns: column_names.iter().map(|n| n.to_string()).collect(),
+        n: column_n.iter().map(|&n| d.count(n)).collect(),
         rows,
     };
-    let _ = analysis("A1");
     (table, population)
 }
 
@@ -528,6 +522,8 @@ mod tests {
         let smd = smd_continuous(&[1.0, 2.0, 3.0], &[2.0, 4.0, 6.0]).unwrap();
         // Means 2 and 4, variances 1 and 4.
         assert!((smd - 2.0 / (2.5f64).sqrt()).abs() < 1e-12);
-        assert!((quantile(&[1.0, 2.0, 3.0, 4.0], 0.25) - 1.75).abs() < 1e-12);
+        assert!((quantile(&mut [4.0, 2.0, 3.0, 1.0], 0.25) - 1.75).abs() < 1e-12);
+        assert_eq!(quantile(&mut [5.0, 1.0, 3.0], 0.5), 3.0);
+        assert_eq!(quantile(&mut [7.0], 0.75), 7.0);
     }
 }

@@ -42,59 +42,98 @@ pub const KUIJPERS_POPULATION: &str = "stage IV non-squamous NSCLC";
 /// A1, A2 and A3.
 pub fn prevalence(s: &Study, balance: &[TableBalance]) -> Prevalence {
     let d = &s.d;
-    let pt = &s.cohort.patients;
-    let (table_one, all) = cohort::table_one(s);
-    let a1 = all.declare(d, analysis("A1"));
-    let rows = &all.rows;
+    // The parts are independent: Table 1, the adjusted logistic model (the costliest), A2's
+    // shares and odds ratios, A3's cumulative incidences and the cohort section run side by
+    // side; each is a pure function of its rows, so the results do not depend on the threads.
+    let all: Vec<usize> = (0..s.n()).collect();
+    let (((table_one, population), risk_model), ((shares, (a3, cumulative)), cohort_json)) =
+        rayon::join(
+            || rayon::join(|| cohort::table_one(s), || risk_factor_model(s, &all)),
+            || {
+                rayon::join(
+                    || rayon::join(|| bone_at_diagnosis(s, &all), || bone_cumulative(s)),
+                    || cohort::cohort_section(s, balance),
+                )
+            },
+        );
+    let (incidence, associations, mut models) = shares;
+    models.insert(0, risk_model);
+    Prevalence {
+        a1: population.declare(d, analysis("A1")),
+        a2: population.declare(d, analysis("A2")),
+        a3,
+        cohort: cohort_json,
+        table_one,
+        incidence,
+        associations,
+        cumulative,
+        models,
+    }
+}
 
+/// A2's shares at diagnosis, F3/F4's crude odds ratios and their adjusted models.
+fn bone_at_diagnosis(
+    s: &Study,
+    rows: &[usize],
+) -> (Vec<IncidenceJson>, Vec<AssociationJson>, Vec<ModelJson>) {
+    let d = &s.d;
+    let pt = &s.cohort.patients;
     // A2: bone metastases at diagnosis, a state at a fixed moment: a share.
     let bone_dx = |i: usize| s.bone_at_diagnosis(i);
-    let by_subgroup = |rows: &[usize]| breakdown(rows, |i| s.subgroup(i), |m| m.as_str().into());
-    let by_histology = breakdown(rows, |i| s.histology_group(i), |h| h.as_str().into());
-    let by_sex = breakdown(rows, |i| pt.sex[i], |v| v.as_str().into());
-    let by_risk = breakdown(
-        rows,
-        |i| {
-            s.classified[i]
-                .baseline
-                .risk_factor_count
-                .as_ref()
-                .ok()
-                .copied()
-        },
-        |r| r.map_or("not assessable".into(), |k| format!("{k} risk factors")),
-    );
     let outcome = "bone metastases at diagnosis (synchronous)";
-    let mut incidence_json = Vec::new();
-    for (id, by, groups) in [
-        (
-            "bone_at_diagnosis_overall",
-            "overall",
-            vec![("all".to_string(), rows.clone())],
-        ),
-        (
-            "bone_at_diagnosis_by_molecular",
-            "molecular subgroup",
-            by_subgroup(rows),
-        ),
-        ("bone_at_diagnosis_by_histology", "histology", by_histology),
-        ("bone_at_diagnosis_by_sex", "sex", by_sex),
-        (
-            "bone_at_diagnosis_by_risk_profile",
-            "risk profile (C10)",
-            by_risk,
-        ),
-    ] {
-        incidence_json.push(incidence(
+    // Groups keyed by a small code (in the classifier's order), named once per group.
+    let share = |id: &str, by: &str, key: &dyn Fn(usize) -> u8, name: &dyn Fn(u8) -> String| {
+        incidence_by(
             d,
             ("A2", id),
             outcome,
             "all patients",
             by,
-            &groups,
+            rows,
+            key,
+            name,
             &bone_dx,
-        ));
-    }
+        )
+    };
+    let mut incidence_json = vec![
+        share("bone_at_diagnosis_overall", "overall", &|_| 0, &|_| {
+            "all".into()
+        }),
+        share(
+            "bone_at_diagnosis_by_molecular",
+            "molecular subgroup",
+            &|i| s.subgroup(i) as u8,
+            &|k| MolecularSubgroup::ALL[usize::from(k)].as_str().into(),
+        ),
+        share(
+            "bone_at_diagnosis_by_histology",
+            "histology",
+            &|i| s.histology_group(i) as u8,
+            &|k| HISTOLOGY_GROUPS[usize::from(k)].as_str().into(),
+        ),
+        share(
+            "bone_at_diagnosis_by_sex",
+            "sex",
+            &|i| pt.sex[i].index() as u8,
+            &|k| Sex::ALL[usize::from(k)].as_str().into(),
+        ),
+        share(
+            "bone_at_diagnosis_by_risk_profile",
+            "risk profile (C10)",
+            // Not assessable first, then 0-4 risk factors.
+            &|i| {
+                s.classified[i]
+                    .baseline
+                    .risk_factor_count
+                    .map_or(0, |k| k + 1)
+            },
+            &|k| match k {
+                0 => "not assessable".into(),
+                k => format!("{} risk factors", k - 1),
+            },
+        ),
+    ];
+    let by_subgroup = |rows: &[usize]| breakdown(rows, |i| s.subgroup(i), |m| m.as_str().into());
     let iv_ns: Vec<usize> = rows
         .iter()
         .copied()
@@ -142,16 +181,22 @@ pub fn prevalence(s: &Study, balance: &[TableBalance]) -> Prevalence {
         ("triple-negative", &triple_negative),
         &bone_dx,
     );
-    let mut models = vec![risk_factor_model(s, rows)];
+    let mut models = Vec::new();
     for (id, name, exposed) in [
         ("F3_adjusted", "EGFR-mutant", &egfr),
         ("F4_adjusted", "KRAS G12A", &g12a),
     ] {
         models.push(exposure_model(s, id, name, exposed, &triple_negative));
     }
-    let a2 = all.declare(d, analysis("A2"));
 
-    // A3: bone metastases over follow-up in advanced disease, death competing.
+    (incidence_json, vec![f3, f4], models)
+}
+
+/// A3: bone metastases over follow-up in advanced disease, death competing.
+fn bone_cumulative(s: &Study) -> (AnalysisJson, Vec<CompetingRiskJson>) {
+    let d = &s.d;
+    let pt = &s.cohort.patients;
+    let by_subgroup = |rows: &[usize]| breakdown(rows, |i| s.subgroup(i), |m| m.as_str().into());
     let advanced = Population::select(0..s.n(), |i| match pt.stage[i] {
         None => Err("stage not recorded"),
         Some(stage) if !timeline::advanced(Some(stage)) => Err("stage I-II"),
@@ -253,18 +298,7 @@ pub fn prevalence(s: &Study, balance: &[TableBalance]) -> Prevalence {
         &bone_timing,
         synchronous,
     ));
-    let cumulative = cumulative_json;
-    Prevalence {
-        a1,
-        a2,
-        a3,
-        cohort: cohort::cohort_section(s, balance),
-        table_one,
-        incidence: incidence_json,
-        associations: vec![f3, f4],
-        cumulative,
-        models,
-    }
+    (a3, cumulative_json)
 }
 
 /// A model's skeleton: the fit fills its terms, events and why it is not fitted.
@@ -343,6 +377,15 @@ fn risk_factor_model(s: &Study, all: &[usize]) -> ModelJson {
     fit_logistic(&s.d, &mut model, &outcome, design);
     model
 }
+
+/// The histology groups in their order (C4).
+const HISTOLOGY_GROUPS: [HistologyGroup; 5] = [
+    HistologyGroup::Adenocarcinoma,
+    HistologyGroup::Squamous,
+    HistologyGroup::OtherNsclc,
+    HistologyGroup::SmallCell,
+    HistologyGroup::Other,
+];
 
 /// Histology group as a factor, adenocarcinoma the reference.
 pub fn histology_factor(s: &Study, design: &mut Design, rows: &[usize]) {

@@ -512,6 +512,10 @@ pub fn draw_charts(s: &RunSummary, dir: &Path) -> Result<Vec<Chart>> {
         )?);
     }
     for a in &s.cumulative_incidence {
+        // Each SRE kind's curve without treatment is summed up by the SRE-types chart below.
+        if a.analysis == "A8" && a.outcome != "first SRE" {
+            continue;
+        }
         let curves = incidence_curves(a);
         if curves.is_empty() {
             continue;
