@@ -4,7 +4,8 @@
 //! ([`logrank`]), restricted mean survival ([`rmst`]), proportions ([`proportion`]) and 2×2
 //! tables ([`two_by_two`]), logistic regression ([`logistic`]), Cox regression ([`cox`]) and
 //! cumulative incidence with competing risks ([`cuminc`]) and Fine–Gray regression
-//! ([`fine_gray`]).
+//! ([`fine_gray`]); Table 1's quantiles and standardised differences ([`describe`]) and
+//! Holm's adjustment ([`multiplicity`]).
 
 /// A key whose unsigned order is `f64::total_cmp`'s order.
 fn total_order_key(x: f64) -> u64 {
@@ -307,10 +308,12 @@ pub(crate) fn bisect_increasing(mut lo: f64, mut hi: f64, f: impl Fn(f64) -> f64
 
 pub mod cox;
 pub mod cuminc;
+pub mod describe;
 pub mod fine_gray;
 pub mod km;
 pub mod logistic;
 pub mod logrank;
+pub mod multiplicity;
 pub mod proportion;
 pub mod rate;
 pub mod rmst;
