@@ -318,8 +318,13 @@ fn untreated(s: &Study, bone: &Population) -> Part {
         out.push(cumulative(d, &spec, &all, &timing, revealing(s, rows)));
         // Each kind's first occurrence: death competes, other kinds do not end follow-up.
         for (k, kind) in SRE_KINDS.iter().enumerate() {
-            let timing =
-                |i: usize| first_event(&s.timelines[i], s.timelines[i].first_of_kind[k], cut(i));
+            let timing = |i: usize| {
+                first_event(
+                    &s.timelines[i],
+                    s.timelines[i].first_of_kind[k].map(i64::from),
+                    cut(i),
+                )
+            };
             let at_zero = rows
                 .iter()
                 .filter(|&&i| s.timelines[i].first_of_kind[k].is_some_and(|x| x < 0))

@@ -156,8 +156,9 @@ pub struct Timeline {
     /// Every counted SRE's day (after the merge window), in date order; negative days are
     /// revealing SREs.
     pub sre_days: Vec<i64>,
-    /// The day of the first occurrence of each of [`SRE_KINDS`].
-    pub first_of_kind: [Option<i64>; 6],
+    /// The day of the first occurrence of each of [`SRE_KINDS`] (days fit in 32 bits: the
+    /// struct is one per patient).
+    pub first_of_kind: [Option<i32>; 6],
     /// The bone agent.
     pub agent: AgentExposure,
     /// The NTX sample at the bone-metastasis diagnosis (nearest within ±30 days): its value and
@@ -256,7 +257,7 @@ fn timeline(
             }
             for (k, sre_kind) in SRE_KINDS.iter().enumerate() {
                 if first_of_kind[k].is_none() && sre_kind.matches(kind, events.site[e]) {
-                    first_of_kind[k] = Some(days(bone, date));
+                    first_of_kind[k] = i32::try_from(days(bone, date)).ok();
                 }
             }
         }

@@ -465,6 +465,9 @@ fn incidence_curves(a: &CompetingRiskJson) -> Vec<Curve<'_>> {
     })
 }
 
+/// The most curves one chart draws.
+const MAX_CURVES: usize = 5;
+
 /// The text with its first letter in upper case.
 fn capitalise(text: &str) -> String {
     let mut chars = text.chars();
@@ -517,7 +520,9 @@ pub fn draw_charts(s: &RunSummary, dir: &Path) -> Result<Vec<Chart>> {
             continue;
         }
         let curves = incidence_curves(a);
-        if curves.is_empty() {
+        // More curves than the palette keeps apart are read from the table instead (A3 by
+        // molecular subgroup and by risk profile).
+        if curves.is_empty() || curves.len() > MAX_CURVES {
             continue;
         }
         let title = if a.by == "overall" {
