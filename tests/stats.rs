@@ -567,6 +567,62 @@ fn logistic_regression_matches_glm() {
     close(fit.null_deviance, num(&r["null_deviance"]), "null deviance");
     close(fit.loglik, num(&r["loglik"]), "loglik");
     close(fit.aic, num(&r["aic"]), "AIC");
+    // The same data as covariate patterns (sex, age, ECOG) with their deaths: the grouped fit
+    // (glm(cbind(deaths, n - deaths) ~ ...)) gives R's coefficients, SEs and profile limits.
+    let mut patterns: Vec<([f64; 3], f64, f64)> = Vec::new();
+    for (i, &y) in dead.iter().enumerate() {
+        let key = [columns[0][i], columns[1][i], columns[2][i]];
+        let at = match patterns.iter().position(|p| p.0 == key) {
+            Some(k) => k,
+            None => {
+                patterns.push((key, 0.0, 0.0));
+                patterns.len() - 1
+            }
+        };
+        patterns[at].1 += f64::from(u8::from(y));
+        patterns[at].2 += 1.0;
+    }
+    assert!(patterns.len() < dead.len());
+    let grouped = LogisticFit::fit_grouped(
+        &patterns.iter().map(|p| p.1).collect::<Vec<_>>(),
+        &patterns.iter().map(|p| p.2).collect::<Vec<_>>(),
+        (0..3)
+            .map(|j| patterns.iter().map(|p| p.0[j]).collect())
+            .collect(),
+        &names,
+    )
+    .unwrap();
+    assert_eq!(grouped.n, dead.len());
+    for j in 0..4 {
+        let term = &grouped.terms[j];
+        close(
+            grouped.coef[j],
+            num(&tight["coef"][j]),
+            &format!("grouped {term} coef"),
+        );
+        close(
+            grouped.se[j],
+            num(&tight["se"][j]),
+            &format!("grouped {term} se"),
+        );
+        let (plo, phi) = grouped.profile_interval(j, 0.95).unwrap();
+        close(
+            plo,
+            num(&tight["profile_ci_coef_exact"]["lower"][j]),
+            &format!("grouped {term} profile lower"),
+        );
+        close(
+            phi,
+            num(&tight["profile_ci_coef_exact"]["upper"][j]),
+            &format!("grouped {term} profile upper"),
+        );
+    }
+    // The likelihood-ratio statistic of the covariates does not depend on the grouping.
+    close(
+        grouped.null_deviance - grouped.deviance,
+        num(&r["null_deviance"]) - num(&r["deviance"]),
+        "grouped likelihood ratio",
+    );
 }
 
 /// A constant or duplicated covariate, and perfect separation, are errors naming the terms.
