@@ -18,7 +18,7 @@ pub mod sre;
 pub mod survival;
 pub mod timeline;
 
-use crate::classify::{HistologyGroup, MolecularSubgroup, PatientClassification};
+use crate::classify::{HistologyGroup, Histories, MolecularSubgroup, PatientClassification};
 use crate::ingest::TableBalance;
 use crate::schema::vocab::{Egfr, Histology, Kras};
 use crate::schema::Cohort;
@@ -145,10 +145,12 @@ impl Study<'_> {
     }
 }
 
-/// Runs every analysis of the plan on a validated, classified cohort. `min_cell` is the
-/// disclosure threshold (0 disables it).
+/// Runs every analysis of the plan on a validated, classified cohort (`histories`: its events
+/// and labs indexed by patient, as the classifiers had them). `min_cell` is the disclosure
+/// threshold (0 disables it).
 pub fn analyse(
     cohort: &Cohort,
+    histories: &Histories,
     classified: &[PatientClassification],
     balance: &[TableBalance],
     settings: &StudySettings,
@@ -157,7 +159,7 @@ pub fn analyse(
     let study = Study {
         cohort,
         classified,
-        timelines: timeline::timelines(cohort, classified, settings),
+        timelines: timeline::timelines(cohort, histories, classified, settings),
         settings,
         d: Disclosure::new(min_cell),
     };

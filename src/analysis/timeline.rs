@@ -205,14 +205,14 @@ pub const NTX_WINDOW_DAYS: i64 = 30;
 /// Every patient's timeline, in patient order.
 pub fn timelines(
     cohort: &Cohort,
+    histories: &Histories,
     classified: &[PatientClassification],
     settings: &StudySettings,
 ) -> Vec<Timeline> {
     use rayon::prelude::*;
-    let histories = Histories::new(cohort);
     (0..classified.len())
         .into_par_iter()
-        .map(|i| timeline(cohort, &histories, &classified[i], i, settings))
+        .map(|i| timeline(cohort, histories, &classified[i], i, settings))
         .collect()
 }
 

@@ -400,9 +400,19 @@ pub fn classify_cohort(
     settings: &StudySettings,
     threads: Threads,
 ) -> Result<Vec<PatientClassification>> {
-    let histories = Histories::new(cohort);
+    classify_cohort_with(cohort, &Histories::new(cohort), settings, threads)
+}
+
+/// [`classify_cohort`] with the cohort's histories already indexed (the run indexes them once
+/// for the classifiers and the analyses).
+pub fn classify_cohort_with(
+    cohort: &Cohort,
+    histories: &Histories,
+    settings: &StudySettings,
+    threads: Threads,
+) -> Result<Vec<PatientClassification>> {
     let n = cohort.patients.len();
-    let one = |p: usize| classify_patient(cohort, &histories, p, settings);
+    let one = |p: usize| classify_patient(cohort, histories, p, settings);
     match threads {
         Threads::Exactly(0) => Err(Error::Setting {
             name: "--threads".into(),

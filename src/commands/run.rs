@@ -16,7 +16,7 @@ use super::classify::Validated;
 use super::{write_file, write_json, write_rejected, QualityGate, RunRecord};
 use crate::analysis::analyse;
 use crate::analysis::model::{Count, CurvePointJson, Estimate, RunSummary};
-use crate::classify::{classify_cohort, Threads};
+use crate::classify::{classify_cohort_with, Histories, Threads};
 use crate::error::{Error, Result};
 use crate::io::{CohortFiles, OutputColumn, OutputFormat, OutputTable};
 use crate::plot::draw_charts;
@@ -135,12 +135,15 @@ pub fn run(config: &RunConfig, progress: &mut dyn FnMut(&StageEvent)) -> Result<
     emit(Stage::Validate, "end", &mut timings);
 
     emit(Stage::Classify, "start", &mut timings);
-    let classified = classify_cohort(&ingested.cohort, settings, config.threads)?;
+    // Each patient's events and labs, indexed once for the classifiers and the analyses.
+    let histories = Histories::new(&ingested.cohort);
+    let classified = classify_cohort_with(&ingested.cohort, &histories, settings, config.threads)?;
     emit(Stage::Classify, "end", &mut timings);
 
     emit(Stage::Analyse, "start", &mut timings);
     let summary = analyse(
         &ingested.cohort,
+        &histories,
         &classified,
         &ingested.balance,
         settings,
