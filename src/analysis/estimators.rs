@@ -793,8 +793,53 @@ fn covariate_patterns(
 
 /// Fits a logistic model and reports its terms as odds ratios (Wald intervals), or why not.
 pub fn fit_logistic(d: &Disclosure, model: &mut ModelJson, outcome: &[bool], design: Design) {
-    let events = outcome.iter().filter(|e| **e).count() as u64;
-    let n = outcome.len() as u64;
+    let (successes, trials, columns) = covariate_patterns(outcome, &design.columns);
+    let design = Design {
+        names: design.names,
+        columns,
+    };
+    fit_logistic_grouped(d, model, &successes, &trials, design);
+}
+
+/// Fits a logistic model to the patients of `rows` whose covariates take few values: they are
+/// grouped by `pattern` (a code equal for patients whose design rows are equal) and `build`
+/// makes the design of one patient per pattern, so no design row is made per patient.
+pub fn fit_logistic_by_pattern(
+    d: &Disclosure,
+    model: &mut ModelJson,
+    rows: &[usize],
+    outcome: impl Fn(usize) -> bool,
+    pattern: impl Fn(usize) -> u64,
+    build: impl Fn(&mut Design, &[usize]),
+) {
+    let mut index: foldhash::HashMap<u64, usize> = Default::default();
+    let (mut first, mut successes, mut trials) = (Vec::new(), Vec::new(), Vec::new());
+    for &i in rows {
+        let k = *index.entry(pattern(i)).or_insert_with(|| {
+            first.push(i);
+            successes.push(0.0);
+            trials.push(0.0);
+            first.len() - 1
+        });
+        successes[k] += f64::from(u8::from(outcome(i)));
+        trials[k] += 1.0;
+    }
+    let mut design = Design::default();
+    build(&mut design, &first);
+    fit_logistic_grouped(d, model, &successes, &trials, design);
+}
+
+/// Fits a logistic model to covariate patterns (`design` one row per pattern, with its
+/// patients and those with the outcome) and reports its terms as odds ratios, or why not.
+fn fit_logistic_grouped(
+    d: &Disclosure,
+    model: &mut ModelJson,
+    successes: &[f64],
+    trials: &[f64],
+    design: Design,
+) {
+    let events = successes.iter().sum::<f64>() as u64;
+    let n = trials.iter().sum::<f64>() as u64;
     model.events = d.count(events);
     if model.n.is_suppressed() || d.hides_split(events, n) {
         model.not_fitted = Some(SUPPRESSED.into());
@@ -808,8 +853,7 @@ pub fn fit_logistic(d: &Disclosure, model: &mut ModelJson, outcome: &[bool], des
         model.not_fitted = Some("no covariate varies in this population".into());
         return;
     }
-    let (successes, trials, columns) = covariate_patterns(outcome, &design.columns);
-    match LogisticFit::fit_grouped(&successes, &trials, columns, &design.names) {
+    match LogisticFit::fit_grouped(successes, trials, design.columns, &design.names) {
         Ok(fit) => {
             model.terms = design
                 .names

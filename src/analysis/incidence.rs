@@ -352,29 +352,48 @@ fn risk_factor_model(s: &Study, all: &[usize]) -> ModelJson {
         "patients with tumour size and N stage recorded",
         (rows.len() as u64, (all.len() - rows.len()) as u64),
     );
-    let mut design = Design::default();
-    design.numeric("sex=m", &rows, |i| {
-        f64::from(u8::from(pt.sex[i] == Sex::Male))
-    });
-    design.numeric("age (per 10 years)", &rows, |i| {
-        f64::from(pt.age_at_diagnosis[i]) / 10.0
-    });
-    design.numeric("tumour size > 20 mm", &rows, |i| {
-        f64::from(u8::from(pt.tumor_size_mm[i].is_some_and(|v| v > 20.0)))
-    });
-    design.numeric("N1-N3", &rows, |i| {
-        f64::from(u8::from(!matches!(pt.n_stage[i], Some(NStage::N0))))
-    });
-    design.numeric("non-bone metastatic site at diagnosis", &rows, |i| {
-        f64::from(u8::from(matches!(
+    let size = |i: usize| pt.tumor_size_mm[i].is_some_and(|v| v > 20.0);
+    let nodes = |i: usize| !matches!(pt.n_stage[i], Some(NStage::N0));
+    let sites = |i: usize| {
+        matches!(
             s.classified[i].baseline.metastatic_pattern,
             MetastaticPattern::VisceralOnly | MetastaticPattern::BoneAndVisceral
-        )))
-    });
-    histology_factor(s, &mut design, &rows);
-    subgroup_factor(s, &mut design, &rows);
-    let outcome: Vec<bool> = rows.iter().map(|&i| s.bone_at_diagnosis(i)).collect();
-    fit_logistic(&s.d, &mut model, &outcome, design);
+        )
+    };
+    // Patients with equal covariates share a design row: one code per pattern.
+    let pattern = |i: usize| {
+        u64::from(pt.sex[i] == Sex::Male)
+            | u64::from(pt.age_at_diagnosis[i]) << 1
+            | u64::from(size(i)) << 9
+            | u64::from(nodes(i)) << 10
+            | u64::from(sites(i)) << 11
+            | (s.histology_group(i) as u64) << 12
+            | (s.subgroup(i) as u64) << 16
+    };
+    fit_logistic_by_pattern(
+        &s.d,
+        &mut model,
+        &rows,
+        |i| s.bone_at_diagnosis(i),
+        pattern,
+        |design, rows| {
+            design.numeric("sex=m", rows, |i| {
+                f64::from(u8::from(pt.sex[i] == Sex::Male))
+            });
+            design.numeric("age (per 10 years)", rows, |i| {
+                f64::from(pt.age_at_diagnosis[i]) / 10.0
+            });
+            design.numeric("tumour size > 20 mm", rows, |i| {
+                f64::from(u8::from(size(i)))
+            });
+            design.numeric("N1-N3", rows, |i| f64::from(u8::from(nodes(i))));
+            design.numeric("non-bone metastatic site at diagnosis", rows, |i| {
+                f64::from(u8::from(sites(i)))
+            });
+            histology_factor(s, design, rows);
+            subgroup_factor(s, design, rows);
+        },
+    );
     model
 }
 
