@@ -751,59 +751,11 @@ fn cox_terms(fit: &CoxFit, names: &[String]) -> Vec<TermJson> {
         .collect()
 }
 
-/// The distinct rows of a design (covariate patterns, in order of first appearance), each with
-/// its patients (`trials`) and those with the outcome (`successes`): a logistic model fitted to
-/// them equals the fit to one row per patient, at the cost of the patterns, not the patients
-/// (a cohort's covariates take few values: sex, age in years, factors).
-fn covariate_patterns(
-    outcome: &[bool],
-    columns: &[Vec<f64>],
-) -> (Vec<f64>, Vec<f64>, Vec<Vec<f64>>) {
-    use std::hash::{BuildHasher, Hasher};
-    let hasher = foldhash::fast::FixedState::with_seed(0);
-    let row = |i: usize| columns.iter().map(move |c| c[i].to_bits());
-    // Patterns by the hash of their row; a bucket holds every pattern with that hash.
-    let mut buckets: foldhash::HashMap<u64, Vec<usize>> = Default::default();
-    let mut first_row: Vec<usize> = Vec::new();
-    let (mut successes, mut trials) = (Vec::new(), Vec::new());
-    for (i, &y) in outcome.iter().enumerate() {
-        let mut h = hasher.build_hasher();
-        row(i).for_each(|bits| h.write_u64(bits));
-        let hash = h.finish();
-        let bucket = buckets.entry(hash).or_default();
-        let pattern = match bucket.iter().find(|&&k| row(first_row[k]).eq(row(i))) {
-            Some(&k) => k,
-            None => {
-                first_row.push(i);
-                successes.push(0.0);
-                trials.push(0.0);
-                bucket.push(first_row.len() - 1);
-                first_row.len() - 1
-            }
-        };
-        successes[pattern] += f64::from(u8::from(y));
-        trials[pattern] += 1.0;
-    }
-    let patterns = columns
-        .iter()
-        .map(|c| first_row.iter().map(|&i| c[i]).collect())
-        .collect();
-    (successes, trials, patterns)
-}
-
-/// Fits a logistic model and reports its terms as odds ratios (Wald intervals), or why not.
-pub fn fit_logistic(d: &Disclosure, model: &mut ModelJson, outcome: &[bool], design: Design) {
-    let (successes, trials, columns) = covariate_patterns(outcome, &design.columns);
-    let design = Design {
-        names: design.names,
-        columns,
-    };
-    fit_logistic_grouped(d, model, &successes, &trials, design);
-}
-
-/// Fits a logistic model to the patients of `rows` whose covariates take few values: they are
-/// grouped by `pattern` (a code equal for patients whose design rows are equal) and `build`
-/// makes the design of one patient per pattern, so no design row is made per patient.
+/// Fits a logistic model to the patients of `rows` and reports its terms as odds ratios, or
+/// why it cannot be fitted. Patients are grouped by `pattern` (a code equal for patients whose
+/// design rows are equal: a cohort's covariates take few values) and `build` makes the design
+/// of one patient per pattern: the binomial fit of the patterns equals the fit of one row per
+/// patient, at the cost of the patterns.
 pub fn fit_logistic_by_pattern(
     d: &Disclosure,
     model: &mut ModelJson,

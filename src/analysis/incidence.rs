@@ -485,21 +485,33 @@ fn exposure_model(
         (rows.len() as u64, (candidates.len() - rows.len()) as u64),
     );
     let is_exposed: std::collections::HashSet<usize> = exposed.iter().copied().collect();
-    let mut design = Design::default();
-    design.numeric(
-        &format!("{exposed_name} (vs triple-negative)"),
+    let exposure = |i: usize| is_exposed.contains(&i);
+    // Patients with equal covariates share a design row: one code per pattern.
+    let pattern = |i: usize| {
+        u64::from(exposure(i))
+            | u64::from(pt.age_at_diagnosis[i]) << 1
+            | u64::from(pt.sex[i] == Sex::Male) << 9
+            | u64::from(pt.ecog[i].unwrap_or(0)) << 10
+    };
+    fit_logistic_by_pattern(
+        &s.d,
+        &mut model,
         &rows,
-        |i| f64::from(u8::from(is_exposed.contains(&i))),
+        |i| s.bone_at_diagnosis(i),
+        pattern,
+        |design, rows| {
+            design.numeric(&format!("{exposed_name} (vs triple-negative)"), rows, |i| {
+                f64::from(u8::from(exposure(i)))
+            });
+            design.numeric("age (per 10 years)", rows, |i| {
+                f64::from(pt.age_at_diagnosis[i]) / 10.0
+            });
+            design.numeric("sex=m", rows, |i| {
+                f64::from(u8::from(pt.sex[i] == Sex::Male))
+            });
+            ecog_factor(s, design, rows);
+        },
     );
-    design.numeric("age (per 10 years)", &rows, |i| {
-        f64::from(pt.age_at_diagnosis[i]) / 10.0
-    });
-    design.numeric("sex=m", &rows, |i| {
-        f64::from(u8::from(pt.sex[i] == Sex::Male))
-    });
-    ecog_factor(s, &mut design, &rows);
-    let outcome: Vec<bool> = rows.iter().map(|&i| s.bone_at_diagnosis(i)).collect();
-    fit_logistic(&s.d, &mut model, &outcome, design);
     model
 }
 
