@@ -236,24 +236,15 @@ fn first_sre(s: &Study, bone: &Population) -> Part {
             (m, status == 1)
         })
         .unzip();
-    let mut landmark_cox = model_json(
+    let landmark_cox = crude_cox(
         d,
         ("A7", "first_sre_landmark_cause_specific"),
         "cause-specific Cox model of the first SRE from the landmark (Efron ties)",
-        "crude",
         &population,
-        (at_landmark.n(), 0),
-    );
-    let by_landmark: Vec<f64> = at_landmark
-        .rows
-        .iter()
-        .map(|&i| f64::from(u8::from(treated_by(i))))
-        .collect();
-    fit_cox(
-        d,
-        &mut landmark_cox,
-        CoxData::right_censored(&lm_stop, &lm_event),
-        Design::single("agent started by the landmark", by_landmark),
+        (&at_landmark.rows, 0),
+        (&lm_stop, &lm_event),
+        "agent started by the landmark",
+        treated_by,
     );
     Part {
         declared: {
@@ -608,24 +599,15 @@ fn ntx(s: &Study, bone: &Population) -> Part {
             }
         })
         .unzip();
-    let mut sre_model = model_json(
+    let sre_model = crude_cox(
         d,
         ("A11", "F11_first_sre_by_ntx"),
         "cause-specific Cox model of the first SRE (Efron ties); death and the agent's start censor",
-        "crude",
         "patients with bone metastases, NTX at the bone diagnosis and known untreated time, SRE-free at the later of the bone diagnosis and the sample",
-        (untreated.n(), with_ntx.n() - untreated.n()),
-    );
-    let ntx_high: Vec<f64> = untreated
-        .rows
-        .iter()
-        .map(|&i| f64::from(u8::from(high(i))))
-        .collect();
-    fit_cox(
-        d,
-        &mut sre_model,
-        CoxData::right_censored(&stop, &event),
-        Design::single("NTX >= 100 (vs < 100)", ntx_high),
+        (&untreated.rows, with_ntx.n() - untreated.n()),
+        (&stop, &event),
+        "NTX >= 100 (vs < 100)",
+        high,
     );
     let (death_stop, death_event): (Vec<f64>, Vec<bool>) = with_ntx
         .rows
@@ -635,24 +617,15 @@ fn ntx(s: &Study, bone: &Population) -> Part {
             (cox_time(t.end_from_bone - origin(i)), t.dead)
         })
         .unzip();
-    let mut death_model = model_json(
+    let death_model = crude_cox(
         d,
         ("A11", "death_by_ntx"),
         "Cox model of death from the later of the bone diagnosis and the NTX sample (Efron ties)",
-        "crude",
         "patients with bone metastases and NTX at the bone diagnosis",
-        (with_ntx.n(), 0),
-    );
-    let ntx_high: Vec<f64> = with_ntx
-        .rows
-        .iter()
-        .map(|&i| f64::from(u8::from(high(i))))
-        .collect();
-    fit_cox(
-        d,
-        &mut death_model,
-        CoxData::right_censored(&death_stop, &death_event),
-        Design::single("NTX >= 100 (vs < 100)", ntx_high),
+        (&with_ntx.rows, 0),
+        (&death_stop, &death_event),
+        "NTX >= 100 (vs < 100)",
+        high,
     );
     let mut declared = with_ntx.declare(d, analysis("A11"));
     declared
@@ -664,6 +637,40 @@ fn ntx(s: &Study, bone: &Population) -> Part {
         rates: Vec::new(),
         models: vec![sre_model, death_model],
     }
+}
+
+/// A crude Cox model of one indicator term (Efron ties) over right-censored rows, one per
+/// patient of `rows`.
+#[allow(clippy::too_many_arguments)]
+fn crude_cox(
+    d: &Disclosure,
+    ids: (&'static str, &str),
+    model: &str,
+    population: &str,
+    (rows, dropped): (&[usize], u64),
+    (stop, event): (&[f64], &[bool]),
+    term: &str,
+    exposed: impl Fn(usize) -> bool,
+) -> ModelJson {
+    let mut json = model_json(
+        d,
+        ids,
+        model,
+        "crude",
+        population,
+        (rows.len() as u64, dropped),
+    );
+    let column = rows
+        .iter()
+        .map(|&i| f64::from(u8::from(exposed(i))))
+        .collect();
+    fit_cox(
+        d,
+        &mut json,
+        CoxData::right_censored(stop, event),
+        Design::single(term, column),
+    );
+    json
 }
 
 /// The exclusions a sub-analysis adds to its analysis's population, named after it.
