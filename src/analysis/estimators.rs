@@ -616,14 +616,19 @@ impl Design {
             .iter()
             .find(|(l, _)| *l == reference)
             .map_or("reference", |(_, n)| *n);
-        for &(l, label) in levels.iter().filter(|(l, _)| *l != reference) {
+        let others: Vec<&(L, &str)> = levels.iter().filter(|(l, _)| *l != reference).collect();
+        let first = self.columns.len();
+        for (_, label) in &others {
             self.names
                 .push(format!("{name}={label} (vs {reference_name})"));
-            self.columns.push(
-                rows.iter()
-                    .map(|&i| f64::from(u8::from(level(i) == l)))
-                    .collect(),
-            );
+            self.columns.push(vec![0.0; rows.len()]);
+        }
+        // Each row's level read once, its indicator set: not one pass per level.
+        for (r, &i) in rows.iter().enumerate() {
+            let l = level(i);
+            if let Some(k) = others.iter().position(|(x, _)| *x == l) {
+                self.columns[first + k][r] = 1.0;
+            }
         }
     }
 
