@@ -99,6 +99,17 @@ fn weight_bearing(s: &Study, i: usize) -> Option<bool> {
         .map(|w| !w.is_empty())
 }
 
+/// The rule of the SRE models with the agent and weight-bearing involvement as covariates: a
+/// usable agent record and an assessable weight-bearing status.
+fn agent_and_weight_bearing(s: &Study, i: usize) -> Result<(), &'static str> {
+    if let Some(reason) = s.timelines[i].agent.unusable() {
+        return Err(reason);
+    }
+    weight_bearing(s, i)
+        .map(|_| ())
+        .ok_or("weight-bearing involvement not assessable")
+}
+
 /// A7: the first SRE by weight-bearing involvement; the agent as a time-varying exposure in a
 /// cause-specific Cox model; the landmark analysis.
 fn first_sre(s: &Study, bone: &Population) -> Part {
@@ -130,14 +141,7 @@ fn first_sre(s: &Study, bone: &Population) -> Part {
         revealing(s, &bone.rows),
     )];
     // The cause-specific Cox model: rows split at the agent's start.
-    let usable = bone.refine(|i| {
-        if let Some(reason) = s.timelines[i].agent.unusable() {
-            return Err(reason);
-        }
-        weight_bearing(s, i)
-            .map(|_| ())
-            .ok_or("weight-bearing involvement not assessable")
-    });
+    let usable = bone.refine(|i| agent_and_weight_bearing(s, i));
     let (mut start, mut stop, mut event, mut treated, mut wb) =
         (vec![], vec![], vec![], vec![], vec![]);
     for &i in &usable.rows {
@@ -494,14 +498,7 @@ fn shifted(
 /// contact, with a patient-clustered robust variance.
 fn recurrent_sre_model(s: &Study, bone: &Population) -> (ModelJson, Population) {
     let d = &s.d;
-    let usable = bone.refine(|i| {
-        if let Some(reason) = s.timelines[i].agent.unusable() {
-            return Err(reason);
-        }
-        weight_bearing(s, i)
-            .map(|_| ())
-            .ok_or("weight-bearing involvement not assessable")
-    });
+    let usable = bone.refine(|i| agent_and_weight_bearing(s, i));
     let (mut start, mut stop, mut event, mut cluster) = (vec![], vec![], vec![], vec![]);
     let mut columns = vec![Vec::new(), Vec::new(), Vec::new()];
     for &i in &usable.rows {
