@@ -60,8 +60,12 @@ types, corrected calcium), rejected.csv and run.json. The analyses A1-A12 follow
 docs/analysis-plan.md (no group defined after its time origin; risks over follow-up as \
 cumulative incidences with death competing); study.toml sets its horizons, SRE horizon and \
 landmark (bonemet classify --help lists the keys). DIR \
-appears whole or not at all: the run writes beside it and renames at the end, replacing a \
-previous DIR. Counts from 1 to --min-cell - 1 are shown as <N and the figures derived from \
+appears whole or not at all: the run writes beside it (.DIR.partial-PID) and swaps it in at \
+the end. It replaces DIR only when DIR is absent, empty or an earlier run's output (its \
+run.json); a directory with other files, a file or a symbolic link is refused (exit 2) and \
+left untouched unless --force. While a run writes DIR, .DIR.lock beside it holds its process \
+id: a second run into the same DIR exits 2; a lock or temporary directory left by a killed run \
+is cleaned up by the next run. Counts from 1 to --min-cell - 1 are shown as <N and the figures derived from \
 them are suppressed. Progress goes to stderr on a terminal; --json-log writes one JSON object \
 per stage event to stderr. Set SOURCE_DATE_EPOCH to fix the run timestamp.\n\n\
 Examples:\n  \
@@ -473,9 +477,13 @@ struct RunArgs {
     /// Study settings (TOML; every key optional, defaults as in the clinical contract).
     #[arg(long, value_name = "FILE")]
     study: Option<PathBuf>,
-    /// Output directory (replaced as a whole when the run succeeds).
+    /// Output directory: absent, empty, or an earlier run's output (replaced as a whole when
+    /// the run succeeds); anything else is refused unless --force.
     #[arg(long, value_name = "DIR")]
     out: PathBuf,
+    /// Replace DIR even when bonemet did not write it (its files are deleted).
+    #[arg(long)]
+    force: bool,
     /// Threads for the classifiers (default: one per core; 1 runs without a thread pool).
     #[arg(long, value_name = "N")]
     threads: Option<usize>,
@@ -514,6 +522,7 @@ fn run_run(args: &RunArgs) -> bonemet::Result<ExitStatus> {
         mapping: args.cohort.mapping.clone(),
         study: args.study.clone(),
         out_dir: args.out.clone(),
+        force: args.force,
         threads: args.threads.map_or(Threads::All, Threads::Exactly),
         max_rejected_share: check_share("--max-rejected-share", args.max_rejected_share)?,
         min_cell: args.min_cell,

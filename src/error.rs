@@ -82,6 +82,16 @@ pub enum Error {
     /// A setting given on the command line or in a settings file is out of its range.
     #[error("invalid setting {name}: {message}")]
     Setting { name: String, message: String },
+    /// The output directory holds something bonemet did not write: it is not replaced.
+    #[error("{path} {what}: bonemet run replaces only a directory it wrote (or an absent or empty one); choose another --out, or pass --force to replace it")]
+    OutputNotOurs { path: PathBuf, what: &'static str },
+    /// Another run is writing the same output directory.
+    #[error("{path} is being written by another bonemet run (process {pid}; lock {lock})")]
+    OutputLocked {
+        path: PathBuf,
+        pid: u32,
+        lock: PathBuf,
+    },
     /// No row of a table can enter an analysis (each lacks a value it uses, say).
     #[error("{path}: nothing to analyse: {reason}")]
     NothingToAnalyse { path: PathBuf, reason: String },

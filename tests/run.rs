@@ -617,3 +617,127 @@ fn a_failed_quality_gate_writes_the_report_and_exits_3() {
         serde_json::from_slice(&std::fs::read(out.join("run.json")).unwrap()).unwrap();
     assert_eq!(run_json["quality_gate"]["passed"], false);
 }
+
+/// Everything in `dir`'s parent but `dir` itself: what a run left beside its output.
+fn beside(dir: &Path) -> Vec<String> {
+    let name = dir.file_name().unwrap().to_string_lossy().to_string();
+    let mut left: Vec<String> = std::fs::read_dir(dir.parent().unwrap())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .filter(|n| *n != name)
+        .collect();
+    left.sort();
+    left
+}
+
+/// A directory, file or link bonemet did not write is refused with exit 2, naming DIR and
+/// --force, and left untouched; --force replaces it; a previous run's output is replaced
+/// without it.
+#[test]
+fn run_replaces_only_what_it_wrote_unless_forced() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mine = tmp.path().join("mine");
+    std::fs::create_dir(&mine).unwrap();
+    std::fs::write(mine.join("notes.txt"), "keep").unwrap();
+    let file = tmp.path().join("afile");
+    std::fs::write(&file, "keep").unwrap();
+    let target = tmp.path().join("elsewhere");
+    std::fs::create_dir(&target).unwrap();
+    std::fs::write(target.join("notes.txt"), "keep").unwrap();
+    let link = tmp.path().join("link");
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    for out in [&mine, &file, &link] {
+        let result = run(out, &[]);
+        assert_eq!(result.status.code(), Some(2), "{}", out.display());
+        let stderr = String::from_utf8_lossy(&result.stderr);
+        assert!(
+            stderr.contains(&out.display().to_string()) && stderr.contains("--force"),
+            "{stderr}"
+        );
+    }
+    assert_eq!(
+        std::fs::read_to_string(mine.join("notes.txt")).unwrap(),
+        "keep"
+    );
+    assert_eq!(std::fs::read_dir(&mine).unwrap().count(), 1);
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "keep");
+    assert!(std::fs::symlink_metadata(&link)
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    assert_eq!(std::fs::read_dir(&target).unwrap().count(), 1);
+    // Nothing was left beside them: no lock, no temporary directory.
+    let mut expected = vec!["afile", "elsewhere", "link", "mine"];
+    expected.sort_unstable();
+    let mut all: Vec<String> = std::fs::read_dir(tmp.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .collect();
+    all.sort();
+    assert_eq!(all, expected);
+    // --force replaces the directory; the next run replaces its own output without it.
+    assert!(run(&mine, &["--force"]).status.success());
+    assert!(!mine.join("notes.txt").exists() && mine.join("report.html").is_file());
+    assert!(run(&mine, &[]).status.success());
+    assert!(beside(&mine).iter().all(|n| !n.starts_with(".mine")));
+}
+
+/// A second run into a DIR that a live run is writing exits 2; a lock left by a killed run
+/// is taken over.
+#[test]
+fn a_second_run_into_the_same_directory_is_refused_while_the_first_writes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("nightly");
+    // This test process stands for a live run holding the lock.
+    let lock = tmp.path().join(".nightly.lock");
+    std::fs::write(&lock, std::process::id().to_string()).unwrap();
+    let result = run(&out, &[]);
+    assert_eq!(result.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&result.stderr);
+    assert!(
+        stderr.contains("is being written by another bonemet run"),
+        "{stderr}"
+    );
+    assert!(!out.exists());
+    // A lock whose process has ended is stale.
+    let mut child = std::process::Command::new("true").spawn().unwrap();
+    let dead = child.id();
+    child.wait().unwrap();
+    std::fs::write(&lock, dead.to_string()).unwrap();
+    assert!(run(&out, &[]).status.success());
+    assert!(!lock.exists(), "the run releases its lock");
+}
+
+/// A run killed at any moment (SIGKILL) leaves the previous report whole, and the next run
+/// cleans up what it left beside it.
+#[test]
+fn a_killed_run_leaves_the_previous_report_whole() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("report");
+    assert!(run(&out, &[]).status.success());
+    let whole = |dir: &Path| {
+        ["report.html", "report.md", "summary.json", "run.json"]
+            .iter()
+            .all(|f| dir.join(f).is_file())
+            && serde_json::from_slice::<Value>(&std::fs::read(dir.join("summary.json")).unwrap())
+                .is_ok()
+    };
+    for delay_ms in [50, 400, 1200, 2500, 3500, 4500] {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_bonemet"))
+            .args(["run", repo("data/demo").to_str().unwrap(), "--out"])
+            .arg(&out)
+            .env("SOURCE_DATE_EPOCH", EPOCH)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+        let _ = child.kill();
+        let _ = child.wait();
+        assert!(whole(&out), "after a kill at {delay_ms} ms");
+    }
+    // The next run cleans up the killed runs' lock and temporary directories.
+    assert!(run(&out, &[]).status.success());
+    assert!(whole(&out));
+    assert_eq!(beside(&out), Vec::<String>::new());
+}

@@ -18,7 +18,7 @@ use crate::analysis::analyse;
 use crate::analysis::model::{Count, CurvePointJson, Estimate, RunSummary};
 use crate::classify::{classify_cohort_with, Histories, Threads};
 use crate::error::{Error, Result};
-use crate::io::{CohortFiles, OutputColumn, OutputFormat, OutputTable};
+use crate::io::{out_dir, CohortFiles, OutputColumn, OutputFormat, OutputTable};
 use crate::plot::draw_charts;
 use crate::report::run::{write_html, write_markdown};
 
@@ -33,6 +33,8 @@ pub struct RunConfig {
     pub study: Option<PathBuf>,
     /// Output directory (replaced as a whole when the run succeeds).
     pub out_dir: PathBuf,
+    /// Replace the output directory even when bonemet did not write it.
+    pub force: bool,
     /// Threads for the classifiers.
     pub threads: Threads,
     /// Cap on the rejected share of any table.
@@ -124,6 +126,12 @@ pub fn run(config: &RunConfig, progress: &mut dyn FnMut(&StageEvent)) -> Result<
         });
     };
 
+    // The output directory first: refused before any work when bonemet did not write it,
+    // locked against a second run, and cleared of what a killed run left beside it.
+    out_dir::check_replaceable(&config.out_dir, config.force)?;
+    let _lock = out_dir::OutputLock::acquire(&config.out_dir)?;
+    out_dir::clean_up_after_killed_runs(&config.out_dir)?;
+
     emit(Stage::Validate, "start", &mut timings);
     let mut validated = Validated::load(
         &config.files,
@@ -153,16 +161,7 @@ pub fn run(config: &RunConfig, progress: &mut dyn FnMut(&StageEvent)) -> Result<
 
     emit(Stage::Write, "start", &mut timings);
     let out_dir = &config.out_dir;
-    let name = out_dir
-        .file_name()
-        .map(|n| n.to_string_lossy().to_string())
-        .unwrap_or_else(|| "bonemet-run".into());
-    let parent = match out_dir.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    std::fs::create_dir_all(&parent).map_err(write_err(&parent))?;
-    let scratch_dir = parent.join(format!(".{name}.partial-{}", std::process::id()));
+    let scratch_dir = out_dir::scratch_dir(out_dir);
     if scratch_dir.exists() {
         std::fs::remove_dir_all(&scratch_dir).map_err(write_err(&scratch_dir))?;
     }
@@ -263,25 +262,9 @@ pub fn run(config: &RunConfig, progress: &mut dyn FnMut(&StageEvent)) -> Result<
         stage_seconds: timings,
     };
     write_json(&scratch_dir.join("run.json"), &run_json)?;
-    // Into place: the old directory out of the way, the new one in, the old one removed.
-    let previous = parent.join(format!(".{name}.previous-{}", std::process::id()));
-    let had_previous = out_dir.exists();
-    if had_previous {
-        std::fs::rename(out_dir, &previous).map_err(write_err(out_dir))?;
-    }
-    if let Err(source) = std::fs::rename(&scratch_dir, out_dir) {
-        if had_previous {
-            let _ = std::fs::rename(&previous, out_dir);
-        }
-        return Err(Error::Write {
-            path: out_dir.clone(),
-            source,
-        });
-    }
+    // Into place: swapped with the previous report (which is then removed).
+    out_dir::swap_into_place(&scratch_dir, out_dir)?;
     scratch.0 = None;
-    if had_previous {
-        let _ = std::fs::remove_dir_all(&previous);
-    }
     Ok(RunOutcome {
         summary,
         gate: validated.gate,
