@@ -307,7 +307,9 @@ fn run_synth(args: &SynthArgs) -> bonemet::Result<ExitStatus> {
         progress: true,
     };
     let summary = bonemet::synth::synthesize(&config)?;
-    println!(
+    // Through a writer: a closed stdout (`| head`) is not a panic, and not an error.
+    let _ = writeln!(
+        std::io::stdout().lock(),
         "wrote {} patients, {} events, {} lab rows{} to {}",
         summary.patients,
         summary.events,

@@ -92,6 +92,13 @@ pub enum Error {
         pid: u32,
         lock: PathBuf,
     },
+    /// An estimator cannot run on the data it was given (a singular design, no events...).
+    #[error("{estimator}: cannot estimate: {source}")]
+    Estimator {
+        estimator: String,
+        #[source]
+        source: crate::stats::StatsError,
+    },
     /// No row of a table can enter an analysis (each lacks a value it uses, say).
     #[error("{path}: nothing to analyse: {reason}")]
     NothingToAnalyse { path: PathBuf, reason: String },

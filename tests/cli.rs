@@ -183,3 +183,22 @@ fn tables_can_be_named_one_by_one() {
         "{summary}"
     );
 }
+
+/// `bonemet synth` into a closed pipe (`| head -c0`) is not a panic: its summary line goes
+/// through a writer whose error is not fatal.
+#[test]
+fn synth_into_a_closed_pipe_does_not_panic() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_bonemet"))
+        .args(["synth", "--patients", "50", "--seed", "1", "--out"])
+        .arg(tmp.path().join("cohort"))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}

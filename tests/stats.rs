@@ -1800,3 +1800,39 @@ fn cox_on_heavily_tied_times_matches_coxph() {
         close(c.std_err, value(&cr["se"]), &format!("{key} se(C)"));
     }
 }
+
+/// A Cox model on collinear covariates cannot be estimated: exit 2, and the message says so
+/// with the estimator's own error, naming the covariates (not an empty list, not a setting).
+#[test]
+fn a_singular_cox_design_names_its_covariates() {
+    let tmp = tempfile::tempdir().unwrap();
+    let table = tmp.path().join("collinear.csv");
+    let mut text = String::from("time,status,dose,twice\n");
+    for i in 0..40 {
+        let dose = (i % 5) as f64;
+        text.push_str(&format!(
+            "{},{},{dose},{}\n",
+            10 + i,
+            i % 3 == 0,
+            2.0 * dose
+        ));
+    }
+    std::fs::write(&table, text.replace("true", "1").replace("false", "0")).unwrap();
+    let stderr = survival_refused(&[
+        table.to_str().unwrap(),
+        "--time",
+        "time",
+        "--event",
+        "status",
+        "--covariates",
+        "dose,twice",
+    ]);
+    assert!(
+        stderr.contains("cox: cannot estimate: singular design"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("dose") && stderr.contains("twice"),
+        "{stderr}"
+    );
+}

@@ -266,10 +266,11 @@ impl SurvivalJson {
     }
 }
 
+/// An estimator's failure, with its own error variant (not a setting's).
 fn stats_error(what: &str, e: crate::stats::StatsError) -> Error {
-    Error::Setting {
-        name: what.to_string(),
-        message: e.to_string(),
+    Error::Estimator {
+        estimator: what.to_string(),
+        source: e,
     }
 }
 
@@ -858,7 +859,16 @@ pub fn survival(config: &SurvivalConfig) -> Result<SurvivalJson> {
                     strata_codes.as_deref(),
                     options,
                 )
-                .map_err(|e| stats_error("cox", e))?;
+                .map_err(|e| match e {
+                    // The fit cannot tell which terms are collinear: it names them all.
+                    crate::stats::StatsError::SingularDesign(terms) if terms.is_empty() => {
+                        stats_error(
+                            "cox",
+                            crate::stats::StatsError::SingularDesign(names.clone()),
+                        )
+                    }
+                    e => stats_error("cox", e),
+                })?;
                 let robust = fit.robust.as_ref();
                 if !fit.converged {
                     cox_warnings.push("cox: ran out of iterations and did not converge".into());
