@@ -4,7 +4,7 @@
 
 use std::io::Write;
 
-use crate::analysis::model::{Count, Estimate, ProportionJson, RunSummary};
+use crate::analysis::model::{Count, Estimate, ProportionJson, RunSummary, SurvivalAtJson};
 use crate::plot::Chart;
 
 /// A section of the report: a title, paragraphs, tables.
@@ -185,11 +185,7 @@ fn analysis_tables(s: &RunSummary, id: &str) -> Vec<Table> {
                         g.events.to_string(),
                         months(&g.median_months),
                     ];
-                    row.extend((0..horizons.len()).map(|k| {
-                        g.at_months
-                            .get(k)
-                            .map_or("—".into(), |a| percent(&a.survival))
-                    }));
+                    row.extend(at_horizons(&g.at_months, horizons.len()));
                     row.push(months(&g.rmst_24_months));
                     row
                 })
@@ -242,11 +238,7 @@ fn analysis_tables(s: &RunSummary, id: &str) -> Vec<Table> {
                         g.events.to_string(),
                         g.competing.to_string(),
                     ];
-                    row.extend((0..horizons.len()).map(|k| {
-                        g.at_months
-                            .get(k)
-                            .map_or("—".into(), |a| percent(&a.survival))
-                    }));
+                    row.extend(at_horizons(&g.at_months, horizons.len()));
                     row
                 })
                 .collect(),
@@ -321,6 +313,15 @@ fn analysis_tables(s: &RunSummary, id: &str) -> Vec<Table> {
         });
     }
     tables
+}
+
+/// A curve's values at the horizons, as percentages (`—` where there is none).
+fn at_horizons(at_months: &[SurvivalAtJson], horizons: usize) -> impl Iterator<Item = String> + '_ {
+    (0..horizons).map(|k| {
+        at_months
+            .get(k)
+            .map_or("—".into(), |a| percent(&a.survival))
+    })
 }
 
 /// Column headings.
