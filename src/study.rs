@@ -1,5 +1,5 @@
 //! Study settings (`study.toml`): the clinical choices a study fixes before it looks at data.
-//! Every key is optional, with the default of the clinical contract (domain.md §2); an unknown
+//! Every key is optional, with the default of the clinical contract (README, `bonemet classify --help`); an unknown
 //! key is an error naming it. The settings in force are written into every output's metadata.
 
 use std::path::Path;

@@ -5,7 +5,7 @@
 //! synchronous too), metachronous when later. The pattern describes the disease at diagnosis:
 //! synchronous bone disease and `visceral_sites` (every listed non-bone site counts as
 //! visceral here, pleura and distant nodes included). An unrecorded site list means no site
-//! known, as an empty `bone_mets_date` means no bone metastasis known (schema.md).
+//! known, as an empty `bone_mets_date` means no bone metastasis known (the input contract).
 
 use chrono::NaiveDate;
 

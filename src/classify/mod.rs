@@ -1,4 +1,4 @@
-//! The clinical classifiers C1–C10 of domain.md §2, one file each, as pure functions of typed
+//! The clinical classifiers C1–C10 of the clinical contract (README, "What it does today"), one file each, as pure functions of typed
 //! inputs; and their run over every patient of a validated cohort, in parallel (rayon) or
 //! sequentially, with the same result in the same order either way.
 //!

@@ -26,7 +26,7 @@ pub struct ClassifyConfig {
     pub files: CohortFiles,
     /// The mapping file, if any.
     pub mapping: Option<PathBuf>,
-    /// The study settings file, if any (else the defaults of domain.md).
+    /// The study settings file, if any (else the defaults `bonemet classify --help` lists).
     pub study: Option<PathBuf>,
     /// Output directory.
     pub out_dir: PathBuf,

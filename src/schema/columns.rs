@@ -1,4 +1,4 @@
-//! The contract's columns per table (schema.md): name, whether the file must have the column,
+//! The contract's columns per table (README, "The input contract in brief"): name, whether the file must have the column,
 //! and what its values are, for messages.
 
 /// One contract column.

@@ -1,4 +1,4 @@
-//! The input contract (schema.md) as types: vocabularies, the contract's columns, value
+//! The input contract (README, "The input contract in brief") as types: vocabularies, the contract's columns, value
 //! parsers, the row rules, the typed cohort they produce, and the rejected-row model.
 
 pub mod cohort;

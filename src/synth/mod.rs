@@ -1,6 +1,6 @@
 //! Calibrated synthetic registry cohorts (`bonemet synth`): patients, events and labs tables
 //! that satisfy the input contract and whose epidemiology follows the published figures of
-//! domain.md §4, with known truth; optionally with contract violations injected at a rate and
+//! docs/analysis-plan.md, with known truth; optionally with contract violations injected at a rate and
 //! recorded. The model is in [`model`], its parameters in [`params`], the solved constants in
 //! [`calibrate`]; docs/synthetic-cohort.md describes it.
 //!

@@ -10,7 +10,7 @@ use crate::classify::m_category::{m_category, SitesAtDiagnosis};
 use crate::classify::MCategory;
 use crate::schema::vocab::{BoneSite, SiteSet, VisceralSite, Vocabulary};
 
-/// Days per month (domain.md: months are days / 30.4375).
+/// Days per month (docs/analysis-plan.md: months are days / 30.4375).
 pub const DAYS_PER_MONTH: f64 = 30.4375;
 
 /// SplitMix64 (Steele et al. 2014): small, fast, well mixed; one stream per patient.

@@ -1,6 +1,6 @@
 //! Every parameter of the synthetic-cohort model, in one table, each with the figure it is
 //! calibrated to (docs/synthetic-cohort.md explains the model). Published figures are those of
-//! the clinical contract (domain.md §4, F1–F11); the rest are stated assumptions, plausible for
+//! the clinical contract (F1–F11, docs/analysis-plan.md); the rest are stated assumptions, plausible for
 //! a Western registry, marked "assumption".
 
 /// A probability table over labelled outcomes.
