@@ -53,3 +53,9 @@ notebooks:
 # polars reading the same three files (release build; data under target/bench/).
 bench-run n="1000000" repeats="3":
     python3 scripts/bench_run.py {{n}} {{repeats}}
+
+# Soak (release build, not in CI): RUNS runs of bonemet run over synthetic cohorts with
+# random defect rates 0-20%, thresholds, threads and study settings, every 20th killed mid-way;
+# checks row balance, determinism, clean-up; prints peak RSS and wall time (docs/robustness.md).
+soak runs="200" seed="1":
+    python3 scripts/soak.py {{runs}} {{seed}}
