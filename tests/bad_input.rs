@@ -63,6 +63,29 @@ fn an_empty_file_stops_the_run_naming_the_file() {
     ));
 }
 
+/// The file's last record may end at the end of the file rather than at a newline: without a
+/// final newline, or with a quote left open that takes the final newline into its field.
+/// Either way it keeps the line it starts on, after any blank lines, and no other record's.
+#[test]
+fn the_last_record_keeps_its_own_line_however_the_file_ends() {
+    let bad = "A1,x,60,2021-01-01,squamous,2022-01-01,alive,";
+    for (body, lines) in [
+        (format!("{bad}\n\"{bad}\n{bad}\n"), vec![2, 3]),
+        (format!("{bad}\n\n\n\"{bad}\n"), vec![2, 5]),
+        (format!("{bad}\n\n{bad}"), vec![2, 4]),
+        (format!("{bad}\n\n\"{bad}"), vec![2, 4]),
+        (format!("{bad}\n\n{bad}\n\n"), vec![2, 4]),
+    ] {
+        let dir = patients_dir(format!("{HEADER}\n{body}"));
+        let ingested = ingest_dir(dir.path(), None).unwrap();
+        let mut rejected: Vec<u64> = ingested.rejections.iter().map(|r| r.line).collect();
+        rejected.dedup();
+        assert_eq!(rejected, lines, "{body:?}");
+        let b = &ingested.balance[0];
+        assert_eq!((b.rows_read, b.rows_rejected), (2, 2), "{body:?}");
+    }
+}
+
 #[test]
 fn a_header_only_file_is_an_empty_valid_table() {
     let dir = patients_dir(format!("{HEADER}\n"));

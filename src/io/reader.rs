@@ -93,8 +93,6 @@ enum Source {
         reader: Box<CsvSource>,
         record: csv::ByteRecord,
         done: bool,
-        /// Whether the file's last byte is `\n` (else its last record has no terminator).
-        ends_with_newline: bool,
     },
     /// Parquet is decoded one row group at a time, so that a large file never sits whole in
     /// memory beside the rows being validated.
@@ -192,7 +190,6 @@ impl TableReader {
                 reader: Box::new(reader),
                 record: csv::ByteRecord::new(),
                 done: false,
-                ends_with_newline: last_byte_is_newline(path)?,
             },
             records: 0,
         })
@@ -271,7 +268,6 @@ impl TableReader {
                 reader,
                 record,
                 done,
-                ends_with_newline,
             } => {
                 if *done {
                     return Ok(false);
@@ -288,8 +284,7 @@ impl TableReader {
                     if width == 1 && (record[0].is_empty() || &record[0] == b"\r") {
                         continue; // a blank line, not a record
                     }
-                    let line =
-                        record_start_line(reader, record, self.size_bytes, *ends_with_newline);
+                    let line = record_start_line(reader, record, &self.path, self.size_bytes)?;
                     // Fields are contiguous in the record: copy them at once, then drop the
                     // `\r` of a CRLF ending from the last field.
                     let data = record.as_slice();
@@ -340,44 +335,58 @@ impl TableReader {
     }
 }
 
-/// Whether a file ends with `\n`.
-fn last_byte_is_newline(path: &Path) -> Result<bool> {
+/// The source line on which `record` (just read) starts. The csv crate reports the line where
+/// the read began, which precedes any blank lines it skipped before the record. A record that
+/// ended at its terminator is counted back from where the read ended: one line for the
+/// terminator, one per newline inside its quoted fields. The file's last record may instead end
+/// at the end of the file (no final newline, or a quote left open that took the final newline
+/// into its field), which the fields cannot tell apart: for it the blank lines skipped are
+/// counted in the file itself, from where the read began.
+fn record_start_line(
+    reader: &CsvSource,
+    record: &csv::ByteRecord,
+    path: &Path,
+    size_bytes: u64,
+) -> Result<u64> {
+    let start = record.position();
+    let began = start.map_or(1, |p| p.line());
+    let after = reader.position();
+    if after.byte() < size_bytes {
+        if after.line() == began + 1 {
+            return Ok(began); // the usual case: one physical line, nothing skipped
+        }
+        let embedded: u64 = record
+            .iter()
+            .map(|field| field.iter().filter(|&&b| b == b'\n').count() as u64)
+            .sum();
+        return Ok(after.line().saturating_sub(1 + embedded).max(began));
+    }
+    let skipped = leading_newlines(path, start.map_or(0, |p| p.byte()))?;
+    Ok(began + skipped)
+}
+
+/// The number of `\n` bytes in a row from byte `offset` of a file (the blank lines the CSV
+/// reader skips before a record).
+fn leading_newlines(path: &Path, offset: u64) -> Result<u64> {
     use std::io::{Seek, SeekFrom};
     let read_err = |source| Error::Read {
         path: path.to_path_buf(),
         source,
     };
     let mut file = File::open(path).map_err(read_err)?;
-    if file.metadata().map_err(read_err)?.len() == 0 {
-        return Ok(false);
+    file.seek(SeekFrom::Start(offset)).map_err(read_err)?;
+    let mut buf = [0u8; 8192];
+    let mut count = 0;
+    loop {
+        let n = file.read(&mut buf).map_err(read_err)?;
+        if n == 0 {
+            return Ok(count);
+        }
+        match buf[..n].iter().position(|&b| b != b'\n') {
+            Some(i) => return Ok(count + i as u64),
+            None => count += n as u64,
+        }
     }
-    file.seek(SeekFrom::End(-1)).map_err(read_err)?;
-    let mut last = [0u8; 1];
-    file.read_exact(&mut last).map_err(read_err)?;
-    Ok(last[0] == b'\n')
-}
-
-/// The source line on which `record` (just read) starts. The csv crate reports the line where
-/// the read began, which precedes any blank lines it skipped; so count back from where the
-/// read ended instead: one line for the terminator, one per newline inside quoted fields.
-fn record_start_line(
-    reader: &CsvSource,
-    record: &csv::ByteRecord,
-    size_bytes: u64,
-    ends_with_newline: bool,
-) -> u64 {
-    let began = record.position().map_or(0, |p| p.line());
-    let after = reader.position().line();
-    if after == began + 1 {
-        return began; // the usual case: one physical line, nothing skipped
-    }
-    let embedded: u64 = record
-        .iter()
-        .map(|field| field.iter().filter(|&&b| b == b'\n').count() as u64)
-        .sum();
-    let unterminated = reader.position().byte() == size_bytes && !ends_with_newline;
-    let last_line = if unterminated { after } else { after - 1 };
-    last_line - embedded
 }
 
 fn csv_error(path: &Path, error: &csv::Error) -> Error {
