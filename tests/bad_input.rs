@@ -303,6 +303,67 @@ fn parquet_lists_dates_and_floats_are_read_as_values() {
     assert_eq!(p.source_line, [1, 2]);
 }
 
+/// A Parquet date or date-time beyond the calendar (polars panics printing one) is rejected
+/// quoting its number and unit; the column's other values read as usual.
+#[test]
+fn parquet_dates_beyond_the_calendar_are_rejected_quoting_their_value() {
+    use polars::prelude::*;
+    let dir = tempfile::tempdir().unwrap();
+    let days = Series::new("diagnosis_date".into(), [18628i32, i32::MAX, 18628]).into_date();
+    let sampled = Series::new(
+        "ctx_sampled_at".into(),
+        [Some(1_611_216_900_000i64), None, Some(i64::MIN)],
+    )
+    .into_datetime(TimeUnit::Milliseconds, None);
+    let mut frame = DataFrame::new(
+        3,
+        vec![
+            Column::new("patient_id".into(), ["A1", "A2", "A3"]),
+            Column::new("sex".into(), ["m", "f", "f"]),
+            Column::new("age_at_diagnosis".into(), [60i32, 61, 62]),
+            days.into(),
+            Column::new("histology".into(), ["squamous"; 3]),
+            Column::new("last_contact_date".into(), ["2022-01-01"; 3]),
+            Column::new("vital_status".into(), ["alive"; 3]),
+            sampled.into(),
+        ],
+    )
+    .unwrap();
+    write_parquet(&mut frame, &dir.path().join("patients.parquet"));
+    let ingested = ingest_dir(dir.path(), None).unwrap();
+    assert_eq!(
+        rejection_keys(&ingested),
+        [
+            (
+                "patients".into(),
+                2,
+                "A2".into(),
+                "diagnosis_date".into(),
+                "invalid_date".into()
+            ),
+            (
+                "patients".into(),
+                3,
+                "A3".into(),
+                "ctx_sampled_at".into(),
+                "invalid_datetime".into()
+            ),
+        ]
+    );
+    assert!(ingested.rejections[0]
+        .message
+        .contains("'2147483647 days since 1970-01-01'"));
+    assert!(ingested.rejections[1]
+        .message
+        .contains("'-9223372036854775808 milliseconds since 1970-01-01T00:00'"));
+    let p = &ingested.cohort.patients;
+    assert_eq!(p.diagnosis_date[0].to_string(), "2021-01-01");
+    assert_eq!(
+        p.ctx_sampled_at[0].map(|t| t.to_string()).as_deref(),
+        Some("2021-01-21 08:15:00")
+    );
+}
+
 /// Parquet numbers and booleans are read as values, and a value its text would not give
 /// (NaN, a fraction for a whole number) is rejected quoting its text, as the same cell in a
 /// CSV file is; the raw record holds every cell as text.

@@ -478,6 +478,9 @@ fn parquet_chunk(
                 }
                 StringChunked::from_iter_options(column.name().clone(), joined.into_iter())
             }
+            DataType::Date | DataType::Datetime(..) => {
+                temporal_text(slice.as_materialized_series()).map_err(decode_err)?
+            }
             _ => slice
                 .cast(&DataType::String)
                 .map_err(decode_err)?
@@ -497,4 +500,79 @@ fn parquet_chunk(
         return Ok(chunk);
     }
     Ok(RawChunk::from_parquet_columns(columns, first_line))
+}
+
+/// A Date or Datetime column as text, as polars prints it (`%F`; `%F %T` with 3, 6 or 9
+/// decimals by time unit). polars panics on a value beyond the calendar chrono represents (a
+/// Date of 2^31 - 1 days, say), so such a column is printed here, each such value as its
+/// number and unit (`2147483647 days since 1970-01-01`), which no date parses: its row is
+/// rejected quoting the value, as CSV's would be.
+fn temporal_text(column: &Series) -> PolarsResult<StringChunked> {
+    use chrono::{DateTime, NaiveDate, NaiveDateTime};
+    /// 0001-01-01 to 1970-01-01, in days (chrono counts days from the former).
+    const EPOCH_DAYS_FROM_CE: i32 = 719_163;
+    let date = |days: i32| {
+        EPOCH_DAYS_FROM_CE
+            .checked_add(days)
+            .and_then(NaiveDate::from_num_days_from_ce_opt)
+    };
+    let texts: Vec<Option<String>> = match column.dtype() {
+        DataType::Date => {
+            let days = column.date()?.physical();
+            let (min, max) = (days.min().unwrap_or(0), days.max().unwrap_or(0));
+            if date(min).is_some() && date(max).is_some() {
+                return column.cast(&DataType::String)?.str().cloned();
+            }
+            days.iter()
+                .map(|d| {
+                    d.map(|d| {
+                        date(d).map_or_else(
+                            || format!("{d} days since 1970-01-01"),
+                            |date| date.format("%F").to_string(),
+                        )
+                    })
+                })
+                .collect()
+        }
+        DataType::Datetime(unit, _) => {
+            let (to_datetime, format, name): (fn(i64) -> Option<NaiveDateTime>, _, _) = match unit {
+                TimeUnit::Milliseconds => (
+                    |v| DateTime::from_timestamp_millis(v).map(|t| t.naive_utc()),
+                    "%F %T%.3f",
+                    "milliseconds",
+                ),
+                TimeUnit::Microseconds => (
+                    |v| DateTime::from_timestamp_micros(v).map(|t| t.naive_utc()),
+                    "%F %T%.6f",
+                    "microseconds",
+                ),
+                TimeUnit::Nanoseconds => (
+                    |v| Some(DateTime::from_timestamp_nanos(v).naive_utc()),
+                    "%F %T%.9f",
+                    "nanoseconds",
+                ),
+            };
+            let values = column.datetime()?.physical();
+            let (min, max) = (values.min().unwrap_or(0), values.max().unwrap_or(0));
+            if to_datetime(min).is_some() && to_datetime(max).is_some() {
+                return column.cast(&DataType::String)?.str().cloned();
+            }
+            values
+                .iter()
+                .map(|v| {
+                    v.map(|v| {
+                        to_datetime(v).map_or_else(
+                            || format!("{v} {name} since 1970-01-01T00:00"),
+                            |t| t.format(format).to_string(),
+                        )
+                    })
+                })
+                .collect()
+        }
+        other => polars_bail!(InvalidOperation: "{other} is not a date or date-time type"),
+    };
+    Ok(StringChunked::from_iter_options(
+        column.name().clone(),
+        texts.into_iter(),
+    ))
 }
