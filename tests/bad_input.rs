@@ -303,6 +303,29 @@ fn parquet_lists_dates_and_floats_are_read_as_values() {
     assert_eq!(p.source_line, [1, 2]);
 }
 
+/// A corrupt Parquet file on which polars' decoder panics (a byte changed in the fixture:
+/// tests/data/fuzz_regressions/patients_parquet/) stops the run naming the file (exit 2).
+#[test]
+fn a_corrupt_parquet_file_that_polars_panics_on_stops_the_run() {
+    let regressions = data("fuzz_regressions/patients_parquet");
+    for name in [
+        "corrupt_column_chunk_offset.parquet",
+        "corrupt_metadata_thrift_field.parquet",
+        "corrupt_page_validity_length.parquet",
+        "corrupt_dictionary_page.parquet",
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::copy(regressions.join(name), dir.path().join("patients.parquet")).unwrap();
+        let err = ingest_dir(dir.path(), None).unwrap_err();
+        assert!(matches!(err, Error::Parquet { .. }), "{name}: {err}");
+        assert!(
+            err.to_string().contains("patients.parquet")
+                && err.to_string().contains("corrupt or truncated"),
+            "{name}: {err}"
+        );
+    }
+}
+
 /// A Parquet date or date-time beyond the calendar (polars panics printing one) is rejected
 /// quoting its number and unit; the column's other values read as usual.
 #[test]

@@ -204,37 +204,46 @@ impl TableReader {
             path: path.to_path_buf(),
             source,
         })?;
-        let mut reader = ParquetReader::new(BufReader::new(file));
-        let metadata = reader.get_metadata().map_err(parquet_err)?.clone();
-        let mut groups = std::collections::VecDeque::new();
-        let mut first = 0;
-        for group in &metadata.row_groups {
-            groups.push_back((first, group.num_rows()));
-            first += group.num_rows();
-        }
-        // The columns and their types from the file's schema: no row is decoded before the
-        // header is checked (row groups are decoded as they are read, off the caller's thread).
-        let schema = reader.schema().map_err(parquet_err)?;
-        let header = schema
-            .iter_values()
-            .map(|field| field.name.trim().to_string())
-            .collect();
-        for field in schema.iter_values() {
-            check_parquet_type(path, &field.name, &DataType::from_arrow_field(field))?;
-        }
-        Ok(Self {
-            path: path.to_path_buf(),
-            format: Format::Parquet,
-            size_bytes,
-            header,
-            source: Source::Parquet {
-                metadata,
-                groups,
-                frame: DataFrame::empty(),
-                base: 0,
-                offset: 0,
-            },
-            records: 0,
+        contain_polars(path, || {
+            let mut reader = ParquetReader::new(BufReader::new(file));
+            let metadata = reader.get_metadata().map_err(parquet_err)?.clone();
+            let mut groups = std::collections::VecDeque::new();
+            let mut first = 0usize;
+            for group in &metadata.row_groups {
+                groups.push_back((first, group.num_rows()));
+                first = first
+                    .checked_add(group.num_rows())
+                    .ok_or_else(|| Error::Parquet {
+                        path: path.to_path_buf(),
+                        message: "the row groups' row counts overflow: the metadata is corrupt"
+                            .into(),
+                    })?;
+            }
+            // The columns and their types from the file's schema: no row is decoded before
+            // the header is checked (row groups are decoded as they are read, off the
+            // caller's thread).
+            let schema = reader.schema().map_err(parquet_err)?;
+            let header = schema
+                .iter_values()
+                .map(|field| field.name.trim().to_string())
+                .collect();
+            for field in schema.iter_values() {
+                check_parquet_type(path, &field.name, &DataType::from_arrow_field(field))?;
+            }
+            Ok(Self {
+                path: path.to_path_buf(),
+                format: Format::Parquet,
+                size_bytes,
+                header,
+                source: Source::Parquet {
+                    metadata,
+                    groups,
+                    frame: DataFrame::empty(),
+                    base: 0,
+                    offset: 0,
+                },
+                records: 0,
+            })
         })
     }
 
@@ -308,13 +317,17 @@ impl TableReader {
                     };
                     // Drop the finished group before decoding the next.
                     *frame = DataFrame::empty();
-                    *frame = read_parquet_slice(&self.path, metadata, slice)?;
+                    *frame = contain_polars(&self.path, || {
+                        read_parquet_slice(&self.path, metadata, slice)
+                    })?;
                     *base = slice.0;
                     *offset = 0;
                 }
                 if *offset < frame.height() {
                     let len = CHUNK_RECORDS.min(frame.height() - *offset);
-                    *chunk = parquet_chunk(&self.path, frame, *base, *offset, len)?;
+                    *chunk = contain_polars(&self.path, || {
+                        parquet_chunk(&self.path, frame, *base, *offset, len)
+                    })?;
                     *offset += len;
                 }
             }
@@ -396,6 +409,28 @@ fn csv_error(path: &Path, error: &csv::Error) -> Error {
         line,
         message: error.to_string(),
     }
+}
+
+/// Runs `decode`, a use of polars on the Parquet file `path`, turning a panic into an error
+/// naming the file. polars' Parquet decoder trusts a file's metadata and page headers: on some
+/// corrupt or truncated files it panics (a slice past the end of the file, a failed assertion
+/// in a page decoder, a thrift field out of bounds), as the fuzz targets found; such a file is
+/// then one bonemet cannot read (exit 2), not a crash. (The panic's own message still goes to
+/// stderr through the panic hook before the error does.)
+fn contain_polars<T>(path: &Path, decode: impl FnOnce() -> Result<T>) -> Result<T> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(decode)).unwrap_or_else(|panic| {
+        let what = panic
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| panic.downcast_ref::<&str>().copied())
+            .unwrap_or("no message");
+        Err(Error::Parquet {
+            path: path.to_path_buf(),
+            message: format!(
+                "the file is corrupt or truncated (polars failed decoding it: {what})"
+            ),
+        })
+    })
 }
 
 /// Column types whose values can be written as text (everything but nested structs etc.).
