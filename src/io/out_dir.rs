@@ -79,14 +79,32 @@ pub fn check_replaceable(dir: &Path, force: bool) -> Result<()> {
     }
 }
 
-/// Whether process `pid` is alive (a process of another user counts as alive).
+/// Whether process `pid` is alive (a process of another user counts as alive). A zombie does
+/// not: it has ended and holds nothing but its exit status until its parent reaps it, which
+/// may be long after a kill (a run killed with its wrapper, `timeout` or a shell, is reparented
+/// to an init that need not reap it promptly), and the run after it must not wait on it.
 fn alive(pid: u32) -> bool {
-    let Ok(pid) = libc::pid_t::try_from(pid) else {
+    // Pid 0 would ask about this process's group, not a process.
+    let Some(pid) = libc::pid_t::try_from(pid).ok().filter(|&p| p > 0) else {
         return false;
     };
     // SAFETY: kill with signal 0 sends nothing; it only checks that the process exists.
     let status = unsafe { libc::kill(pid, 0) };
-    status == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
+    let exists = status == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM);
+    exists && !zombie(pid)
+}
+
+/// Whether /proc says process `pid` has ended but not been reaped (state Z or X). Without
+/// /proc, no process counts as one.
+fn zombie(pid: libc::pid_t) -> bool {
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+        return false;
+    };
+    // "PID (COMM) STATE ...": the command may hold spaces and parentheses, the state follows
+    // the last ')'.
+    stat.rsplit_once(')')
+        .and_then(|(_, rest)| rest.split_whitespace().next())
+        .is_some_and(|state| state == "Z" || state == "X")
 }
 
 /// The lock on an output directory while a run writes it; released when dropped.
@@ -323,6 +341,39 @@ mod tests {
         std::fs::write(tmp.path().join(".out.lock"), pid.to_string()).unwrap();
         let lock = OutputLock::acquire(&dir).unwrap();
         drop(lock);
+    }
+
+    /// A run killed but not yet reaped (a zombie) holds neither its lock nor its temporary
+    /// directory: the next run takes both over (found by the soak, scripts/soak.py, when the
+    /// run was killed with its wrapper and init had not reaped it yet).
+    #[test]
+    fn a_killed_run_not_yet_reaped_holds_nothing() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("out");
+        let mut child = std::process::Command::new("sleep")
+            .arg("30")
+            .spawn()
+            .unwrap();
+        let pid = child.id();
+        assert!(alive(pid));
+        child.kill().unwrap();
+        // Not reaped yet: a zombie until the wait below.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while !zombie(pid as libc::pid_t) && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        assert!(zombie(pid as libc::pid_t));
+        assert!(!alive(pid));
+        std::fs::write(tmp.path().join(".out.lock"), pid.to_string()).unwrap();
+        let partial = tmp.path().join(format!(".out.partial-{pid}"));
+        std::fs::create_dir(&partial).unwrap();
+        let lock = OutputLock::acquire(&dir).unwrap();
+        clean_up_after_killed_runs(&dir).unwrap();
+        assert!(!partial.exists());
+        drop(lock);
+        child.wait().unwrap();
+        assert!(!alive(0), "pid 0 is not a process");
+        assert!(alive(std::process::id()));
     }
 
     #[test]
