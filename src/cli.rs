@@ -65,8 +65,12 @@ the end. It replaces DIR only when DIR is absent, empty or an earlier run's outp
 run.json); a directory with other files, a file or a symbolic link is refused (exit 2) and \
 left untouched unless --force. While a run writes DIR, .DIR.lock beside it holds its process \
 id: a second run into the same DIR exits 2; a lock or temporary directory left by a killed run \
-is cleaned up by the next run. Counts from 1 to --min-cell - 1 are shown as <N and the figures derived from \
-them are suppressed. Progress goes to stderr on a terminal; --json-log writes one JSON object \
+is cleaned up by the next run. Disclosure control covers every aggregate output at once \
+(docs/analysis-plan.md): counts from 1 to --min-cell - 1 read <N; a count that would let a small \
+one be worked out by subtraction (beside a shown total, n - events, dropped patients) reads \
+suppressed; figures made from a hidden count are left out; curves and at-risk tables stop below \
+N at risk and merge steps of fewer than N events; histogram bins are fixed. \
+tables/classified.* and rejected.csv are patient-level and not for release. Progress goes to stderr on a terminal; --json-log writes one JSON object \
 per stage event to stderr. Set SOURCE_DATE_EPOCH to fix the run timestamp.\n\n\
 Examples:\n  \
 bonemet run data/demo --out reports/demo\n  \
@@ -492,7 +496,8 @@ struct RunArgs {
     /// Exit with code 3 when any table's rejected share of rows is above F (0 to 1).
     #[arg(long, value_name = "F", default_value_t = DEFAULT_MAX_REJECTED_SHARE)]
     max_rejected_share: f64,
-    /// Disclosure control: counts from 1 to N-1 are shown as <N (0 turns it off).
+    /// Disclosure control: counts from 1 to N-1 read <N, with complementary suppression,
+    /// curves cut below N at risk (0 turns it off).
     #[arg(long, value_name = "N", default_value_t = 5)]
     min_cell: u64,
     /// Write each stage's start and end as a JSON line on stderr.
@@ -560,7 +565,7 @@ fn run_run(args: &RunArgs) -> bonemet::Result<ExitStatus> {
     let mut out = stdout.lock();
     let _ = writeln!(
         out,
-        "report written to {} ({} published figures beside the cohort's estimates; {} counts suppressed below {})",
+        "report written to {} ({} published figures beside the cohort's estimates; {} counts hidden by disclosure control at --min-cell {})",
         args.out.join("report.html").display(),
         outcome.summary.published.len(),
         outcome.summary.suppressed_counts,

@@ -3,6 +3,7 @@
 mod bad_input;
 mod classify;
 mod cli;
+mod disclosure;
 mod fixture;
 mod independent_plan;
 mod mapping;

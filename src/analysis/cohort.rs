@@ -13,7 +13,7 @@ use crate::stats::describe::{quantile, smd_categorical, smd_continuous};
 use crate::stats::km::{ConfType, KaplanMeier};
 
 pub fn cohort_section(s: &Study, balance: &[TableBalance]) -> CohortJson {
-    let (d, p) = (&s.d, s);
+    let p = s;
     let n = p.n();
     let pt = &p.cohort.patients;
     // Reverse Kaplan–Meier: follow-up is the time to censoring, death censoring it.
@@ -36,7 +36,7 @@ pub fn cohort_section(s: &Study, balance: &[TableBalance]) -> CohortJson {
     let person_years = t.iter().sum::<f64>() * super::DAYS_PER_MONTH / 365.25;
     let deaths = (0..n).filter(|&i| p.timelines[i].dead).count() as u64;
     let missing = |name: &str, k: usize| {
-        let count = d.count(k as u64);
+        let count = Count::Shown(k as u64);
         MissingnessJson {
             column: name.into(),
             share: (!count.is_suppressed() && n > 0).then(|| k as f64 / n as f64),
@@ -54,8 +54,8 @@ pub fn cohort_section(s: &Study, balance: &[TableBalance]) -> CohortJson {
                 rejected: b.rows_rejected,
             })
             .collect(),
-        patients: d.count(n as u64),
-        deaths: d.count(deaths),
+        patients: Count::Shown(n as u64),
+        deaths: Count::Shown(deaths),
         follow_up_months: follow_up,
         person_years,
         missingness: vec![
@@ -81,7 +81,7 @@ pub fn cohort_section(s: &Study, balance: &[TableBalance]) -> CohortJson {
 /// The highest corrected calcium of each patient (baseline and labs), in 0.1 mmol/L bins, with
 /// the study's thresholds.
 pub fn calcium_distribution(s: &Study) -> DistributionJson {
-    let (d, p, settings) = (&s.d, s, s.settings);
+    let (p, settings) = (s, s.settings);
     let mut values: Vec<f64> = p
         .classified
         .iter()
@@ -95,8 +95,7 @@ pub fn calcium_distribution(s: &Study) -> DistributionJson {
         let (lo, hi) = (h.floor() as usize, h.ceil() as usize);
         values[lo] + (h - lo as f64) * (values[hi] - values[lo])
     };
-    let quartiles =
-        (n > 0 && !d.hides(n as u64)).then(|| [quantile(0.25), quantile(0.5), quantile(0.75)]);
+    let quartiles = (n > 0).then(|| [quantile(0.25), quantile(0.5), quantile(0.75)]);
     // Tenths of mmol/L as integers, so that bin edges are exact.
     let (lo, hi) = (15i64, 40i64);
     let bin_of = |v: f64| ((v * 10.0).floor() as i64).clamp(lo, hi - 1);
@@ -109,7 +108,7 @@ pub fn calcium_distribution(s: &Study) -> DistributionJson {
     DistributionJson {
         variable: "highest corrected calcium, mmol/L".into(),
         population: "patients with a corrected calcium (baseline or labs)".into(),
-        n: d.count(n as u64),
+        n: Count::Shown(n as u64),
         quartiles,
         thresholds: vec![
             (
@@ -135,7 +134,7 @@ pub fn calcium_distribution(s: &Study) -> DistributionJson {
                     } else {
                         (tenth + 1) as f64 / 10.0
                     },
-                    count: d.count(c),
+                    count: Count::Shown(c),
                 }
             })
             .collect(),
@@ -150,49 +149,8 @@ enum Variable<'a> {
     Categorical(Vec<&'static str>, &'a dyn Fn(usize) -> Option<usize>),
 }
 
-/// Which cells of a categorical variable's grid (levels and missing × overall, then the two
-/// groups) are hidden: the small counts, then, until nothing changes, complementary cells
-/// (domain rule of disclosure control: a hidden cell must not be the difference of shown ones):
-/// a group's cell when the other group's is hidden (overall = the sum of the two), and the next
-/// smallest cell of a column when only one of its cells is hidden (the column's total is
-/// shown).
-fn complementary_suppression(d: &Disclosure, grid: &[Vec<u64>]) -> Vec<Vec<bool>> {
-    let mut hidden: Vec<Vec<bool>> = grid
-        .iter()
-        .map(|row| row.iter().map(|&k| d.hides(k)).collect())
-        .collect();
-    let columns = grid.first().map_or(0, Vec::len);
-    loop {
-        let mut changed = false;
-        for (r, row) in grid.iter().enumerate() {
-            if columns == 3 && hidden[r][1] != hidden[r][2] && row[1] > 0 && row[2] > 0 {
-                hidden[r][1] = true;
-                hidden[r][2] = true;
-                changed = true;
-            }
-        }
-        for c in 0..columns {
-            let nonzero: Vec<usize> = (0..grid.len()).filter(|&r| grid[r][c] > 0).collect();
-            if nonzero.iter().filter(|&&r| hidden[r][c]).count() == 1 {
-                if let Some(&r) = nonzero
-                    .iter()
-                    .filter(|&&r| !hidden[r][c])
-                    .min_by_key(|&&r| grid[r][c])
-                {
-                    hidden[r][c] = true;
-                    changed = true;
-                }
-            }
-        }
-        if !changed {
-            return hidden;
-        }
-    }
-}
-
 /// A1: Table 1 of every accepted patient, overall and by bone metastases at diagnosis.
 pub fn table_one(s: &Study) -> (TableOneJson, Population) {
-    let d = &s.d;
     let pt = &s.cohort.patients;
     let population = Population::select(0..s.n(), |_| Ok(()));
     let all = &population.rows;
@@ -318,29 +276,33 @@ pub fn table_one(s: &Study) -> (TableOneJson, Population) {
                 rows.push(TableOneRowJson {
                     variable: name.to_string(),
                     level: "median (IQR)".into(),
-                    cells: per_column
-                        .iter_mut()
-                        .map(|(v, _)| {
-                            if v.is_empty() || d.hides(v.len() as u64) {
-                                "—".into()
-                            } else {
-                                let median = quantile(v, 0.5);
-                                let (q1, q3) = (quantile(v, 0.25), quantile(v, 0.75));
-                                format!("{median:.1} ({q1:.1}–{q3:.1})")
-                            }
-                        })
-                        .collect(),
+                    cells: Vec::new(),
                     smd,
+                    content: TableOneCells::Median {
+                        with_value: per_column.iter().map(|(v, _)| v.len() as u64).collect(),
+                        text: per_column
+                            .iter_mut()
+                            .map(|(v, _)| {
+                                if v.is_empty() {
+                                    "—".into()
+                                } else {
+                                    let median = quantile(v, 0.5);
+                                    let (q1, q3) = (quantile(v, 0.25), quantile(v, 0.75));
+                                    format!("{median:.1} ({q1:.1}–{q3:.1})")
+                                }
+                            })
+                            .collect(),
+                    },
                 });
                 if per_column[0].1 > 0 {
                     rows.push(TableOneRowJson {
                         variable: name.to_string(),
                         level: "missing".into(),
-                        cells: per_column
-                            .iter()
-                            .map(|(_, m)| d.count(*m).to_string())
-                            .collect(),
+                        cells: Vec::new(),
                         smd: None,
+                        content: TableOneCells::Missing(
+                            per_column.iter().map(|(_, m)| Count::Shown(*m)).collect(),
+                        ),
                     });
                 }
             }
@@ -356,43 +318,29 @@ pub fn table_one(s: &Study) -> (TableOneJson, Population) {
                     }
                 }
                 let smd = smd_categorical(&counts[1].0, &counts[2].0);
-                // The variable's cells, levels then missing, one per column, and which are
-                // hidden once complementary suppression has run.
-                let mut grid: Vec<Vec<u64>> = (0..levels.len())
-                    .map(|l| counts.iter().map(|(k, _)| k[l]).collect())
-                    .collect();
-                grid.push(counts.iter().map(|(_, m)| *m).collect());
-                let hidden = complementary_suppression(d, &grid);
-                let cell = |r: usize, c: usize, with_share: bool| {
-                    let k = grid[r][c];
-                    if hidden[r][c] {
-                        if d.hides(k) {
-                            d.count(k).to_string()
-                        } else {
-                            d.suppress_complementary();
-                            "suppressed".to_string()
-                        }
-                    } else if with_share {
-                        let known: u64 = counts[c].0.iter().sum();
-                        format!("{k} ({:.1}%)", 100.0 * k as f64 / known.max(1) as f64)
-                    } else {
-                        k.to_string()
-                    }
-                };
+                // Shares are of the patients with a value in the column.
+                let share_of: Vec<u64> = counts.iter().map(|(k, _)| k.iter().sum()).collect();
                 for (l, level_name) in levels.iter().enumerate() {
                     rows.push(TableOneRowJson {
                         variable: name.to_string(),
                         level: level_name.to_string(),
-                        cells: (0..3).map(|c| cell(l, c, true)).collect(),
+                        cells: Vec::new(),
                         smd: if l == 0 { smd } else { None },
+                        content: TableOneCells::Level {
+                            counts: counts.iter().map(|(k, _)| Count::Shown(k[l])).collect(),
+                            share_of: share_of.clone(),
+                        },
                     });
                 }
                 if counts[0].1 > 0 {
                     rows.push(TableOneRowJson {
                         variable: name.to_string(),
                         level: "missing".into(),
-                        cells: (0..3).map(|c| cell(levels.len(), c, false)).collect(),
+                        cells: Vec::new(),
                         smd: None,
+                        content: TableOneCells::Missing(
+                            counts.iter().map(|(_, m)| Count::Shown(*m)).collect(),
+                        ),
                     });
                 }
             }
@@ -400,40 +348,8 @@ pub fn table_one(s: &Study) -> (TableOneJson, Population) {
     }
     let table = TableOneJson {
         columns: column_names.iter().map(|n| n.to_string()).collect(),
-        n: column_n.iter().map(|&n| d.count(n)).collect(),
+        n: column_n.iter().map(|&n| Count::Shown(n)).collect(),
         rows,
     };
     (table, population)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_hidden_cell_is_never_the_difference_of_shown_ones() {
-        let d = Disclosure::new(5);
-        // Rows: levels a, b, c; columns: overall, group 1, group 2.
-        let grid = vec![vec![40, 37, 3], vec![30, 10, 20], vec![10, 5, 5]];
-        let hidden = complementary_suppression(&d, &grid);
-        // 3 is small; 37 beside it would give it away (40 - 37); within group 2, the next
-        // smallest (5) goes too, and then its partner in group 1.
-        assert_eq!(
-            hidden,
-            [
-                [false, true, true],
-                [false, false, false],
-                [false, true, true]
-            ]
-        );
-        // Within each column, zero or at least two hidden cells.
-        for c in 0..3 {
-            let k = hidden.iter().filter(|row| row[c]).count();
-            assert!(k == 0 || k >= 2, "column {c}");
-        }
-        assert_eq!(
-            complementary_suppression(&d, &[vec![40, 20, 20], vec![30, 10, 20]]),
-            [[false; 3], [false; 3]]
-        );
-    }
 }

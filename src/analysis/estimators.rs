@@ -1,4 +1,4 @@
-//! The plan's estimators applied to groups of patients, with disclosure control: proportions,
+//! The plan's estimators applied to groups of patients: proportions,
 //! odds ratios, Kaplan–Meier with log-rank and Cox, Aalen–Johansen cumulative incidences with
 //! Gray's test, Cox and logistic models over a named design. Every number comes from
 //! `crate::stats` (tested against R); this module chooses rows, orders them once, and turns
@@ -50,9 +50,9 @@ pub fn split(rows: &[usize], is: impl Fn(usize) -> bool, yes: &str, no: &str) ->
 pub const SUPPRESSED: &str = "suppressed: a count below the disclosure threshold";
 
 /// A proportion k/n in one group, with its suppression applied.
-pub fn proportion(d: &Disclosure, group: &str, k: u64, n: u64) -> ProportionJson {
+pub fn proportion(group: &str, k: u64, n: u64) -> ProportionJson {
     let (mut w, mut e) = (Estimate::NONE, Estimate::NONE);
-    if n > 0 && !d.hides_split(k, n) {
+    if n > 0 {
         if let Ok(p) = wilson(k, n, 0.95, false) {
             w = Estimate::new(p.estimate, Some(p.lower), Some(p.upper));
         }
@@ -62,8 +62,8 @@ pub fn proportion(d: &Disclosure, group: &str, k: u64, n: u64) -> ProportionJson
     }
     ProportionJson {
         group: group.to_string(),
-        n: d.count(n),
-        events: d.count(k),
+        n: Count::Shown(n),
+        events: Count::Shown(k),
         wilson: w,
         exact: e,
     }
@@ -77,7 +77,6 @@ pub fn count(rows: &[usize], outcome: &dyn Fn(usize) -> bool) -> (u64, u64) {
 
 /// A proportion analysis: `event` among each group.
 pub fn incidence(
-    d: &Disclosure,
     (analysis, id): (&'static str, &str),
     outcome: &str,
     population: &str,
@@ -95,7 +94,7 @@ pub fn incidence(
             .iter()
             .map(|(name, rows)| {
                 let (k, n) = count(rows, event);
-                proportion(d, name, k, n)
+                proportion(name, k, n)
             })
             .collect(),
     }
@@ -105,7 +104,6 @@ pub fn incidence(
 /// in code order, named by `name`), counted in one pass without listing each group's rows.
 #[allow(clippy::too_many_arguments)]
 pub fn incidence_by(
-    d: &Disclosure,
     (analysis, id): (&'static str, &str),
     outcome: &str,
     population: &str,
@@ -130,14 +128,13 @@ pub fn incidence_by(
         groups: (0..=u8::MAX)
             .zip(counts)
             .filter(|(_, (_, n))| *n > 0)
-            .map(|(k, (events, n))| proportion(d, &name(k), events, n))
+            .map(|(k, (events, n))| proportion(&name(k), events, n))
             .collect(),
     }
 }
 
 /// Exposed vs reference odds ratio of `event` (crude: Woolf and exact intervals).
 pub fn association(
-    d: &Disclosure,
     (analysis, id): (&'static str, &str),
     comparison: &str,
     population: &str,
@@ -147,12 +144,7 @@ pub fn association(
 ) -> AssociationJson {
     let (a, n1) = count(exposed, event);
     let (c, n0) = count(reference, event);
-    let hidden = d.hides_split(a, n1) || d.hides_split(c, n0);
-    let table = if hidden {
-        Err(SUPPRESSED.to_string())
-    } else {
-        two_by_two::analyse(a, n1 - a, c, n0 - c, 0.95).map_err(|e| e.to_string())
-    };
+    let table = two_by_two::analyse(a, n1 - a, c, n0 - c, 0.95).map_err(|e| e.to_string());
     let interval = |i: &two_by_two::Interval| Estimate {
         estimate: finite(i.estimate),
         lower: finite(i.lower),
@@ -164,8 +156,8 @@ pub fn association(
         analysis,
         comparison: comparison.into(),
         population: population.into(),
-        exposed: proportion(d, exposed_name, a, n1),
-        reference: proportion(d, reference_name, c, n0),
+        exposed: proportion(exposed_name, a, n1),
+        reference: proportion(reference_name, c, n0),
         odds_ratio: t.map_or(Estimate::NONE, |t| interval(&t.odds_ratio)),
         exact_odds_ratio: t.map_or(Estimate::NONE, |t| Estimate {
             estimate: finite(t.fisher.odds_ratio),
@@ -204,7 +196,6 @@ const RMST_MONTHS: f64 = 24.0;
 /// Kaplan–Meier per group (log-log CIs), log-rank between them (stratified by `strata` when
 /// given), and with two groups the Cox hazard ratio of the first against the second.
 pub fn survival(
-    d: &Disclosure,
     spec: &SurvivalSpec,
     groups: &Breakdown,
     time_event: &dyn Fn(usize) -> (f64, bool),
@@ -233,11 +224,7 @@ pub fn survival(
         let t = gather(&all_t, &group_order[g]);
         let e = gather(&all_e, &group_order[g]);
         let deaths = e.iter().filter(|x| **x).count() as u64;
-        let hidden = d.hides(rows.len() as u64) || d.hides(deaths);
-        let km = if hidden {
-            notes.push(format!("{name}: {SUPPRESSED}"));
-            None
-        } else if rows.is_empty() {
+        let km = if rows.is_empty() {
             notes.push(format!("{name}: no patients"));
             None
         } else {
@@ -259,15 +246,11 @@ pub fn survival(
                 .iter()
                 .map(|a| SurvivalAtJson {
                     months: a.time,
-                    n_risk: d.count(a.n_risk as u64),
-                    survival: if d.hides(a.n_risk as u64) {
-                        Estimate::NONE
-                    } else {
-                        Estimate {
-                            estimate: Some(a.survival),
-                            lower: a.lower,
-                            upper: a.upper,
-                        }
+                    n_risk: Count::Shown(a.n_risk as u64),
+                    survival: Estimate {
+                        estimate: Some(a.survival),
+                        lower: a.lower,
+                        upper: a.upper,
                     },
                 })
                 .collect(),
@@ -283,9 +266,11 @@ pub fn survival(
                         estimate: p.survival,
                         lower: p.lower,
                         upper: p.upper,
+                        n_risk: p.n_risk as u64,
+                        n_events: p.n_event as u64,
                     })
                     .collect(),
-                risk_table(d, &t, |m| km.n_risk(m)),
+                risk_table(&t, |m| km.n_risk(m)),
             ),
             None => (Vec::new(), Vec::new()),
         };
@@ -306,8 +291,8 @@ pub fn survival(
             });
         out.push(SurvivalGroupJson {
             group: name.clone(),
-            n: d.count(rows.len() as u64),
-            events: d.count(deaths),
+            n: Count::Shown(rows.len() as u64),
+            events: Count::Shown(deaths),
             median_months: median,
             at_months,
             rmst_24_months,
@@ -414,7 +399,6 @@ pub type Timing<'a> = &'a (dyn Fn(usize) -> (f64, u32) + Sync);
 /// the horizons, with log(−log) 95% CIs from cmprsk's variance, and Gray's test between the
 /// groups. `at_origin` counts the events placed at time 0 by a convention of the plan.
 pub fn cumulative(
-    d: &Disclosure,
     spec: &CifSpec,
     groups: &Breakdown,
     timing: Timing,
@@ -437,11 +421,7 @@ pub fn cumulative(
         let s = gather(&all_s, &group_order[g]);
         let events = s.iter().filter(|&&x| x == 1).count() as u64;
         let competing = s.iter().filter(|&&x| x == 2).count() as u64;
-        let hidden = d.hides(rows.len() as u64) || d.hides(events);
-        let cif = if hidden {
-            notes.push(format!("{name}: {SUPPRESSED}"));
-            None
-        } else if rows.is_empty() {
+        let cif = if rows.is_empty() {
             notes.push(format!("{name}: no patients"));
             None
         } else {
@@ -450,6 +430,12 @@ pub fn cumulative(
                 .ok()
         };
         let at_risk_at = |m: f64| t.len() - t.partition_point(|&x| x < m);
+        // Events of interest at exactly `m` (the times are sorted).
+        let events_at = |m: f64| {
+            let from = t.partition_point(|&x| x < m);
+            let to = t.partition_point(|&x| x <= m);
+            s[from..to].iter().filter(|&&x| x == 1).count() as u64
+        };
         let (curve, at_months, at_risk) = match &cif {
             Some(c) => (
                 (0..c.times.len())
@@ -460,6 +446,8 @@ pub fn cumulative(
                             estimate: c.estimate[k],
                             lower,
                             upper,
+                            n_risk: at_risk_at(c.times[k]) as u64,
+                            n_events: events_at(c.times[k]),
                         }
                     })
                     .collect(),
@@ -469,9 +457,9 @@ pub fn cumulative(
                         let n_risk = at_risk_at(m) as u64;
                         SurvivalAtJson {
                             months: m,
-                            n_risk: d.count(n_risk),
+                            n_risk: Count::Shown(n_risk),
                             survival: match c.at(m) {
-                                Some((e, v)) if !d.hides(n_risk) => {
+                                Some((e, v)) => {
                                     let (lower, upper) = cif_interval(e, v);
                                     Estimate {
                                         estimate: Some(e),
@@ -484,15 +472,15 @@ pub fn cumulative(
                         }
                     })
                     .collect(),
-                risk_table(d, &t, |m| at_risk_at(m) as f64),
+                risk_table(&t, |m| at_risk_at(m) as f64),
             ),
             None => (Vec::new(), Vec::new(), Vec::new()),
         };
         out.push(CifGroupJson {
             group: name.clone(),
-            n: d.count(rows.len() as u64),
-            events: d.count(events),
-            competing: d.count(competing),
+            n: Count::Shown(rows.len() as u64),
+            events: Count::Shown(events),
+            competing: Count::Shown(competing),
             at_months,
             curve,
             at_risk,
@@ -526,7 +514,7 @@ pub fn cumulative(
         by: spec.by.into(),
         groups: out,
         gray_test: gray,
-        events_at_origin: d.count(at_origin),
+        events_at_origin: Count::Shown(at_origin),
         not_estimated: notes,
     }
 }
@@ -561,14 +549,14 @@ pub fn descending_ties_in_row_order(time: &[f64], ascending: &[usize]) -> Vec<us
 }
 
 /// Numbers at risk every 6 months up to the last time observed (at most 10 years).
-fn risk_table(d: &Disclosure, times: &[f64], n_risk: impl Fn(f64) -> f64) -> Vec<AtRiskJson> {
+fn risk_table(times: &[f64], n_risk: impl Fn(f64) -> f64) -> Vec<AtRiskJson> {
     let last = times.iter().copied().fold(0.0, f64::max).min(120.0);
     (0..)
         .map(|k| 6.0 * f64::from(k))
         .take_while(|&m| m <= last)
         .map(|m| AtRiskJson {
             months: m,
-            n_risk: d.count(n_risk(m) as u64),
+            n_risk: Count::Shown(n_risk(m) as u64),
         })
         .collect()
 }
@@ -689,13 +677,9 @@ impl Design {
 
 /// Fits a Cox model (Efron ties) and reports its terms as hazard ratios, or why it could not
 /// be fitted; `model` is filled in place.
-pub fn fit_cox(d: &Disclosure, model: &mut ModelJson, data: CoxData, design: Design) {
+pub fn fit_cox(model: &mut ModelJson, data: CoxData, design: Design) {
     let events = data.event.iter().filter(|e| **e).count() as u64;
-    model.events = d.count(events);
-    if model.n.is_suppressed() || d.hides(events) {
-        model.not_fitted = Some(SUPPRESSED.into());
-        return;
-    }
+    model.events = Count::Shown(events);
     if events == 0 {
         model.not_fitted = Some("no events".into());
         return;
@@ -762,7 +746,6 @@ fn cox_terms(fit: &CoxFit, names: &[String]) -> Vec<TermJson> {
 /// of one patient per pattern: the binomial fit of the patterns equals the fit of one row per
 /// patient, at the cost of the patterns.
 pub fn fit_logistic_by_pattern(
-    d: &Disclosure,
     model: &mut ModelJson,
     rows: &[usize],
     outcome: impl Fn(usize) -> bool,
@@ -783,25 +766,14 @@ pub fn fit_logistic_by_pattern(
     }
     let mut design = Design::default();
     build(&mut design, &first);
-    fit_logistic_grouped(d, model, &successes, &trials, design);
+    fit_logistic_grouped(model, &successes, &trials, design);
 }
 
 /// Fits a logistic model to covariate patterns (`design` one row per pattern, with its
 /// patients and those with the outcome) and reports its terms as odds ratios, or why not.
-fn fit_logistic_grouped(
-    d: &Disclosure,
-    model: &mut ModelJson,
-    successes: &[f64],
-    trials: &[f64],
-    design: Design,
-) {
+fn fit_logistic_grouped(model: &mut ModelJson, successes: &[f64], trials: &[f64], design: Design) {
     let events = successes.iter().sum::<f64>() as u64;
-    let n = trials.iter().sum::<f64>() as u64;
-    model.events = d.count(events);
-    if model.n.is_suppressed() || d.hides_split(events, n) {
-        model.not_fitted = Some(SUPPRESSED.into());
-        return;
-    }
+    model.events = Count::Shown(events);
     let (design, dropped) = design.varying();
     if !dropped.is_empty() {
         model.constant_terms = dropped;

@@ -10,7 +10,7 @@ use super::timeline::{self, months, split_person_time, AgentExposure, DAYS_PER_Y
 use super::{cohort, Study, FAMILIES, TRIPLE_NEGATIVE};
 use crate::classify::{calcaemia, HistologyGroup, MetastaticPattern, MolecularSubgroup};
 use crate::ingest::TableBalance;
-use crate::schema::vocab::{BoneAgent, NStage, Sex, Vocabulary};
+use crate::schema::vocab::{BoneAgent, Histology, NStage, Sex, Vocabulary};
 use crate::stats::proportion::clopper_pearson;
 use crate::stats::rate::exact_poisson_rate;
 
@@ -41,7 +41,6 @@ pub const KUIJPERS_POPULATION: &str = "stage IV non-squamous NSCLC";
 
 /// A1, A2 and A3.
 pub fn prevalence(s: &Study, balance: &[TableBalance]) -> Prevalence {
-    let d = &s.d;
     // The parts are independent: Table 1, the adjusted logistic model (the costliest), A2's
     // shares and odds ratios, A3's cumulative incidences and the cohort section run side by
     // side; each is a pure function of its rows, so the results do not depend on the threads.
@@ -59,8 +58,8 @@ pub fn prevalence(s: &Study, balance: &[TableBalance]) -> Prevalence {
     let (incidence, associations, mut models) = shares;
     models.insert(0, risk_model);
     Prevalence {
-        a1: population.declare(d, analysis("A1")),
-        a2: population.declare(d, analysis("A2")),
+        a1: population.declare(analysis("A1")),
+        a2: population.declare(analysis("A2")),
         a3,
         cohort: cohort_json,
         table_one,
@@ -76,7 +75,6 @@ fn bone_at_diagnosis(
     s: &Study,
     rows: &[usize],
 ) -> (Vec<IncidenceJson>, Vec<AssociationJson>, Vec<ModelJson>) {
-    let d = &s.d;
     let pt = &s.cohort.patients;
     // A2: bone metastases at diagnosis, a state at a fixed moment: a share.
     let bone_dx = |i: usize| s.bone_at_diagnosis(i);
@@ -84,7 +82,6 @@ fn bone_at_diagnosis(
     // Groups keyed by a small code (in the classifier's order), named once per group.
     let share = |id: &str, by: &str, key: &dyn Fn(usize) -> u8, name: &dyn Fn(u8) -> String| {
         incidence_by(
-            d,
             ("A2", id),
             outcome,
             "all patients",
@@ -110,6 +107,13 @@ fn bone_at_diagnosis(
             "histology",
             &|i| s.histology_group(i) as u8,
             &|k| HISTOLOGY_GROUPS[usize::from(k)].as_str().into(),
+        ),
+        // F10's histologies as the registry records them (C4 groups large-cell and NSCLC NOS).
+        share(
+            "bone_at_diagnosis_by_recorded_histology",
+            "histology as recorded",
+            &|i| pt.histology[i].index() as u8,
+            &|k| Histology::ALL[usize::from(k)].as_str().into(),
         ),
         share(
             "bone_at_diagnosis_by_sex",
@@ -140,7 +144,6 @@ fn bone_at_diagnosis(
         .filter(|&i| s.stage_iv(i) && s.non_squamous_nsclc(i))
         .collect();
     incidence_json.push(incidence(
-        d,
         ("A2", "bone_at_diagnosis_stage_iv_non_squamous"),
         outcome,
         KUIJPERS_POPULATION,
@@ -164,7 +167,6 @@ fn bone_at_diagnosis(
     let g12a = among(&|m| m == MolecularSubgroup::KrasG12a);
     let population = format!("{KUIJPERS_POPULATION}; outcome: bone metastases at diagnosis");
     let f3 = association(
-        d,
         ("A2", "F3"),
         "EGFR-mutant vs triple-negative",
         &population,
@@ -173,7 +175,6 @@ fn bone_at_diagnosis(
         &bone_dx,
     );
     let f4 = association(
-        d,
         ("A2", "F4"),
         "KRAS G12A vs triple-negative",
         &population,
@@ -194,7 +195,6 @@ fn bone_at_diagnosis(
 
 /// A3: bone metastases over follow-up in advanced disease, death competing.
 fn bone_cumulative(s: &Study) -> (AnalysisJson, Vec<CompetingRiskJson>) {
-    let d = &s.d;
     let pt = &s.cohort.patients;
     let by_subgroup = |rows: &[usize]| breakdown(rows, |i| s.subgroup(i), |m| m.as_str().into());
     let advanced = Population::select(0..s.n(), |i| match pt.stage[i] {
@@ -209,7 +209,7 @@ fn bone_cumulative(s: &Study) -> (AnalysisJson, Vec<CompetingRiskJson>) {
             Ok(())
         }
     });
-    let a3 = advanced.declare(d, analysis("A3"));
+    let a3 = advanced.declare(analysis("A3"));
     let bone_timing = |i: usize| -> (f64, u32) {
         let t = &s.timelines[i];
         match t.bone_from_diagnosis {
@@ -268,7 +268,6 @@ fn bone_cumulative(s: &Study) -> (AnalysisJson, Vec<CompetingRiskJson>) {
         ),
     ] {
         cumulative_json.push(cumulative(
-            d,
             &CifSpec {
                 analysis: "A3",
                 id,
@@ -284,7 +283,6 @@ fn bone_cumulative(s: &Study) -> (AnalysisJson, Vec<CompetingRiskJson>) {
         ));
     }
     cumulative_json.push(cumulative(
-        d,
         &CifSpec {
             analysis: "A3",
             id: "bone_all_advanced",
@@ -303,7 +301,6 @@ fn bone_cumulative(s: &Study) -> (AnalysisJson, Vec<CompetingRiskJson>) {
 
 /// A model's skeleton: the fit fills its terms, events and why it is not fitted.
 pub fn model_json(
-    d: &Disclosure,
     (analysis, id): (&'static str, &str),
     model: &str,
     adjustment: &str,
@@ -323,9 +320,9 @@ pub fn model_json(
         population: population.into(),
         ratio: ratio.into(),
         variance: "model-based".into(),
-        n: d.count(n),
+        n: Count::Shown(n),
         intervals: None,
-        n_dropped_missing: d.count(dropped),
+        n_dropped_missing: Count::Shown(dropped),
         events: Count::Shown(0),
         terms: Vec::new(),
         constant_terms: Vec::new(),
@@ -345,7 +342,6 @@ fn risk_factor_model(s: &Study, all: &[usize]) -> ModelJson {
         })
         .collect();
     let mut model = model_json(
-        &s.d,
         ("A2", "risk_factors_bone_at_diagnosis"),
         "logistic regression of bone metastases at diagnosis",
         "adjusted for sex, age, tumour size > 20 mm, N1-N3, non-bone metastatic sites, histology and molecular subgroup (C3)",
@@ -371,7 +367,6 @@ fn risk_factor_model(s: &Study, all: &[usize]) -> ModelJson {
             | (s.subgroup(i) as u64) << 16
     };
     fit_logistic_by_pattern(
-        &s.d,
         &mut model,
         &rows,
         |i| s.bone_at_diagnosis(i),
@@ -477,7 +472,6 @@ fn exposure_model(
         .filter(|&i| pt.ecog[i].is_some())
         .collect();
     let mut model = model_json(
-        &s.d,
         ("A2", id),
         "logistic regression of bone metastases at diagnosis",
         "adjusted for age, sex and ECOG",
@@ -494,7 +488,6 @@ fn exposure_model(
             | u64::from(pt.ecog[i].unwrap_or(0)) << 10
     };
     fit_logistic_by_pattern(
-        &s.d,
         &mut model,
         &rows,
         |i| s.bone_at_diagnosis(i),
@@ -518,7 +511,6 @@ fn exposure_model(
 /// Rates of events split into untreated and treated person-time, with the exact conditional
 /// rate ratio treated vs untreated (R's `poisson.test(c(x1, x0), c(T1, T0))`).
 pub fn split_rates(
-    d: &Disclosure,
     (analysis, id): (&'static str, &str),
     measure: &str,
     population: &str,
@@ -536,16 +528,15 @@ pub fn split_rates(
     }
     let years = days.map(|x| x as f64 / DAYS_PER_YEAR);
     let row = |k: usize, name: &str| {
-        let hidden = d.hides(patients[k]) || d.hides(events[k]);
         let rate = match exact_poisson_rate(events[k], years[k], 0.95) {
-            Ok(r) if !hidden => Estimate::new(r.estimate, Some(r.lower), Some(r.upper)),
+            Ok(r) => Estimate::new(r.estimate, Some(r.lower), Some(r.upper)),
             _ => Estimate::NONE,
         };
         RateJson {
             group: name.into(),
-            patients: d.count(patients[k]),
-            events: d.count(events[k]),
-            person_years: (!hidden).then_some(years[k]),
+            patients: Count::Shown(patients[k]),
+            events: Count::Shown(events[k]),
+            person_years: Some(years[k]),
             rate,
         }
     };
@@ -598,7 +589,6 @@ pub struct Calcaemia {
 
 /// A12: the laboratory hypercalcaemic crisis.
 pub fn calcaemia(s: &Study) -> Calcaemia {
-    let d = &s.d;
     let pt = &s.cohort.patients;
     let all = Population::select(0..s.n(), |_| Ok(()));
     let measured: Vec<usize> = all
@@ -608,7 +598,6 @@ pub fn calcaemia(s: &Study) -> Calcaemia {
         .filter(|&i| s.classified[i].baseline.corrected_calcium.is_ok())
         .collect();
     let at_diagnosis = incidence(
-        d,
         ("A12", "crisis_at_diagnosis"),
         "corrected calcium above the crisis threshold at diagnosis (laboratory crisis)",
         "patients with a baseline corrected calcium",
@@ -635,7 +624,6 @@ pub fn calcaemia(s: &Study) -> Calcaemia {
         .filter(|&&i| s.timelines[i].crisis_days.first().is_some_and(|&k| k <= 0))
         .count() as u64;
     let cumulative = cumulative(
-        d,
         &CifSpec {
             analysis: "A12",
             id: "first_crisis",
@@ -663,7 +651,6 @@ pub fn calcaemia(s: &Study) -> Calcaemia {
         None => Ok(()),
     });
     let rates = split_rates(
-        d,
         ("A12", "crisis_rate_by_agent"),
         "laboratory crises (distinct days) per patient-year from diagnosis",
         "patients with a usable bone-agent record",
@@ -678,7 +665,7 @@ pub fn calcaemia(s: &Study) -> Calcaemia {
         },
     );
     Calcaemia {
-        declared: all.declare(d, analysis("A12")),
+        declared: all.declare(analysis("A12")),
         at_diagnosis,
         cumulative,
         rates,

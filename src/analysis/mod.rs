@@ -9,6 +9,7 @@
 //! adjusted toward the literature. Time is in months (days / 30.4375).
 
 pub mod cohort;
+pub mod disclosure;
 pub mod estimators;
 pub mod incidence;
 pub mod model;
@@ -28,8 +29,9 @@ use timeline::Timeline;
 
 pub use timeline::DAYS_PER_MONTH;
 
-/// What every analysis reads: the cohort, its classification and timelines, the settings and
-/// the disclosure rule.
+/// What every analysis reads: the cohort, its classification and timelines, and the settings.
+/// The analyses count everything; disclosure control applies to their results as a whole
+/// ([`disclosure::disclose`]).
 pub struct Study<'a> {
     /// The validated cohort.
     pub cohort: &'a Cohort,
@@ -39,8 +41,6 @@ pub struct Study<'a> {
     pub timelines: Vec<Timeline>,
     /// The study settings.
     pub settings: &'a StudySettings,
-    /// Disclosure control.
-    pub d: Disclosure,
 }
 
 /// Molecular families, the groups of the survival analyses (C3 grouped).
@@ -161,7 +161,6 @@ pub fn analyse(
         classified,
         timelines: timeline::timelines(cohort, histories, classified, settings),
         settings,
-        d: Disclosure::new(min_cell),
     };
     let s = &study;
     // The families run side by side: each analysis is a pure function of its rows and sums in
@@ -191,8 +190,9 @@ pub fn analyse(
     rates.push(calcaemia.rates);
     let mut summary = RunSummary {
         bonemet_version: env!("CARGO_PKG_VERSION"),
-        min_cell: s.d.min_cell,
+        min_cell,
         suppressed_counts: 0,
+        disclosure: DisclosureJson::default(),
         analyses,
         settings: PlanSettingsJson {
             horizons_months: settings.horizons_months.clone(),
@@ -218,7 +218,9 @@ pub fn analyse(
         corrected_calcium: cohort::calcium_distribution(s),
         published: Vec::new(),
     };
+    disclosure::disclose(&mut summary, min_cell);
+    // The published figures are read from the disclosed results: what is hidden there is not
+    // compared.
     summary.published = published::published_figures(s, &summary);
-    summary.suppressed_counts = s.d.hidden();
     summary
 }

@@ -1,9 +1,12 @@
 //! The result model of `bonemet run` (`summary.json`): every number the report shows, from
 //! which the Markdown and HTML reports are rendered. Documented in docs/outputs.md.
 //!
-//! Disclosure control lives here: a count between 1 and `min_cell − 1` is never stored, only
-//! its suppression marker (`"<5"` for the default threshold), and every figure derived from
-//! it (a proportion, its interval, a median) is stored as `null` with the reason.
+//! The analyses fill it with every count as it is; [`super::disclosure::disclose`] then applies
+//! the disclosure rules to the whole of it in one pass, before anything is written: a count
+//! between 1 and `min_cell − 1` is replaced by its marker (`"<5"` for the default threshold), a
+//! count that would give a hidden one away by subtraction by `"suppressed"`, and every figure
+//! derived from a hidden count (a proportion, its interval, a median, a curve) by `null` with
+//! the reason.
 
 use serde::Serialize;
 
@@ -16,6 +19,23 @@ pub enum Count {
     /// Below the disclosure threshold: serialised as `"<N"`.
     #[serde(serialize_with = "suppressed_marker")]
     Suppressed(u64),
+    /// At or above the threshold (or zero) but hidden by complementary suppression, because
+    /// it and the figures shown beside it would give a suppressed count away: serialised as
+    /// `"suppressed"`.
+    #[serde(serialize_with = "withheld_marker")]
+    Withheld,
+    /// Not shown at all (`null`): a count of a result where hiding counts one by one could not
+    /// keep a small count from being worked out.
+    #[serde(serialize_with = "not_shown_marker")]
+    NotShown,
+}
+
+fn not_shown_marker<S: serde::Serializer>(s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_none()
+}
+
+fn withheld_marker<S: serde::Serializer>(s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str("suppressed")
 }
 
 fn suppressed_marker<S: serde::Serializer>(threshold: &u64, s: S) -> Result<S::Ok, S::Error> {
@@ -23,9 +43,16 @@ fn suppressed_marker<S: serde::Serializer>(threshold: &u64, s: S) -> Result<S::O
 }
 
 impl Count {
-    /// Whether the count is hidden.
+    /// Whether the count is hidden (below the threshold or withheld).
     pub fn is_suppressed(self) -> bool {
-        matches!(self, Count::Suppressed(_))
+        !matches!(self, Count::Shown(_))
+    }
+    /// The number, when shown.
+    pub fn shown(self) -> Option<u64> {
+        match self {
+            Count::Shown(n) => Some(n),
+            _ => None,
+        }
     }
 }
 
@@ -34,54 +61,9 @@ impl std::fmt::Display for Count {
         match self {
             Count::Shown(n) => write!(f, "{n}"),
             Count::Suppressed(t) => write!(f, "<{t}"),
+            Count::Withheld => write!(f, "suppressed"),
+            Count::NotShown => write!(f, "—"),
         }
-    }
-}
-
-/// The disclosure rule of a run: counts from 1 to `min_cell − 1` are suppressed (0 disables).
-/// It counts the counts it hides, for the report to say so (from any thread: the analyses run
-/// side by side).
-#[derive(Debug, Default)]
-pub struct Disclosure {
-    /// The threshold.
-    pub min_cell: u64,
-    hidden: std::sync::atomic::AtomicU64,
-}
-
-impl Disclosure {
-    /// The rule for a threshold.
-    pub fn new(min_cell: u64) -> Self {
-        Self {
-            min_cell,
-            hidden: std::sync::atomic::AtomicU64::new(0),
-        }
-    }
-    /// Whether `n` must be hidden.
-    pub fn hides(&self, n: u64) -> bool {
-        n > 0 && n < self.min_cell
-    }
-    /// `n` as reported.
-    pub fn count(&self, n: u64) -> Count {
-        if self.hides(n) {
-            self.hidden
-                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            Count::Suppressed(self.min_cell)
-        } else {
-            Count::Shown(n)
-        }
-    }
-    /// Whether a proportion k/n discloses a small cell (k, n − k or n).
-    pub fn hides_split(&self, k: u64, n: u64) -> bool {
-        self.hides(k) || self.hides(n.saturating_sub(k)) || self.hides(n)
-    }
-    /// Counts one count hidden by complementary suppression (shown as `suppressed`).
-    pub fn suppress_complementary(&self) {
-        self.hidden
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    }
-    /// Counts hidden so far.
-    pub fn hidden(&self) -> u64 {
-        self.hidden.load(std::sync::atomic::Ordering::Relaxed)
     }
 }
 
@@ -298,6 +280,12 @@ pub struct CurvePointJson {
     pub lower: Option<f64>,
     /// Upper limit.
     pub upper: Option<f64>,
+    /// Patients at risk just before the step (for disclosure control; not written).
+    #[serde(skip)]
+    pub n_risk: u64,
+    /// Events of the curve's kind at the step (for disclosure control; not written).
+    #[serde(skip)]
+    pub n_events: u64,
 }
 
 /// Patients at risk at a time.
@@ -577,6 +565,34 @@ pub struct TableOneRowJson {
     pub cells: Vec<String>,
     /// The standardised mean difference between the two groups (on the variable's first row).
     pub smd: Option<f64>,
+    /// What the cells are made of, for disclosure control to hide and render them (not
+    /// written).
+    #[serde(skip)]
+    pub content: TableOneCells,
+}
+
+/// The numbers behind a row of Table 1, one per column.
+#[derive(Debug, Clone, Default)]
+pub enum TableOneCells {
+    /// A level's count, shown with its share of the patients with a value (`share_of`).
+    Level {
+        /// Patients at the level.
+        counts: Vec<Count>,
+        /// Patients with a value of the variable.
+        share_of: Vec<u64>,
+    },
+    /// Patients with the value missing.
+    Missing(Vec<Count>),
+    /// A median (IQR), over the patients with a value.
+    Median {
+        /// Patients with a value.
+        with_value: Vec<u64>,
+        /// The cell as printed.
+        text: Vec<String>,
+    },
+    /// Already rendered.
+    #[default]
+    Rendered,
 }
 
 /// Table 1 (A1): the cohort overall and by bone metastases at diagnosis.
@@ -590,6 +606,35 @@ pub struct TableOneJson {
     pub rows: Vec<TableOneRowJson>,
 }
 
+/// What disclosure control hid in a run (docs/analysis-plan.md, "Disclosure control").
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct DisclosureJson {
+    /// The threshold (0: off).
+    pub min_cell: u64,
+    /// Counts from 1 to `min_cell − 1`, shown as `<min_cell`.
+    pub below_threshold: u64,
+    /// Counts hidden by complementary suppression, shown as `suppressed`: without it, a hidden
+    /// count would be a shown total minus shown counts.
+    pub complementary: u64,
+    /// Counts of a group or breakdown of fewer than `min_cell` patients, shown as
+    /// `suppressed`: there even `<min_cell` or 0 would tell how the few patients split.
+    pub few_patients: u64,
+    /// Counts not shown at all (`null`), in results where hiding counts one by one could not
+    /// keep a small count from being worked out.
+    pub not_shown: u64,
+    /// Groups, tests, models and rates whose estimates are not shown because a count they are
+    /// made from is hidden.
+    pub estimates_hidden: u64,
+    /// Steps of curves merged into the next because they held fewer than `min_cell` events.
+    pub curve_steps_merged: u64,
+    /// Steps of curves cut because fewer than `min_cell` patients were at risk.
+    pub curve_steps_cut: u64,
+    /// Rows of at-risk tables cut because fewer than `min_cell` patients were at risk.
+    pub at_risk_rows_cut: u64,
+    /// Histogram bins hidden.
+    pub bins_hidden: u64,
+}
+
 /// Everything a run reports (`summary.json`).
 #[derive(Debug, Clone, Serialize)]
 pub struct RunSummary {
@@ -597,8 +642,10 @@ pub struct RunSummary {
     pub bonemet_version: &'static str,
     /// The disclosure threshold in force (0: off).
     pub min_cell: u64,
-    /// Counts hidden by the threshold.
+    /// Counts hidden: below the threshold or by complementary suppression.
     pub suppressed_counts: u64,
+    /// What disclosure control hid, and why.
+    pub disclosure: DisclosureJson,
     /// The analysis plan: A1–A12 as declared, with their populations.
     pub analyses: Vec<AnalysisJson>,
     /// The settings the analyses used.

@@ -3,7 +3,7 @@
 //! event and estimator. summary.json's `analyses[]` and the report's Methods section are
 //! rendered from these declarations and the populations the run drew.
 
-use super::model::{AnalysisJson, Count, Disclosure, ExclusionJson};
+use super::model::{AnalysisJson, Count, ExclusionJson};
 
 /// An analysis of the plan.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -222,16 +222,16 @@ impl Population {
     }
 
     /// The declaration of `analysis` with this population.
-    pub fn declare(&self, d: &Disclosure, analysis: &'static Analysis) -> AnalysisJson {
+    pub fn declare(&self, analysis: &'static Analysis) -> AnalysisJson {
         AnalysisJson {
             declared: *analysis,
-            n: d.count(self.rows.len() as u64),
+            n: Count::Shown(self.rows.len() as u64),
             excluded: self
                 .excluded
                 .iter()
                 .map(|&(reason, n)| ExclusionJson {
                     reason: reason.into(),
-                    n: d.count(n),
+                    n: Count::Shown(n),
                 })
                 .collect(),
         }
@@ -245,10 +245,7 @@ impl Population {
 
 /// A count shown or suppressed, for the declarations' readers.
 pub fn shown(c: Count) -> Option<u64> {
-    match c {
-        Count::Shown(n) => Some(n),
-        Count::Suppressed(_) => None,
-    }
+    c.shown()
 }
 
 #[cfg(test)]

@@ -24,7 +24,7 @@ use statrs::distribution::{ContinuousCDF, Normal};
 
 use super::model::*;
 use super::Study;
-use crate::schema::vocab::Histology;
+use crate::schema::vocab::{Histology, Vocabulary};
 use crate::stats::multiplicity::holm;
 
 /// The published figures, one row per compared number.
@@ -227,11 +227,11 @@ fn none(note: &str) -> Cohort {
     }
 }
 
-/// The sum of two counts, suppressed when either is.
+/// The sum of two counts, withheld when either is hidden.
 fn sum(a: Count, b: Count) -> Count {
     match (a, b) {
         (Count::Shown(x), Count::Shown(y)) => Count::Shown(x + y),
-        (Count::Suppressed(t), _) | (_, Count::Suppressed(t)) => Count::Suppressed(t),
+        _ => Count::Withheld,
     }
 }
 
@@ -347,12 +347,12 @@ fn cohort_estimate(s: &Study, summary: &RunSummary, lit: &Literature) -> Cohort 
         "F9.radiotherapy_bone" => cif("sre_untreated_nsclc_radiotherapy_to_bone", sre_horizon),
         "F9.bone_surgery" => cif("sre_untreated_nsclc_surgery_to_bone", sre_horizon),
         "F9.spinal_cord_compression" => cif("sre_untreated_nsclc_spinal_cord_compression", sre_horizon),
-        "F10.at_diagnosis" => histology_share(s, None),
-        "F10.adenocarcinoma" => histology_share(s, Some(Histology::Adenocarcinoma)),
-        "F10.squamous" => histology_share(s, Some(Histology::Squamous)),
-        "F10.small_cell" => histology_share(s, Some(Histology::SmallCell)),
-        "F10.large_cell" => histology_share(s, Some(Histology::LargeCell)),
-        "F10.nsclc_nos" => histology_share(s, Some(Histology::NsclcNos)),
+        "F10.at_diagnosis" => histology_share(summary, None),
+        "F10.adenocarcinoma" => histology_share(summary, Some(Histology::Adenocarcinoma)),
+        "F10.squamous" => histology_share(summary, Some(Histology::Squamous)),
+        "F10.small_cell" => histology_share(summary, Some(Histology::SmallCell)),
+        "F10.large_cell" => histology_share(summary, Some(Histology::LargeCell)),
+        "F10.nsclc_nos" => histology_share(summary, Some(Histology::NsclcNos)),
         "F10.male_sex" | "F10.tumour_size" | "F10.nodal_involvement" | "F10.other_sites" => {
             match (model("risk_factors_bone_at_diagnosis"), f10_term(summary, &lit.key)) {
                 (Some(m), Some(t)) => Cohort {
@@ -397,18 +397,29 @@ fn f10_term<'a>(summary: &'a RunSummary, key: &str) -> Option<&'a TermJson> {
         .find(|t| t.term == term)
 }
 
-/// F10: the share with bone metastases at diagnosis, all stages, overall or in one histology.
-fn histology_share(s: &Study, histology: Option<Histology>) -> Cohort {
-    let pt = &s.cohort.patients;
-    let rows: Vec<usize> = (0..s.n())
-        .filter(|&i| histology.is_none_or(|h| pt.histology[i] == h))
-        .collect();
-    let (k, n) = super::estimators::count(&rows, &|i| s.bone_at_diagnosis(i));
-    let p = super::estimators::proportion(&s.d, "all", k, n);
-    Cohort {
-        estimate: p.wilson,
-        n: Some(p.n),
-        note: "share at diagnosis, all stages; Wilson 95% CI".into(),
+/// F10: the share with bone metastases at diagnosis, all stages, overall or in one histology
+/// as recorded (A2's shares, as disclosed).
+fn histology_share(summary: &RunSummary, histology: Option<Histology>) -> Cohort {
+    let (id, group) = match histology {
+        None => ("bone_at_diagnosis_overall", "all"),
+        Some(h) => ("bone_at_diagnosis_by_recorded_histology", h.as_str()),
+    };
+    let found = summary
+        .incidence
+        .iter()
+        .find(|a| a.id == id)
+        .and_then(|a| a.groups.iter().find(|g| g.group == group));
+    match found {
+        Some(g) => Cohort {
+            estimate: g.wilson,
+            n: Some(g.n),
+            note: "share at diagnosis, all stages; Wilson 95% CI".into(),
+        },
+        None => Cohort {
+            estimate: Estimate::NONE,
+            n: None,
+            note: "not estimated: no patient with this histology".into(),
+        },
     }
 }
 

@@ -113,7 +113,6 @@ fn agent_and_weight_bearing(s: &Study, i: usize) -> Result<(), &'static str> {
 /// A7: the first SRE by weight-bearing involvement; the agent as a time-varying exposure in a
 /// cause-specific Cox model; the landmark analysis.
 fn first_sre(s: &Study, bone: &Population) -> Part {
-    let d = &s.d;
     let horizons = &s.settings.horizons_months;
     let timing = |i: usize| first_event(&s.timelines[i], s.timelines[i].first_sre(), None);
     let by_weight_bearing = breakdown(
@@ -126,7 +125,6 @@ fn first_sre(s: &Study, bone: &Population) -> Part {
         },
     );
     let mut cumulative_json = vec![cumulative(
-        d,
         &CifSpec {
             analysis: "A7",
             id: "first_sre_by_weight_bearing",
@@ -160,16 +158,14 @@ fn first_sre(s: &Study, bone: &Population) -> Part {
         }
     }
     let mut cox = model_json(
-        d,
         ("A7", "first_sre_cause_specific"),
         "cause-specific Cox model of the first SRE, (start, stop] rows split at the agent's start (Efron ties)",
         "bone-targeted agent (time-varying) and weight-bearing involvement",
         "patients with bone metastases and a usable bone-agent record",
         (usable.n(), bone.n() - usable.n()),
     );
-    cox.intervals = Some(d.count(stop.len() as u64));
+    cox.intervals = Some(Count::Shown(stop.len() as u64));
     fit_cox(
-        d,
         &mut cox,
         CoxData {
             stop: &stop,
@@ -217,7 +213,6 @@ fn first_sre(s: &Study, bone: &Population) -> Part {
         s.settings.landmark_months
     );
     cumulative_json.push(cumulative(
-        d,
         &CifSpec {
             analysis: "A7",
             id: "first_sre_landmark",
@@ -241,7 +236,6 @@ fn first_sre(s: &Study, bone: &Population) -> Part {
         })
         .unzip();
     let landmark_cox = crude_cox(
-        d,
         ("A7", "first_sre_landmark_cause_specific"),
         "cause-specific Cox model of the first SRE from the landmark (Efron ties)",
         &population,
@@ -252,13 +246,13 @@ fn first_sre(s: &Study, bone: &Population) -> Part {
     );
     Part {
         declared: {
-            let mut declared = bone.declare(d, analysis("A7"));
+            let mut declared = bone.declare(analysis("A7"));
             declared
                 .excluded
-                .extend(sub_exclusions(d, "cause-specific Cox", bone, &usable));
+                .extend(sub_exclusions("cause-specific Cox", bone, &usable));
             declared
                 .excluded
-                .extend(sub_exclusions(d, "landmark", bone, &at_landmark));
+                .extend(sub_exclusions("landmark", bone, &at_landmark));
             declared
         },
         cumulative: cumulative_json,
@@ -280,7 +274,6 @@ fn exposure_rows(stop: f64, event: bool, treated_from: Option<f64>) -> Vec<(f64,
 /// A8: the risk of a first SRE, and of each type, without treatment: follow-up censored at the
 /// agent's start; all histologies (F8) and NSCLC (F9).
 fn untreated(s: &Study, bone: &Population) -> Part {
-    let d = &s.d;
     let known = bone.refine(|i| s.timelines[i].agent.untreated_until().map(|_| ()));
     let horizons = with_horizon(&s.settings.horizons_months, s.settings.sre_horizon_months);
     let cut = |i: usize| s.timelines[i].agent.untreated_until().ok().flatten();
@@ -310,7 +303,7 @@ fn untreated(s: &Study, bone: &Population) -> Part {
             by: "overall",
             horizons: &horizons,
         };
-        out.push(cumulative(d, &spec, &all, &timing, revealing(s, rows)));
+        out.push(cumulative(&spec, &all, &timing, revealing(s, rows)));
         // Each kind's first occurrence: death competes, other kinds do not end follow-up.
         for (k, kind) in SRE_KINDS.iter().enumerate() {
             let timing = |i: usize| {
@@ -330,11 +323,11 @@ fn untreated(s: &Study, bone: &Population) -> Part {
                 outcome: kind.name(),
                 ..spec
             };
-            out.push(cumulative(d, &spec, &all, &timing, at_zero));
+            out.push(cumulative(&spec, &all, &timing, at_zero));
         }
     }
     Part {
-        declared: known.declare(d, analysis("A8")),
+        declared: known.declare(analysis("A8")),
         cumulative: out,
         rates: Vec::new(),
         models: Vec::new(),
@@ -344,10 +337,8 @@ fn untreated(s: &Study, bone: &Population) -> Part {
 /// A9: SREs on or after the bone diagnosis per patient-year, person-time split at the agent's
 /// start.
 fn rate(s: &Study, bone: &Population) -> Part {
-    let d = &s.d;
     let usable = bone.refine(|i| s.timelines[i].agent.unusable().map_or(Ok(()), Err));
     let rates = split_rates(
-        d,
         ("A9", "sre_rate_by_agent"),
         "SREs on or after the bone-metastasis diagnosis per patient-year (skeletal morbidity rate)",
         "patients with bone metastases and a usable bone-agent record",
@@ -358,7 +349,7 @@ fn rate(s: &Study, bone: &Population) -> Part {
         },
     );
     Part {
-        declared: usable.declare(d, analysis("A9")),
+        declared: usable.declare(analysis("A9")),
         cumulative: Vec::new(),
         rates: vec![rates],
         models: Vec::new(),
@@ -368,7 +359,6 @@ fn rate(s: &Study, bone: &Population) -> Part {
 /// A10: a second SRE after a first (death competing), by the agent started before the first
 /// SRE; recurrent SREs as multiple events (Andersen–Gill), the agent time-varying.
 fn second_sre(s: &Study, bone: &Population) -> Part {
-    let d = &s.d;
     let with_first = bone.refine(|i| {
         let t = &s.timelines[i];
         if t.first_sre().is_none_or(|k| k > t.end_from_bone) {
@@ -406,7 +396,6 @@ fn second_sre(s: &Study, bone: &Population) -> Part {
     };
     let cumulative_json = vec![
         cumulative(
-            d,
             &spec(
                 "second_sre",
                 "overall",
@@ -417,7 +406,6 @@ fn second_sre(s: &Study, bone: &Population) -> Part {
             0,
         ),
         cumulative(
-            d,
             &spec(
                 "second_sre_by_agent",
                 "bone-targeted agent before the first SRE",
@@ -434,12 +422,11 @@ fn second_sre(s: &Study, bone: &Population) -> Part {
         ),
     ];
     let (model, model_population) = recurrent_sre_model(s, bone);
-    let mut declared = with_first.declare(d, analysis("A10"));
+    let mut declared = with_first.declare(analysis("A10"));
     declared
         .excluded
-        .extend(sub_exclusions(d, "by agent", &with_first, &usable));
+        .extend(sub_exclusions("by agent", &with_first, &usable));
     declared.excluded.extend(sub_exclusions(
-        d,
         "Andersen-Gill model",
         bone,
         &model_population,
@@ -497,7 +484,6 @@ fn shifted(
 /// A10: the Andersen–Gill model of recurrent SREs, from the bone diagnosis to death or last
 /// contact, with a patient-clustered robust variance.
 fn recurrent_sre_model(s: &Study, bone: &Population) -> (ModelJson, Population) {
-    let d = &s.d;
     let usable = bone.refine(|i| agent_and_weight_bearing(s, i));
     let (mut start, mut stop, mut event, mut cluster) = (vec![], vec![], vec![], vec![]);
     let mut columns = vec![Vec::new(), Vec::new(), Vec::new()];
@@ -514,7 +500,6 @@ fn recurrent_sre_model(s: &Study, bone: &Population) -> (ModelJson, Population) 
         }
     }
     let mut model = model_json(
-        d,
         ("A10", "recurrent_sres"),
         "Andersen-Gill model of recurrent SREs (Cox, Efron ties)",
         "after a first SRE, bone-targeted agent (time-varying), weight-bearing involvement",
@@ -522,9 +507,8 @@ fn recurrent_sre_model(s: &Study, bone: &Population) -> (ModelJson, Population) 
         (usable.n(), bone.n() - usable.n()),
     );
     model.variance = "robust, clustered by patient".into();
-    model.intervals = Some(d.count(stop.len() as u64));
+    model.intervals = Some(Count::Shown(stop.len() as u64));
     fit_cox(
-        d,
         &mut model,
         CoxData {
             stop: &stop,
@@ -550,7 +534,6 @@ fn recurrent_sre_model(s: &Study, bone: &Population) -> (ModelJson, Population) 
 /// the agent's start or the end of follow-up before the sample is left out, so that the class
 /// is known at the origin and prevalent SREs are not counted as events.
 fn ntx(s: &Study, bone: &Population) -> Part {
-    let d = &s.d;
     let with_ntx = bone.refine(|i| {
         let t = &s.timelines[i];
         match t.ntx_at_bone {
@@ -597,7 +580,6 @@ fn ntx(s: &Study, bone: &Population) -> Part {
         })
         .unzip();
     let sre_model = crude_cox(
-        d,
         ("A11", "F11_first_sre_by_ntx"),
         "cause-specific Cox model of the first SRE (Efron ties); death and the agent's start censor",
         "patients with bone metastases, NTX at the bone diagnosis and known untreated time, SRE-free at the later of the bone diagnosis and the sample",
@@ -615,7 +597,6 @@ fn ntx(s: &Study, bone: &Population) -> Part {
         })
         .unzip();
     let death_model = crude_cox(
-        d,
         ("A11", "death_by_ntx"),
         "Cox model of death from the later of the bone diagnosis and the NTX sample (Efron ties)",
         "patients with bone metastases and NTX at the bone diagnosis",
@@ -624,10 +605,10 @@ fn ntx(s: &Study, bone: &Population) -> Part {
         "NTX >= 100 (vs < 100)",
         high,
     );
-    let mut declared = with_ntx.declare(d, analysis("A11"));
+    let mut declared = with_ntx.declare(analysis("A11"));
     declared
         .excluded
-        .extend(sub_exclusions(d, "first SRE", &with_ntx, &untreated));
+        .extend(sub_exclusions("first SRE", &with_ntx, &untreated));
     Part {
         declared,
         cumulative: Vec::new(),
@@ -640,7 +621,6 @@ fn ntx(s: &Study, bone: &Population) -> Part {
 /// patient of `rows`.
 #[allow(clippy::too_many_arguments)]
 fn crude_cox(
-    d: &Disclosure,
     ids: (&'static str, &str),
     model: &str,
     population: &str,
@@ -650,7 +630,6 @@ fn crude_cox(
     exposed: impl Fn(usize) -> bool,
 ) -> ModelJson {
     let mut json = model_json(
-        d,
         ids,
         model,
         "crude",
@@ -662,7 +641,6 @@ fn crude_cox(
         .map(|&i| f64::from(u8::from(exposed(i))))
         .collect();
     fit_cox(
-        d,
         &mut json,
         CoxData::right_censored(stop, event),
         Design::single(term, column),
@@ -671,12 +649,7 @@ fn crude_cox(
 }
 
 /// The exclusions a sub-analysis adds to its analysis's population, named after it.
-fn sub_exclusions(
-    d: &Disclosure,
-    name: &str,
-    population: &Population,
-    sub: &Population,
-) -> Vec<ExclusionJson> {
+fn sub_exclusions(name: &str, population: &Population, sub: &Population) -> Vec<ExclusionJson> {
     sub.excluded
         .iter()
         .filter(|(reason, n)| {
@@ -694,7 +667,7 @@ fn sub_exclusions(
                 .map_or(0, |(_, k)| *k);
             ExclusionJson {
                 reason: format!("{name}: {reason}"),
-                n: d.count(n - before),
+                n: Count::Shown(n - before),
             }
         })
         .collect()

@@ -70,7 +70,6 @@ fn death_model(
         .filter(|&i| !needs_ecog || pt.ecog[i].is_some())
         .collect();
     let mut model = model_json(
-        &s.d,
         (analysis, id),
         "Cox model of death (Efron ties)",
         adjustment,
@@ -91,7 +90,6 @@ fn death_model(
     let event: Vec<bool> = used.iter().map(|&i| s.timelines[i].dead).collect();
     let strata: Option<Vec<usize>> = strata.map(|f| used.iter().map(|&i| f(i)).collect());
     fit_cox(
-        &s.d,
         &mut model,
         CoxData {
             stop: &stop,
@@ -132,7 +130,6 @@ fn stage_iv(s: &Study, rule: impl Fn(usize) -> Result<(), &'static str>) -> Popu
 
 /// A4: stage IV by metastatic pattern at diagnosis.
 fn os_by_pattern(s: &Study) -> Family {
-    let d = &s.d;
     let population = stage_iv(s, |i| {
         if s.classified[i].baseline.metastatic_pattern == MetastaticPattern::None {
             Err("stage IV with no metastatic site recorded")
@@ -145,7 +142,6 @@ fn os_by_pattern(s: &Study) -> Family {
     let groups = breakdown(rows, pattern, |m| m.as_str().into());
     let name = "stage IV at diagnosis with a metastatic site recorded";
     let survival = survival(
-        d,
         &SurvivalSpec {
             analysis: "A4",
             id: "os_by_metastatic_pattern",
@@ -199,7 +195,7 @@ fn os_by_pattern(s: &Study) -> Family {
         true,
     );
     (
-        population.declare(d, analysis("A4")),
+        population.declare(analysis("A4")),
         vec![survival],
         vec![crude, adjusted],
     )
@@ -207,7 +203,6 @@ fn os_by_pattern(s: &Study) -> Family {
 
 /// A5: stage IV non-squamous NSCLC by bone metastases at diagnosis (F5, F6).
 fn os_bone_at_diagnosis(s: &Study) -> Family {
-    let d = &s.d;
     let population = stage_iv(s, |i| {
         if s.non_squamous_nsclc(i) {
             Ok(())
@@ -236,7 +231,6 @@ fn os_bone_at_diagnosis(s: &Study) -> Family {
     for (id, family, members) in [("F5", "EGFR-mutant", &egfr), ("F6", "KRAS-mutant", &kras)] {
         let name = format!("{family} {KUIJPERS_POPULATION}");
         survival_json.push(survival(
-            d,
             &SurvivalSpec {
                 analysis: "A5",
                 id,
@@ -266,7 +260,6 @@ fn os_bone_at_diagnosis(s: &Study) -> Family {
     let family = |i: usize| s.family(i);
     let stratified_name = format!("{KUIJPERS_POPULATION}, stratified by molecular family");
     survival_json.push(survival(
-        d,
         &SurvivalSpec {
             analysis: "A5",
             id: "os_by_bone_at_diagnosis_stratified",
@@ -305,7 +298,6 @@ fn os_bone_at_diagnosis(s: &Study) -> Family {
         "{KUIJPERS_POPULATION} alive {window} days after diagnosis, stratified by molecular family"
     );
     survival_json.push(survival(
-        d,
         &SurvivalSpec {
             analysis: "A5",
             id: "os_by_bone_at_diagnosis_landmark",
@@ -320,13 +312,12 @@ fn os_bone_at_diagnosis(s: &Study) -> Family {
         },
         Some(("molecular family", &family)),
     ));
-    (population.declare(d, analysis("A5")), survival_json, models)
+    (population.declare(analysis("A5")), survival_json, models)
 }
 
 /// A6: from the bone-metastasis diagnosis, by molecular family, KRAS status in adenocarcinoma
 /// (F7) and NTX class at bone diagnosis.
 fn os_from_bone(s: &Study) -> Family {
-    let d = &s.d;
     let pt = &s.cohort.patients;
     let population = Population::select(0..s.n(), |i| {
         if s.bone(i) {
@@ -340,7 +331,6 @@ fn os_from_bone(s: &Study) -> Family {
     let from_bone = |i: usize| s.os_from_bone(i);
     let families = breakdown(rows, |i| s.family(i), |k| FAMILIES[*k].1.into());
     let mut survival_json = vec![survival(
-        d,
         &SurvivalSpec {
             analysis: "A6",
             id: "os_from_bone_by_molecular_family",
@@ -366,7 +356,6 @@ fn os_from_bone(s: &Study) -> Family {
         "KRAS mutant",
     );
     survival_json.push(survival(
-        d,
         &SurvivalSpec {
             analysis: "A6",
             id: "F7",
@@ -398,7 +387,6 @@ fn os_from_bone(s: &Study) -> Family {
         (months(t.end_from_bone - origin), t.dead)
     };
     survival_json.push(survival(
-        d,
         &SurvivalSpec {
             analysis: "A6",
             id: "os_from_bone_by_ntx",
@@ -424,7 +412,7 @@ fn os_from_bone(s: &Study) -> Family {
         false,
     );
     (
-        population.declare(d, analysis("A6")),
+        population.declare(analysis("A6")),
         survival_json,
         vec![families_model],
     )

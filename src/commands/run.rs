@@ -274,7 +274,7 @@ pub fn run(config: &RunConfig, progress: &mut dyn FnMut(&StageEvent)) -> Result<
 fn count_value(c: &Count) -> Option<i64> {
     match c {
         Count::Shown(n) => Some(*n as i64),
-        Count::Suppressed(_) => None,
+        Count::Suppressed(_) | Count::Withheld | Count::NotShown => None,
     }
 }
 

@@ -383,7 +383,7 @@ fn draw_histogram<DB: DrawingBackend>(
     root.fill(&WHITE).map_err(err)?;
     let count = |c: &crate::analysis::model::Count| match c {
         crate::analysis::model::Count::Shown(n) => *n as f64,
-        crate::analysis::model::Count::Suppressed(_) => 0.0,
+        _ => 0.0,
     };
     let y_max = d.bins.iter().map(|b| count(&b.count)).fold(1.0, f64::max) * 1.1;
     let x_lo = d.bins.first().map_or(1.5, |b| b.from);

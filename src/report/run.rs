@@ -217,12 +217,15 @@ fn analysis_tables(s: &RunSummary, id: &str) -> Vec<Table> {
         if !a.not_estimated.is_empty() {
             caption.push_str(&format!("; not estimated: {}", a.not_estimated.join("; ")));
         }
-        let horizons: Vec<String> = a.groups.first().map_or(Vec::new(), |g| {
-            g.at_months
-                .iter()
-                .map(|m| format!("{} months", m.months))
-                .collect()
-        });
+        // The horizons as the groups with estimates read them (a hidden group has none).
+        let horizons: Vec<String> = a
+            .groups
+            .iter()
+            .map(|g| &g.at_months)
+            .max_by_key(|at| at.len())
+            .map_or(Vec::new(), |at| {
+                at.iter().map(|m| format!("{} months", m.months)).collect()
+            });
         let mut headers = strings(&["group", "n", "events", "deaths first"]);
         headers.extend(horizons.iter().cloned());
         tables.push(Table {
@@ -510,22 +513,95 @@ fn sections(s: &RunSummary) -> Vec<Section> {
         }],
         charts_after: false,
     });
-    out.push(Section {
-        title: "Disclosure control".into(),
-        paragraphs: vec![if s.min_cell == 0 {
-            "Disclosure control is off (--min-cell 0): every count is shown.".into()
-        } else {
-            format!(
-                "Counts from 1 to {} are shown as <{} and every figure derived from them (a proportion, an interval, a median, a test) is not shown: {} counts were suppressed. No patient-level identifier appears in this report.",
-                s.min_cell - 1,
-                s.min_cell,
-                s.suppressed_counts
-            )
-        }],
-        tables: Vec::new(),
-        charts_after: false,
-    });
+    out.push(disclosure_section(s));
     out
+}
+
+/// What disclosure control hid, rule by rule, and why.
+fn disclosure_section(s: &RunSummary) -> Section {
+    let d = &s.disclosure;
+    if d.min_cell <= 1 {
+        return Section {
+            title: "Disclosure control".into(),
+            paragraphs: vec![format!(
+                "Disclosure control is off (--min-cell {}): every count and every curve is shown in full.",
+                d.min_cell
+            )],
+            tables: Vec::new(),
+            charts_after: false,
+        };
+    }
+    let m = d.min_cell;
+    let rows = [
+        (
+            format!("counts from 1 to {} shown as <{m}", m - 1),
+            "a small count could identify patients".to_string(),
+            d.below_threshold,
+        ),
+        (
+            "counts shown as suppressed".into(),
+            "complementary suppression: with the total shown, or patients without the event \
+             implied by n and the events, the count would give a hidden one away by subtraction"
+                .into(),
+            d.complementary,
+        ),
+        (
+            "counts of groups of fewer than the threshold shown as suppressed".into(),
+            format!("fewer than {m} patients: even <{m} or 0 would tell how they split"),
+            d.few_patients,
+        ),
+        (
+            "counts not shown at all (—)".into(),
+            "hiding counts one by one could not keep a small count from being worked out".into(),
+            d.not_shown,
+        ),
+        (
+            "estimates not shown (proportions, curves, medians, tests, models, rates)".into(),
+            "made from a hidden count".into(),
+            d.estimates_hidden,
+        ),
+        (
+            "curve steps merged into the next".into(),
+            format!("fewer than {m} events at that step"),
+            d.curve_steps_merged,
+        ),
+        (
+            "curve steps not drawn".into(),
+            format!("fewer than {m} at risk, or fewer than {m} events left at the end"),
+            d.curve_steps_cut,
+        ),
+        (
+            "at-risk table rows not shown".into(),
+            format!("fewer than {m} at risk"),
+            d.at_risk_rows_cut,
+        ),
+        (
+            "histogram bins shown as <N or suppressed".into(),
+            format!("fewer than {m} patients in the bin (edges fixed in advance)"),
+            d.bins_hidden,
+        ),
+    ];
+    Section {
+        title: "Disclosure control".into(),
+        paragraphs: vec![format!(
+            "Every figure of this report, of summary.json and of the tables went through one disclosure \
+             pass (threshold --min-cell {m}). A count from 1 to {} reads <{m}; a count that, with the \
+             totals shown elsewhere, would let a reader work a hidden count out by subtraction reads \
+             suppressed; every figure made from a hidden count is left out. Curves and at-risk tables \
+             stop where fewer than {m} patients remain at risk. No patient identifier, date of birth \
+             or event date appears in any aggregate output.",
+            m - 1
+        )],
+        tables: vec![Table {
+            caption: "What disclosure control hid, and why".into(),
+            headers: strings(&["what was hidden", "why", "how many"]),
+            rows: rows
+                .into_iter()
+                .map(|(what, why, n)| vec![what, why, n.to_string()])
+                .collect(),
+        }],
+        charts_after: false,
+    }
 }
 
 fn a_percent(g: &ProportionJson) -> String {
