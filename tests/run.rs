@@ -100,9 +100,27 @@ fn the_demo_run_writes_every_output_with_every_published_figure() {
         "charts/sre_types.png",
         "charts/corrected_calcium.svg",
         "charts/forest_recurrent_sres.svg",
+        "charts/forest_risk_factors_bone_at_diagnosis.svg",
+        "charts/forest_F5_adjusted.png",
     ] {
         assert!(out.join(name).is_file(), "{name} missing");
     }
+    // Each output is one file: no chart is drawn twice under one name (and so overwritten),
+    // and the report links each chart once.
+    let record: Value =
+        serde_json::from_slice(&std::fs::read(out.join("run.json")).unwrap()).unwrap();
+    let outputs: Vec<&str> = record["outputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o.as_str().unwrap())
+        .collect();
+    let unique: std::collections::BTreeSet<&str> = outputs.iter().copied().collect();
+    assert_eq!(unique.len(), outputs.len(), "{outputs:?}");
+    let md = std::fs::read_to_string(out.join("report.md")).unwrap();
+    let links: Vec<&str> = md.lines().filter(|l| l.starts_with("![")).collect();
+    let unique_links: std::collections::BTreeSet<&str> = links.iter().copied().collect();
+    assert_eq!(unique_links.len(), links.len());
     let s = summary(&out);
     // The curve tables hold every step of the summary's curves.
     for (table, key) in [

@@ -249,6 +249,7 @@ fn draw_curves<DB: DrawingBackend>(
 }
 
 /// One row of a forest plot.
+#[derive(Clone)]
 struct ForestRow {
     label: String,
     ratio: Estimate,
@@ -551,8 +552,10 @@ pub fn draw_charts(s: &RunSummary, dir: &Path) -> Result<Vec<Chart>> {
         )?);
     }
     // Forest plots: crude odds ratios, adjusted odds ratios, hazard ratios.
-    let mut forests: Vec<(&str, &str, &str, Vec<ForestRow>)> = vec![(
+    // (file name, caption in the report, title drawn on the chart, x axis, rows).
+    let mut forests: Vec<(&str, &str, &str, &str, Vec<ForestRow>)> = vec![(
         "forest_odds_ratios",
+        "Odds ratios (Woolf 95% CI)",
         "Odds ratios (Woolf 95% CI)",
         "Odds ratio (log scale)",
         s.associations
@@ -563,35 +566,40 @@ pub fn draw_charts(s: &RunSummary, dir: &Path) -> Result<Vec<Chart>> {
             })
             .collect(),
     )];
-    for m in &s.models {
-        let (name, title, x_label) = if m.ratio == "hazard ratio" {
+    // One forest plot per model, named after it: the models differ in outcome, population
+    // and ratio, so they are never drawn on one axis (nor under one file name).
+    let model_charts: Vec<(String, String, String, String, Vec<ForestRow>)> = s
+        .models
+        .iter()
+        .map(|m| {
             (
-                "forest_recurrent_sres",
-                "Hazard ratios of recurrent SREs (Andersen–Gill, robust 95% CI)",
-                "Hazard ratio (log scale)",
+                format!("forest_{}", m.id),
+                format!(
+                    "{} — {} ({}; 95% CI: {})",
+                    capitalise(&m.model),
+                    m.adjustment,
+                    m.ratio,
+                    m.variance
+                ),
+                // The chart's own title is short (the caption says the rest).
+                format!("{}s: {}", capitalise(&m.ratio), m.id),
+                format!("{} (log scale)", capitalise(&m.ratio)),
+                m.terms
+                    .iter()
+                    .map(|t| ForestRow {
+                        label: t.term.clone(),
+                        ratio: t.ratio,
+                    })
+                    .collect(),
             )
-        } else {
-            (
-                "forest_adjusted_odds_ratios",
-                "Adjusted odds ratios of bone metastases at diagnosis",
-                "Odds ratio (log scale)",
-            )
-        };
-        forests.push((
-            name,
-            title,
-            x_label,
-            m.terms
-                .iter()
-                .map(|t| ForestRow {
-                    label: t.term.clone(),
-                    ratio: t.ratio,
-                })
-                .collect(),
-        ));
+        })
+        .collect();
+    for (name, caption, title, x_label, rows) in &model_charts {
+        forests.push((name, caption, title, x_label, rows.clone()));
     }
     forests.push((
         "forest_hazard_ratios",
+        "Hazard ratios of death (Cox, Efron ties)",
         "Hazard ratios of death (Cox, Efron ties)",
         "Hazard ratio (log scale)",
         s.survival
@@ -604,7 +612,7 @@ pub fn draw_charts(s: &RunSummary, dir: &Path) -> Result<Vec<Chart>> {
             })
             .collect(),
     ));
-    for (name, title, x_label, rows) in &forests {
+    for (name, caption, title, x_label, rows) in &forests {
         if rows.iter().all(|r| r.ratio.estimate.is_none()) {
             continue;
         }
@@ -612,7 +620,7 @@ pub fn draw_charts(s: &RunSummary, dir: &Path) -> Result<Vec<Chart>> {
         let draw = |root: &DrawingArea<SVGBackend, Shift>| draw_forest(root, title, x_label, rows);
         let draw_png =
             |root: &DrawingArea<BitMapBackend, Shift>| draw_forest(root, title, x_label, rows);
-        charts.push(render(dir, name, title, height, &draw, &draw_png)?);
+        charts.push(render(dir, name, caption, height, &draw, &draw_png)?);
     }
     // Each SRE type's cumulative incidence at the SRE horizon without treatment (F9).
     let horizon = s.settings.sre_horizon_months;
