@@ -763,3 +763,29 @@ fn a_killed_run_leaves_the_previous_report_whole() {
     assert!(whole(&out));
     assert_eq!(beside(&out), Vec::<String>::new());
 }
+
+#[test]
+fn a_cohort_with_no_accepted_patient_says_why_its_follow_up_is_not_estimated() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cohort = tmp.path().join("cohort");
+    std::fs::create_dir(&cohort).unwrap();
+    let demo = std::fs::read_to_string(repo("data/demo/patients.csv")).unwrap();
+    let mut lines = demo.lines();
+    let header = lines.next().unwrap();
+    // One patient whose diagnosis date is not a date: rejected, so nobody is left.
+    let row = lines.next().unwrap().replacen(",2", ",x2", 1);
+    std::fs::write(cohort.join("patients.csv"), format!("{header}\n{row}\n")).unwrap();
+    let out = tmp.path().join("out");
+    let result = run_on(&cohort, &out, &["--max-rejected-share", "1"]);
+    assert!(
+        result.status.success(),
+        "{}",
+        String::from_utf8_lossy(&result.stderr)
+    );
+    let s = summary(&out);
+    assert_eq!(s["cohort"]["patients"], 0);
+    assert!(s["cohort"]["follow_up_months"]["estimate"].is_null());
+    let why = s["cohort"]["follow_up_not_estimated"].as_str().unwrap();
+    let report = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(report.contains(&format!("not estimated: {why}")), "{why}");
+}

@@ -23,16 +23,19 @@ pub fn cohort_section(s: &Study, balance: &[TableBalance]) -> CohortJson {
             (t, !dead)
         })
         .unzip();
-    let follow_up = KaplanMeier::fit(&t, &alive, None, 0.95, ConfType::LogLog)
-        .ok()
-        .map_or(Estimate::NONE, |km| {
-            let m = km.median();
-            Estimate {
-                estimate: m.estimate,
-                lower: m.lower,
-                upper: m.upper,
+    let (follow_up, follow_up_not_estimated) =
+        match KaplanMeier::fit(&t, &alive, None, 0.95, ConfType::LogLog) {
+            Ok(km) => {
+                let m = km.median();
+                let e = Estimate {
+                    estimate: m.estimate,
+                    lower: m.lower,
+                    upper: m.upper,
+                };
+                (e, None)
             }
-        });
+            Err(e) => (Estimate::NONE, Some(e.to_string())),
+        };
     let person_years = t.iter().sum::<f64>() * super::DAYS_PER_MONTH / 365.25;
     let deaths = (0..n).filter(|&i| p.timelines[i].dead).count() as u64;
     let missing = |name: &str, k: usize| {
@@ -57,6 +60,7 @@ pub fn cohort_section(s: &Study, balance: &[TableBalance]) -> CohortJson {
         patients: Count::Shown(n as u64),
         deaths: Count::Shown(deaths),
         follow_up_months: follow_up,
+        follow_up_not_estimated,
         person_years,
         missingness: vec![
             missing("stage", absent(&|i| pt.stage[i].is_none())),

@@ -130,6 +130,9 @@ pub struct CohortJson {
     pub deaths: Count,
     /// Median follow-up in months (reverse Kaplan–Meier: death censors) with its 95% CI.
     pub follow_up_months: Estimate,
+    /// Why the median follow-up is not estimated, when it is not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub follow_up_not_estimated: Option<String>,
     /// Person-years of follow-up from diagnosis.
     pub person_years: f64,
     /// Missing values per optional patients column.

@@ -338,10 +338,13 @@ fn sections(s: &RunSummary) -> Vec<Section> {
     out.push(Section {
         title: "Cohort".into(),
         paragraphs: vec![format!(
-            "{} patients accepted, {} deaths; median follow-up {} months (reverse Kaplan–Meier, 95% CI); {:.0} person-years from diagnosis.",
+            "{} patients accepted, {} deaths; median follow-up {} months (reverse Kaplan–Meier, 95% CI){}; {:.0} person-years from diagnosis.",
             c.patients,
             c.deaths,
             months(&c.follow_up_months),
+            c.follow_up_not_estimated
+                .as_ref()
+                .map_or(String::new(), |why| format!(", not estimated: {why}")),
             c.person_years
         )],
         tables: vec![
