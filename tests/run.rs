@@ -259,7 +259,11 @@ fn the_demo_run_writes_every_output_with_every_published_figure() {
     assert!((0.0..1.0).contains(&f8["estimate"].as_f64().unwrap()));
     // Table 1 and the Methods are in the report.
     let report = std::fs::read_to_string(out.join("report.md")).unwrap();
-    for heading in ["## Table 1 (A1)", "## Methods", "## A8 sre untreated"] {
+    for heading in [
+        "## Table 1 (A1)",
+        "## Methods",
+        "## A8. Skeletal-related events without a bone-targeted agent",
+    ] {
         assert!(report.contains(heading), "{heading}");
     }
     assert_eq!(s["table_one"]["columns"].as_array().unwrap().len(), 3);
@@ -458,10 +462,49 @@ fn the_html_report_is_self_contained_and_well_formed() {
     let out = tmp.path().join("demo");
     assert!(run(&out, &[]).status.success());
     let html = std::fs::read_to_string(out.join("report.html")).unwrap();
-    for forbidden in [
-        "<script", "src=", "href=", "http://", "https://", "@import", "url(",
-    ] {
+    for forbidden in ["<script", "src=", "http://", "https://", "@import", "url("] {
         assert!(!html.contains(forbidden), "{forbidden} in report.html");
+    }
+    // Links are to the page's own sections, and each leads somewhere.
+    let links: Vec<&str> = html
+        .split("href=\"")
+        .skip(1)
+        .map(|rest| &rest[..rest.find('"').unwrap()])
+        .collect();
+    assert!(links.len() > 20);
+    for link in &links {
+        let target = link.strip_prefix('#').unwrap_or_else(|| panic!("{link}"));
+        assert!(
+            html.contains(&format!("id=\"{target}\"")),
+            "{link} leads nowhere"
+        );
+    }
+    // Findings first, then the contents, the flow, Table 1, the published figures, the
+    // analyses, the Methods, disclosure and the run's inputs.
+    let order = [
+        "<h1>",
+        "id=\"key-findings\"",
+        "<nav",
+        "id=\"patient-flow\"",
+        "id=\"table-1-a1\"",
+        "id=\"published-figures-beside-the-cohort\"",
+        "id=\"a2-bone-metastases-at-diagnosis\"",
+        "id=\"a12-hypercalcaemia\"",
+        "id=\"methods\"",
+        "id=\"disclosure-control\"",
+        "<footer",
+    ];
+    let at: Vec<usize> = order
+        .iter()
+        .map(|m| html.find(m).unwrap_or_else(|| panic!("{m} missing")))
+        .collect();
+    assert!(at.windows(2).all(|w| w[0] < w[1]), "{order:?} out of order");
+    assert!(html.contains("aria-label=\"Patient flow\""));
+    // The footer names each input with its SHA-256.
+    let record: Value =
+        serde_json::from_slice(&std::fs::read(out.join("run.json")).unwrap()).unwrap();
+    for input in record["inputs"].as_array().unwrap() {
+        assert!(html.contains(input["sha256"].as_str().unwrap()));
     }
     // Every element opened is closed, in order (void elements: meta and self-closed SVG).
     let mut stack: Vec<String> = Vec::new();
@@ -496,6 +539,19 @@ fn the_html_report_is_self_contained_and_well_formed() {
         let target = line.split("](").nth(1).unwrap().trim_end_matches(')');
         assert!(out.join(target).is_file(), "{target}");
     }
+    // The Markdown keeps the HTML's order of sections.
+    let md_sections: Vec<&str> = md
+        .lines()
+        .filter_map(|l| l.strip_prefix("## "))
+        .filter(|t| *t != "Contents")
+        .collect();
+    let html_sections: Vec<String> = html
+        .split("<h2>")
+        .skip(1)
+        .map(|rest| rest[..rest.find("</h2>").unwrap()].replace("&amp;", "&"))
+        .filter(|t| t != "Contents")
+        .collect();
+    assert_eq!(md_sections, html_sections);
 }
 
 #[test]

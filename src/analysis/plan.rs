@@ -12,6 +12,8 @@ pub struct Analysis {
     pub id: &'static str,
     /// Short name.
     pub name: &'static str,
+    /// What it estimates, in words (the report's section title).
+    pub title: &'static str,
     /// Among whom.
     pub population: &'static str,
     /// The exposure, and the moment it is known.
@@ -36,6 +38,7 @@ pub const PLAN: [Analysis; 12] = [
     Analysis {
         id: "A1",
         name: "table_one",
+        title: "Patient characteristics",
         population: "all accepted patients, overall and by bone metastases at diagnosis",
         exposure: "bone metastases at diagnosis (baseline)",
         outcome: "patient characteristics at diagnosis",
@@ -47,6 +50,7 @@ pub const PLAN: [Analysis; 12] = [
     Analysis {
         id: "A2",
         name: "bone_at_diagnosis",
+        title: "Bone metastases at diagnosis",
         population: "all patients; stage IV non-squamous NSCLC for F3 and F4",
         exposure: "molecular subgroup, histology, sex, risk profile (baseline)",
         outcome: "bone metastases at diagnosis (C5 synchronous)",
@@ -58,6 +62,7 @@ pub const PLAN: [Analysis; 12] = [
     Analysis {
         id: "A3",
         name: "bone_cumulative",
+        title: "Bone metastases over follow-up",
         population: "advanced disease (stage III-IV), synchronous bone disease as an event at 0; and those without bone metastases at diagnosis (the metachronous risk)",
         exposure: "molecular subgroup, histology, sex, risk profile (baseline)",
         outcome: "bone metastases",
@@ -69,6 +74,7 @@ pub const PLAN: [Analysis; 12] = [
     Analysis {
         id: "A4",
         name: "os_by_pattern",
+        title: "Survival by metastatic pattern",
         population: "stage IV at diagnosis with a metastatic site recorded",
         exposure: "metastatic pattern at diagnosis (C5, baseline)",
         outcome: "death",
@@ -80,6 +86,7 @@ pub const PLAN: [Analysis; 12] = [
     Analysis {
         id: "A5",
         name: "os_bone_at_diagnosis",
+        title: "Survival with and without bone metastases at diagnosis",
         population: "stage IV non-squamous NSCLC: EGFR-mutant, KRAS-mutant, and all stratified by molecular family",
         exposure: "bone metastases at diagnosis (baseline)",
         outcome: "death",
@@ -91,6 +98,7 @@ pub const PLAN: [Analysis; 12] = [
     Analysis {
         id: "A6",
         name: "os_from_bone",
+        title: "Survival from the bone-metastasis diagnosis",
         population: "patients with bone metastases; adenocarcinoma with KRAS tested for the KRAS comparison (F7)",
         exposure: "molecular family; KRAS mutant vs wild type (no EGFR mutation, no ALK rearrangement); NTX class at bone diagnosis (all known at the bone-metastasis diagnosis)",
         outcome: "death",
@@ -102,6 +110,7 @@ pub const PLAN: [Analysis; 12] = [
     Analysis {
         id: "A7",
         name: "first_sre",
+        title: "First skeletal-related event",
         population: "patients with bone metastases",
         exposure: "weight-bearing involvement (C7, from bone_sites, read as the sites at bone diagnosis: the contract does not date them); bone-targeted agent as a time-varying exposure (rows split at its start) and at the landmark",
         outcome: "first SRE (revealing SREs at 0)",
@@ -113,6 +122,7 @@ pub const PLAN: [Analysis; 12] = [
     Analysis {
         id: "A8",
         name: "sre_untreated",
+        title: "Skeletal-related events without a bone-targeted agent",
         population: "patients with bone metastases and known untreated time (all histologies; NSCLC for F9)",
         exposure: "none: the risk without bone-targeted treatment",
         outcome: "first SRE, and each SRE type's first occurrence (revealing SREs at 0)",
@@ -124,6 +134,7 @@ pub const PLAN: [Analysis; 12] = [
     Analysis {
         id: "A9",
         name: "sre_rate",
+        title: "Skeletal morbidity rate",
         population: "patients with bone metastases and a usable bone-agent record",
         exposure: "bone-targeted agent: person-time split at its start",
         outcome: "SREs on or after the bone-metastasis diagnosis",
@@ -135,6 +146,7 @@ pub const PLAN: [Analysis; 12] = [
     Analysis {
         id: "A10",
         name: "second_sre",
+        title: "Second and recurrent skeletal-related events",
         population: "patients with bone metastases and a first SRE (and a usable bone-agent record)",
         exposure: "bone-targeted agent started before the first SRE (known at the origin); time-varying in the Andersen-Gill model",
         outcome: "a second SRE (a later date, outside the merge window); every SRE in the Andersen-Gill model",
@@ -146,6 +158,7 @@ pub const PLAN: [Analysis; 12] = [
     Analysis {
         id: "A11",
         name: "ntx",
+        title: "NTX at the bone-metastasis diagnosis",
         population: "patients with bone metastases and an NTX sample within 30 days of the bone-metastasis diagnosis",
         exposure: "NTX class at bone diagnosis (C9)",
         outcome: "first SRE; death",
@@ -157,6 +170,7 @@ pub const PLAN: [Analysis; 12] = [
     Analysis {
         id: "A12",
         name: "calcaemia",
+        title: "Hypercalcaemia",
         population: "all patients (a crisis at diagnosis: patients with a baseline corrected calcium)",
         exposure: "none; bone-targeted agent for the rates (person-time split at its start)",
         outcome: "laboratory hypercalcaemic crisis (corrected calcium above the threshold)",

@@ -20,7 +20,8 @@ use crate::classify::{classify_cohort_with, Histories, Threads};
 use crate::error::{Error, Result};
 use crate::io::{out_dir, CohortFiles, OutputColumn, OutputFormat, OutputTable};
 use crate::plot::draw_charts;
-use crate::report::run::{write_html, write_markdown};
+use crate::report::flow::flow_svg;
+use crate::report::run::{write_html, write_markdown, RunIdentity};
 
 /// What `run` needs, already checked.
 #[derive(Debug, Clone)]
@@ -246,13 +247,17 @@ pub fn run(config: &RunConfig, progress: &mut dyn FnMut(&StageEvent)) -> Result<
         outputs.push(format!("charts/{}.svg", c.name));
         outputs.push(format!("charts/{}.png", c.name));
     }
+    outputs.push("charts/flow.svg".into());
+    let record = validated.record("run", outputs);
+    let identity = run_identity(config, &record);
+    let flow = scratch_dir.join("charts").join("flow.svg");
+    std::fs::write(&flow, flow_svg(&summary, &identity)).map_err(write_err(&flow))?;
     write_file(&scratch_dir.join("report.md"), |out| {
-        write_markdown(&summary, &config.timestamp, &charts, out)
+        write_markdown(&summary, &identity, &charts, out)
     })?;
     write_file(&scratch_dir.join("report.html"), |out| {
-        write_html(&summary, &config.timestamp, &charts, out)
+        write_html(&summary, &identity, &charts, out)
     })?;
-    let record = validated.record("run", outputs);
     write_rejected(&scratch_dir, ingested)?;
     emit(Stage::Write, "end", &mut timings);
     let run_json = RunJson {
@@ -269,6 +274,58 @@ pub fn run(config: &RunConfig, progress: &mut dyn FnMut(&StageEvent)) -> Result<
         summary,
         gate: validated.gate,
     })
+}
+
+/// What the report says of the run: the cohort, its inputs and settings files with their
+/// hashes, and the rejected rows by reason (as run.json records them).
+fn run_identity(config: &RunConfig, record: &RunRecord) -> RunIdentity {
+    let cohort = config
+        .files
+        .patients
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(&config.files.patients)
+        .display()
+        .to_string();
+    let file = |what: &str, f: &crate::commands::SettingsFile| {
+        (
+            what.to_string(),
+            f.path.display().to_string(),
+            f.sha256.clone(),
+        )
+    };
+    let mut settings_files = Vec::new();
+    if let Some(f) = &record.settings.mapping {
+        settings_files.push(file("mapping", f));
+    }
+    if let Some(f) = record.settings.study.as_ref().and_then(|s| s.file.as_ref()) {
+        settings_files.push(file("study", f));
+    }
+    RunIdentity {
+        timestamp: config.timestamp.clone(),
+        cohort,
+        inputs: record
+            .inputs
+            .iter()
+            .map(|i| {
+                (
+                    i.table.as_str().to_string(),
+                    i.file.path.display().to_string(),
+                    i.file.sha256.clone(),
+                )
+            })
+            .collect(),
+        settings_files,
+        rejections: record
+            .tables
+            .iter()
+            .flat_map(|t| {
+                t.rejections_by_reason
+                    .iter()
+                    .map(|(reason, rows)| (t.table.as_str().to_string(), reason.to_string(), *rows))
+            })
+            .collect(),
+    }
 }
 
 fn count_value(c: &Count) -> Option<i64> {

@@ -1,6 +1,7 @@
 //! Human-readable output: the summary `validate` prints, and the report of `bonemet run`
 //! ([`run`]).
 
+pub mod flow;
 pub mod run;
 
 use std::io::Write;
