@@ -59,3 +59,10 @@ bench-run n="1000000" repeats="3":
 # checks row balance, determinism, clean-up; prints peak RSS and wall time (docs/robustness.md).
 soak runs="200" seed="1":
     python3 scripts/soak.py {{runs}} {{seed}}
+
+# The report as a person sees it (issue #23, item 4; CI runs it): build, run the demo into a
+# temporary directory, open its report.html in headless Chromium (Debian: apt-get install -y
+# chromium) and check: no console errors, the sections and the <nav>, every chart with a size,
+# a screenshot that is not blank. Screenshots and result.json in target/report-check/.
+report-check:
+    python3 scripts/report_check.py
