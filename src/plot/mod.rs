@@ -377,6 +377,9 @@ fn draw_bars<DB: DrawingBackend>(
     Ok(())
 }
 
+/// The corrected-calcium histogram's widest axis, mmol/L.
+const HISTOGRAM_AXIS: (f64, f64) = (0.0, 10.0);
+
 fn draw_histogram<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     d: &DistributionJson,
@@ -387,8 +390,20 @@ fn draw_histogram<DB: DrawingBackend>(
         _ => 0.0,
     };
     let y_max = d.bins.iter().map(|b| count(&b.count)).fold(1.0, f64::max) * 1.1;
-    let x_lo = d.bins.first().map_or(1.5, |b| b.from);
-    let x_hi = d.bins.last().map_or(4.0, |b| b.to);
+    // The axis spans the bins, whose outer two reach the lowest and highest values, but no
+    // further than 0-10 mmol/L, and everything drawn is kept on it: a corrected calcium of
+    // 1e308 (the input contract bounds calcium below only) had plotters look for the axis'
+    // labels without end, and a threshold of 1e15 (study.toml) overflowed its pixel
+    // arithmetic. A threshold off the axis is not drawn.
+    let on_axis = |v: f64| {
+        if v.is_nan() {
+            HISTOGRAM_AXIS.0
+        } else {
+            v.clamp(HISTOGRAM_AXIS.0, HISTOGRAM_AXIS.1)
+        }
+    };
+    let x_lo = on_axis(d.bins.first().map_or(1.5, |b| b.from));
+    let x_hi = on_axis(d.bins.last().map_or(4.0, |b| b.to)).max(x_lo + 0.1);
     let mut chart = ChartBuilder::on(root)
         .caption(
             "Highest corrected calcium per patient (baseline and labs)",
@@ -411,12 +426,15 @@ fn draw_histogram<DB: DrawingBackend>(
     chart
         .draw_series(d.bins.iter().map(|b| {
             Rectangle::new(
-                [(b.from, 0.0), (b.to, count(&b.count))],
+                [(on_axis(b.from), 0.0), (on_axis(b.to), count(&b.count))],
                 PALETTE[0].mix(0.7).filled(),
             )
         }))
         .map_err(err)?;
     for (k, (label, value)) in d.thresholds.iter().enumerate() {
+        if !(x_lo..=x_hi).contains(value) {
+            continue;
+        }
         let colour = PALETTE[(k + 1) % PALETTE.len()];
         chart
             .draw_series(LineSeries::new(
