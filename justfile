@@ -66,3 +66,12 @@ soak runs="200" seed="1":
 # a screenshot that is not blank. Screenshots and result.json in target/report-check/.
 report-check:
     python3 scripts/report_check.py
+
+# Fuzz one input surface with cargo-fuzz (libFuzzer) for SECONDS, on nightly, not in CI
+# (docs/robustness.md). Targets: patients_csv events_csv labs_csv patients_parquet
+# events_parquet labs_parquet mapping_toml study_toml. Needs `rustup toolchain install nightly`
+# and `cargo install cargo-fuzz`; seeds in fuzz/corpus/TARGET, new inputs kept there, crashes
+# in fuzz/artifacts/TARGET (minimise one into tests/data/fuzz_regressions/TARGET/). CI replays
+# the corpus and seeded mutations on stable instead (tests/fuzz_replay.rs).
+fuzz target="patients_csv" seconds="300":
+    cargo +nightly fuzz run {{target}} fuzz/corpus/{{target}} -- -max_total_time={{seconds}} -timeout=30 -rss_limit_mb=4096

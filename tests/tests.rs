@@ -5,6 +5,7 @@ mod classify;
 mod cli;
 mod disclosure;
 mod fixture;
+mod fuzz_replay;
 mod independent_plan;
 mod mapping;
 mod minimal_stats;
