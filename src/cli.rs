@@ -38,7 +38,8 @@ impl From<ExitStatus> for ExitCode {
     about = "Epidemiology of bone metastases in lung cancer, from a registry-style cohort.",
     long_about = "Epidemiology of bone metastases in lung cancer, from a registry-style cohort.\n\n\
 A cohort is a patients table (required) with optional events and labs tables, each CSV or \
-Parquet. The input contract is in docs/ (schema) and summarised in README.md.\n\n\
+Parquet. The input contract is docs/input-contract.md (summarised in README.md); the clinical \
+definitions are docs/clinical-definitions.md, the statistical methods docs/methods.md.\n\n\
 Exit codes: 0 success; 2 the run could not happen (bad arguments, unreadable file, missing \
 required column); 3 the run happened but a quality gate failed (too many rejected rows)."
 )]
@@ -89,13 +90,13 @@ bonemet validate data/demo --max-rejected-share 0.01 --out out/   # exit 3 above
     #[command(
         after_help = "Writes DIR/classified.parquet (or .csv): one row per accepted patient, \
 patient_id and every classifier output as its own typed column, with a reasons column for each \
-classifier that can be not assessable (docs/outputs.md); DIR/rejected.csv; DIR/run.json \
+classifier that can be not assessable (docs/outputs.md; the classifiers: docs/clinical-definitions.md); DIR/rejected.csv; DIR/run.json \
 (inputs, every study setting in force, row balance). Output is identical whatever --threads.\n\n\
 Examples:\n  \
 bonemet classify data/demo --out reports/demo-classify\n  \
 bonemet classify data/demo --study study.toml --format csv --out out/\n  \
 bonemet classify extract/ --mapping data/mappings/seer-style.toml --threads 1 --out out/\n\n\
-study.toml (every key optional; defaults shown):\n  \
+study.toml (every key optional; defaults shown; docs/methods.md says what each changes):\n  \
 corrected_calcium_formula = \"review\"   # or \"payne\"\n  \
 correct_only_below_40 = false\n  \
 calcium_normal_low_mmol_l = 2.2\n  \
@@ -120,8 +121,8 @@ consistent_half_width_share = 0.25    # published figures: the 'consistent' prec
     Classify(ClassifyArgs),
     /// Write a calibrated synthetic registry cohort (patients, events, labs) with known truth.
     #[command(
-        after_help = "The epidemiology follows the published figures of the clinical contract \
-(docs/synthetic-cohort.md lists every parameter and its source). The same seed and arguments \
+        after_help = "The epidemiology follows the published figures F1-F11 (docs/clinical-definitions.md; \
+docs/synthetic-cohort.md lists every parameter and its source). The same seed and arguments \
 give byte-identical files on any machine and thread count. DIR/synth.json records the \
 arguments and row counts; with --defect-rate, DIR/defects.csv lists every injected contract \
 violation and the rows it takes down (table, line, column, defect).\n\n\
@@ -140,7 +141,8 @@ na.omit. Without --by the Kaplan-Meier has one group named all; logrank appears 
 with --competing-value, and fine_gray with --competing-value and --covariates. Warnings R would \
 give (no event, a coefficient that may be infinite) go to stderr and to the JSON's warnings. Factors are dummy-coded against the first level in sorted \
 order unless --reference says otherwise; a factor term is named COL=LEVEL. Undefined values \
-(an upper limit never reached) are null. Keys are documented in docs/outputs.md.\n\n\
+(an upper limit never reached) are null. Keys are documented in docs/outputs.md; the estimators \
+and the R functions they match in docs/methods.md.\n\n\
 Examples:\n  \
 bonemet survival lung.csv --time time --event status --event-value 2 --by sex --times 180,365\n  \
 bonemet survival os.parquet --time months --event dead --covariates sex,age,ecog --factor sex --reference sex=m\n  \
@@ -404,7 +406,7 @@ impl From<FormatArg> for OutputFormat {
 struct ClassifyArgs {
     #[command(flatten)]
     cohort: CohortArgs,
-    /// Study settings (TOML; every key optional, defaults as in the clinical contract).
+    /// Study settings (TOML; every key optional; keys and defaults in docs/methods.md).
     #[arg(long, value_name = "FILE")]
     study: Option<PathBuf>,
     /// Output directory (created if missing).
@@ -480,7 +482,7 @@ fn run_validate(args: &ValidateArgs) -> bonemet::Result<ExitStatus> {
 struct RunArgs {
     #[command(flatten)]
     cohort: CohortArgs,
-    /// Study settings (TOML; every key optional, defaults as in the clinical contract).
+    /// Study settings (TOML; every key optional; keys and defaults in docs/methods.md).
     #[arg(long, value_name = "FILE")]
     study: Option<PathBuf>,
     /// Output directory: absent, empty, or an earlier run's output (replaced as a whole when

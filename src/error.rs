@@ -4,7 +4,8 @@
 
 use std::path::PathBuf;
 
-/// Why a run could not happen. The CLI maps every variant to exit code 2.
+/// Why a run could not happen. The CLI maps every variant to exit code 2
+/// (docs/input-contract.md, "Runs that cannot start" and "Exit codes").
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {

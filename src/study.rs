@@ -1,6 +1,7 @@
 //! Study settings (`study.toml`): the clinical choices a study fixes before it looks at data.
-//! Every key is optional, with the default of the clinical contract (README, `bonemet classify --help`); an unknown
-//! key is an error naming it. The settings in force are written into every output's metadata.
+//! Every key is optional, with the defaults listed in docs/methods.md ("Study settings", which
+//! says what each key changes) and by `bonemet classify --help`; an unknown key is an error
+//! naming it. The settings in force are written into every output's metadata.
 
 use std::path::Path;
 

@@ -159,7 +159,7 @@ pub fn cox_binary(mut data: Vec<(f64, bool, bool)>, z: f64) -> (f64, f64, f64) {
 
 #[test]
 fn wilson_and_woolf_match_hand_values() {
-    // R: prop.test(135, 250, correct = FALSE)$conf.int (../shared/reference/epi_2x2_logistic.json).
+    // R: prop.test(135, 250, correct = FALSE)$conf.int (tests/data/reference/epi_2x2_logistic.json).
     let (p, lo, hi) = wilson(135, 250, Z95);
     assert!((z_for(0.95) - Z95).abs() < 1e-12);
     assert!((p - 0.54).abs() < 1e-12);

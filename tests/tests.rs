@@ -1,4 +1,4 @@
-//! One integration-test binary (links once; see docs/conventions): modules per area.
+//! One integration-test binary (it links once, not once per file): modules per area.
 
 mod bad_input;
 mod classify;

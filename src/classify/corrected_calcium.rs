@@ -100,7 +100,7 @@ mod tests {
     }
 
     #[test]
-    fn the_worked_example_of_the_domain_page() {
+    fn the_worked_example_of_the_clinical_definitions() {
         // Ca 2.60 mmol/L, albumin 25 g/L: 2.975 with the review's formula, 2.90 with Payne's.
         let review = StudySettings::default();
         let payne = StudySettings {

@@ -1,5 +1,5 @@
-//! The clinical classifiers C1–C10 of the clinical contract (README, "What it does today"), one file each, as pure functions of typed
-//! inputs; and their run over every patient of a validated cohort, in parallel (rayon) or
+//! The clinical classifiers C1–C10 (docs/clinical-definitions.md), one file each, as pure
+//! functions of typed inputs; and their run over every patient of a validated cohort, in parallel (rayon) or
 //! sequentially, with the same result in the same order either way.
 //!
 //! A classifier that lacks an input returns [`NotAssessable`] with every reason, never a

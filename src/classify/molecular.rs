@@ -1,7 +1,7 @@
 //! C3 — molecular subgroup from EGFR, ALK and KRAS status.
 //!
-//! Precedence when a tumour has several alterations: EGFR, then ALK, then KRAS (the domain
-//! page). Triple-negative means all three genes tested and wild type / negative; any untested
+//! Precedence when a tumour has several alterations: EGFR, then ALK, then KRAS
+//! (docs/clinical-definitions.md, C3). Triple-negative means all three genes tested and wild type / negative; any untested
 //! (or unrecorded) gene with no alteration found gives `incompletely_tested`.
 
 use crate::schema::vocab::{Alk, Egfr, Kras};

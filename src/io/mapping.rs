@@ -1,5 +1,5 @@
 //! The mapping file (`--mapping FILE`, TOML): how a registry's own extract maps onto the input
-//! contract without editing the data. Per table: `rename` source columns to contract names,
+//! contract without editing the data (docs/input-contract.md, "Column mapping"). Per table: `rename` source columns to contract names,
 //! `recode` values of a column (matched trimmed and case-insensitively), and `units`, the
 //! default unit of a measurement when its unit cell is empty.
 //!

@@ -1,5 +1,5 @@
-//! The contract's columns per table (README, "The input contract in brief"): name, whether the file must have the column,
-//! and what its values are, for messages.
+//! The contract's columns per table (docs/input-contract.md, "patients", "events", "labs"):
+//! name, whether the file must have the column, and what its values are, for messages.
 
 /// One contract column.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,5 +1,5 @@
-//! The input contract (README, "The input contract in brief") as types: vocabularies, the contract's columns, value
-//! parsers, the row rules, the typed cohort they produce, and the rejected-row model.
+//! The input contract (docs/input-contract.md) as types: vocabularies, the contract's columns,
+//! value parsers, the row rules, the typed cohort they produce, and the rejected-row model.
 
 pub mod cohort;
 pub mod columns;

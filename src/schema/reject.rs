@@ -1,4 +1,5 @@
-//! Rejected rows: the stable reason codes of the input contract and the `rejected.csv` table.
+//! Rejected rows: the stable reason codes of the input contract and the `rejected.csv` table
+//! (docs/input-contract.md, "Rejected rows" and "Reason codes").
 
 use std::collections::BTreeMap;
 use std::fmt;

@@ -1,5 +1,5 @@
-//! The row rules of the input contract (README, "The input contract in brief"): each source record becomes either one
-//! typed record or the list of every rule it breaks. Pure functions of a record and, for events
+//! The row rules of the input contract (docs/input-contract.md, "Row rules"): each source
+//! record becomes either one typed record or the list of every rule it breaks. Pure functions of a record and, for events
 //! and labs, the accepted patients; the ingest stage runs them over chunks in parallel.
 
 use chrono::{NaiveDate, NaiveDateTime};

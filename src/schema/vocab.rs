@@ -1,4 +1,4 @@
-//! The closed vocabularies of the input contract (README, "The input contract in brief"), as enums.
+//! The closed vocabularies of the input contract (docs/input-contract.md), as enums.
 //!
 //! Input is case-insensitive; every value is normalised to the lower-case spelling of the
 //! contract, which is also how outputs spell it.

@@ -1,7 +1,8 @@
 //! Calibrated synthetic registry cohorts (`bonemet synth`): patients, events and labs tables
-//! that satisfy the input contract and whose epidemiology follows the published figures of
-//! docs/analysis-plan.md, with known truth; optionally with contract violations injected at a rate and
-//! recorded. The model is in [`model`], its parameters in [`params`], the solved constants in
+//! that satisfy the input contract (docs/input-contract.md) and whose epidemiology follows the
+//! published figures F1–F11 (docs/clinical-definitions.md), with known truth; optionally with
+//! contract violations injected at a rate and recorded. The model is in [`model`], its
+//! parameters in [`params`], the solved constants in
 //! [`calibrate`]; docs/synthetic-cohort.md describes it.
 //!
 //! Generation streams in chunks: patients of a chunk are generated in parallel, each from its

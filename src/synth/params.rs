@@ -1,7 +1,7 @@
 //! Every parameter of the synthetic-cohort model, in one table, each with the figure it is
-//! calibrated to (docs/synthetic-cohort.md explains the model). Published figures are those of
-//! the clinical contract (F1–F11, docs/analysis-plan.md); the rest are stated assumptions, plausible for
-//! a Western registry, marked "assumption".
+//! calibrated to (docs/synthetic-cohort.md explains the model). Published figures are F1–F11
+//! (docs/clinical-definitions.md, with their sources); the rest are stated assumptions,
+//! plausible for a Western registry, marked "assumption".
 
 /// A probability table over labelled outcomes.
 pub type Mix<T> = &'static [(T, f64)];
