@@ -99,7 +99,7 @@ fn arrow(svg: &mut String, (x1, y1): (f64, f64), (x2, y2): (f64, f64)) {
 }
 
 /// Thousands separated: 5,000.
-fn thousands(n: u64) -> String {
+pub(super) fn thousands(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (k, ch) in digits.chars().enumerate() {
@@ -111,8 +111,8 @@ fn thousands(n: u64) -> String {
     out
 }
 
-/// A count as shown, thousands separated.
-fn count(c: &Count) -> String {
+/// A count as shown, thousands separated (a hidden one by its marker).
+pub(super) fn count(c: &Count) -> String {
     match c {
         Count::Shown(n) => thousands(*n),
         other => other.to_string(),

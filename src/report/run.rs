@@ -421,24 +421,6 @@ fn share_text(e: &Estimate) -> Option<String> {
     ))
 }
 
-/// A count with thousands separated (`5,000`), or its marker.
-fn count_text(c: &Count) -> String {
-    match c {
-        Count::Shown(n) => {
-            let digits = n.to_string();
-            let mut out = String::new();
-            for (k, ch) in digits.chars().enumerate() {
-                if k > 0 && (digits.len() - k) % 3 == 0 {
-                    out.push(',');
-                }
-                out.push(ch);
-            }
-            out
-        }
-        other => other.to_string(),
-    }
-}
-
 /// The key findings: one sentence per headline figure of the run, each with the anchor of the
 /// section that holds it. A figure not shown (not estimable, or hidden by disclosure control)
 /// is left out rather than stated as a number.
@@ -449,13 +431,13 @@ fn key_findings(s: &RunSummary) -> Vec<(String, String)> {
     out.push((
         format!(
             "{} patients accepted{}; {} died; median follow-up {} months.",
-            count_text(&c.patients),
+            flow::count(&c.patients),
             patient_rows.map_or(String::new(), |t| format!(
                 " of {} patient rows read ({} rejected)",
-                count_text(&Count::Shown(t.read)),
-                count_text(&Count::Shown(t.rejected))
+                flow::thousands(t.read),
+                flow::thousands(t.rejected)
             )),
-            count_text(&c.deaths),
+            flow::count(&c.deaths),
             months(&c.follow_up_months)
         ),
         anchor(FLOW),
@@ -471,7 +453,7 @@ fn key_findings(s: &RunSummary) -> Vec<(String, String)> {
             out.push((
                 format!(
                     "Bone metastases at diagnosis: {text} of {} patients.",
-                    count_text(&g.n)
+                    flow::count(&g.n)
                 ),
                 analysis_anchor(s, "A2"),
             ));
@@ -553,7 +535,7 @@ fn key_findings(s: &RunSummary) -> Vec<(String, String)> {
             out.push((
                 format!(
                     "Hypercalcaemic crisis at diagnosis: {text} of {} patients with a corrected calcium.",
-                    count_text(&g.n)
+                    flow::count(&g.n)
                 ),
                 analysis_anchor(s, "A12"),
             ));
@@ -627,8 +609,8 @@ fn sections(s: &RunSummary, identity: &RunIdentity) -> Vec<Section> {
         paragraphs: vec![
             format!(
                 "{} patients accepted, {} deaths; median follow-up {} months (reverse Kaplan–Meier, 95% CI){}; {:.0} person-years from diagnosis.",
-                count_text(&c.patients),
-                count_text(&c.deaths),
+                flow::count(&c.patients),
+                flow::count(&c.deaths),
                 months(&c.follow_up_months),
                 c.follow_up_not_estimated
                     .as_ref()
@@ -928,7 +910,7 @@ fn identity_line(s: &RunSummary, identity: &RunIdentity) -> String {
     format!(
         "Cohort {} · {} patients · run {} · bonemet {} · disclosure threshold {}",
         identity.cohort,
-        count_text(&s.cohort.patients),
+        flow::count(&s.cohort.patients),
         identity.timestamp,
         s.bonemet_version,
         if s.min_cell <= 1 {
